@@ -1,0 +1,43 @@
+//! awsim's own endpoints under `/_awsim/`: health (what is this server, what does it answer with)
+//! and state reset for test suites.
+
+use crate::aws::http::{json, Body};
+use crate::aws::ApiError;
+use crate::call::Call;
+use crate::server::App;
+use hyper::Response;
+use serde_json::json;
+use std::sync::Arc;
+
+pub async fn handle(app: &Arc<App>, call: Call) -> Result<Response<Body>, ApiError> {
+    match call.route.operation {
+        "Health" => Ok(json(200, &health(app).await)),
+        "Reset" => {
+            app.store.reset();
+            Ok(json(200, &json!({ "reset": true })))
+        }
+        other => Err(ApiError::UnknownOperation(format!(
+            "no admin operation {other}"
+        ))),
+    }
+}
+
+async fn health(app: &Arc<App>) -> serde_json::Value {
+    let config = &app.config;
+    let backend = match &config.backend {
+        None => json!("canned"),
+        Some(b) => json!(b.url),
+    };
+    let mut body = json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptimeSeconds": app.started.elapsed().as_secs_f64(),
+        "backend": backend,
+        "streamFormat": config.stream_format.as_str(),
+        "accountId": config.account_id,
+    });
+    if let Some(probe) = app.runtime.probe_backend().await {
+        body["backendStatus"] = probe;
+    }
+    body
+}

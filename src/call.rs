@@ -1,0 +1,48 @@
+//! One routed request, body already read: what every operation handler receives.
+
+use crate::aws::{http::parse_query, ApiError, RequestContext};
+use crate::routes::Route;
+use bytes::Bytes;
+use hyper::HeaderMap;
+use serde::de::DeserializeOwned;
+
+#[derive(Debug)]
+pub struct Call {
+    pub route: Route,
+    pub ctx: RequestContext,
+    pub headers: HeaderMap,
+    /// The raw query string, still percent-encoded.
+    pub query: Option<String>,
+    pub body: Bytes,
+}
+
+impl Call {
+    /// The `n`th decoded path label.
+    pub fn param(&self, n: usize) -> &str {
+        self.route
+            .params
+            .get(n)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    /// A request header as text (`None` if absent or not visible ASCII).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn query_params(&self) -> Result<Vec<(String, String)>, ApiError> {
+        parse_query(self.query.as_deref())
+    }
+
+    /// The body parsed as JSON; an empty body is `{}` (SDKs send none for operations without
+    /// members). Malformed JSON is a `ValidationException` that says where it broke.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &self.body
+        };
+        serde_json::from_slice(body).map_err(ApiError::from)
+    }
+}

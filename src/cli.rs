@@ -1,0 +1,166 @@
+//! Command-line flags. Every flag has an `AWSIM_…` environment variable and a help line; this is the
+//! list the README documents.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// awsim — a local, AWS-compatible emulator of Amazon Bedrock.
+#[derive(Debug, Parser)]
+#[command(name = "awsim", version, about, long_about = None)]
+pub struct Cli {
+    /// Address to bind (use 0.0.0.0 in containers).
+    #[arg(long, env = "AWSIM_HOST", default_value = "127.0.0.1", global = true)]
+    pub host: String,
+
+    /// Port to listen on; 0 picks a free port (the first log line states it).
+    #[arg(long, env = "AWSIM_PORT", default_value_t = 4566, global = true)]
+    pub port: u16,
+
+    /// OpenAI-compatible base URL, including /v1 (e.g. http://localhost:11434/v1). Unset: canned answers.
+    #[arg(long, env = "AWSIM_BEDROCK_BACKEND", value_name = "URL", global = true)]
+    pub bedrock_backend: Option<String>,
+
+    /// API key sent to the backend as `Authorization: Bearer <key>`.
+    #[arg(
+        long,
+        env = "AWSIM_BEDROCK_API_KEY",
+        value_name = "KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub bedrock_api_key: Option<String>,
+
+    /// TOML file with [invoke] and [embed] tables mapping Bedrock model ids to backend model names.
+    #[arg(
+        long,
+        env = "AWSIM_BEDROCK_MODEL_MAP",
+        value_name = "FILE",
+        global = true
+    )]
+    pub bedrock_model_map: Option<PathBuf>,
+
+    /// Seconds to wait for the backend's first byte before answering ModelTimeoutException.
+    #[arg(
+        long,
+        env = "AWSIM_BEDROCK_BACKEND_TIMEOUT",
+        default_value_t = 120.0,
+        value_name = "SECONDS",
+        global = true
+    )]
+    pub bedrock_backend_timeout: f64,
+
+    /// Seconds to wait for a TCP connection to the backend.
+    #[arg(
+        long,
+        env = "AWSIM_BEDROCK_BACKEND_CONNECT_TIMEOUT",
+        default_value_t = 5.0,
+        value_name = "SECONDS",
+        global = true
+    )]
+    pub bedrock_backend_connect_timeout: f64,
+
+    /// Body format of the streaming operations: `auto` sends event-stream frames to AWS SDKs and a JSON array to everyone else.
+    #[arg(long, env = "AWSIM_BEDROCK_STREAM_FORMAT", value_enum, default_value_t = StreamFormat::Auto, global = true)]
+    pub bedrock_stream_format: StreamFormat,
+
+    /// Canned mode: milliseconds before the first token of each answer.
+    #[arg(
+        long,
+        env = "AWSIM_BEDROCK_CANNED_TTFT_MS",
+        default_value_t = 0,
+        value_name = "MS",
+        global = true
+    )]
+    pub bedrock_canned_ttft_ms: u64,
+
+    /// Canned mode: milliseconds between tokens.
+    #[arg(
+        long,
+        env = "AWSIM_BEDROCK_CANNED_TOKEN_MS",
+        default_value_t = 0,
+        value_name = "MS",
+        global = true
+    )]
+    pub bedrock_canned_token_ms: u64,
+
+    /// Pin ids and latencies: the same request always streams byte-identical frames (for golden tests).
+    #[arg(long, env = "AWSIM_BEDROCK_DETERMINISTIC", global = true)]
+    pub bedrock_deterministic: bool,
+
+    /// Seconds a model customization job stays InProgress before it completes.
+    #[arg(
+        long,
+        env = "AWSIM_BEDROCK_CUSTOMIZATION_SECONDS",
+        default_value_t = 5.0,
+        value_name = "SECONDS",
+        global = true
+    )]
+    pub bedrock_customization_seconds: f64,
+
+    /// Account id used in the ARNs awsim creates.
+    #[arg(
+        long,
+        env = "AWSIM_ACCOUNT_ID",
+        default_value = "000000000000",
+        global = true
+    )]
+    pub account_id: String,
+
+    /// Seconds to let open requests finish after SIGINT/SIGTERM before closing them.
+    #[arg(
+        long,
+        env = "AWSIM_SHUTDOWN_TIMEOUT",
+        default_value_t = 5.0,
+        value_name = "SECONDS",
+        global = true
+    )]
+    pub shutdown_timeout: f64,
+
+    /// Log filter: error, warn, info, debug, trace, or a tracing directive such as `awsim=debug`.
+    #[arg(long, env = "AWSIM_LOG_LEVEL", default_value = "info", global = true)]
+    pub log_level: String,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the emulator (the default when no command is given).
+    Serve,
+    /// Tools for application/vnd.amazon.eventstream bodies.
+    Frames {
+        #[command(subcommand)]
+        command: FramesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FramesCommand {
+    /// Print a readable listing of a captured event-stream body (e.g. from `curl --output body.bin`), frame by frame.
+    Decode {
+        /// File to read; `-` or nothing reads standard input.
+        file: Option<PathBuf>,
+    },
+}
+
+/// Body format of InvokeModelWithResponseStream and ConverseStream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StreamFormat {
+    /// Event-stream frames for AWS SDK requests, the JSON array otherwise.
+    Auto,
+    /// Always the accumulated JSON array.
+    Json,
+    /// Always application/vnd.amazon.eventstream frames.
+    Eventstream,
+}
+
+impl StreamFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Json => "json",
+            Self::Eventstream => "eventstream",
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! The `awsim` binary: flags → config → logging → bind → serve until SIGINT/SIGTERM.
+
+use awsim::cli::{Cli, Command};
+use awsim::{App, Config};
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match &cli.command {
+        Some(Command::Frames { command }) => awsim::frames_cmd::run(command),
+        None | Some(Command::Serve) => serve(&cli),
+    }
+}
+
+fn serve(cli: &Cli) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log_level);
+    let filter = match filter {
+        Ok(f) => f,
+        Err(err) => return usage_error(&format!("--log-level '{}': {err}", cli.log_level)),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let config = match Config::from_cli(cli) {
+        Ok(c) => c,
+        Err(msg) => return usage_error(&msg),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            tracing::error!("cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(config.addr).await {
+            Ok(l) => l,
+            Err(err) => {
+                tracing::error!("cannot listen on {}: {err}", config.addr);
+                return ExitCode::FAILURE;
+            }
+        };
+        let addr = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let mode = config
+            .backend
+            .as_ref()
+            .map_or("canned answers".to_string(), |b| {
+                format!("backend {}", b.url)
+            });
+        tracing::info!("awsim listening on http://{addr} (HTTP/1.1 + h2c, {mode})");
+        awsim::run(listener, App::new(config), shutdown_signal()).await;
+        ExitCode::SUCCESS
+    })
+}
+
+fn usage_error(msg: &str) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(2)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,172 @@
+//! Custom models: what a completed customization job leaves behind (`ListCustomModels`,
+//! `GetCustomModel`, `DeleteCustomModel`). The runtime invokes one by ARN; it answers as its base model.
+
+use super::catalog::{self, CatalogModel};
+use super::customization::{contains_ignore_case, Job};
+use super::pagination::Page;
+use super::query::{Query, TimeWindow};
+use super::store::{Scope, Store};
+use super::validate::{Checks, CUSTOM_MODEL_NAME};
+use crate::aws::time::rfc3339;
+use crate::aws::{arn, ApiError};
+use crate::call::Call;
+use serde_json::{json, Map, Value};
+use std::time::SystemTime;
+
+#[derive(Debug, Clone)]
+pub struct CustomModel {
+    pub arn: String,
+    pub name: String,
+    pub job_arn: String,
+    pub job_name: String,
+    /// The catalog model it was trained from (the customizable variant).
+    pub base_model: &'static CatalogModel,
+    /// What `baseModelArn` reports (a foundation model, or the custom model it was trained from).
+    pub base_model_arn: String,
+    pub customization_type: String,
+    /// `hyperParameters`, `trainingDataConfig`, `validationDataConfig`, `outputDataConfig`, …
+    pub echo: Map<String, Value>,
+    pub training_metrics: Value,
+    pub validation_metrics: Value,
+    pub kms_key_arn: Option<String>,
+    pub created: SystemTime,
+}
+
+impl CustomModel {
+    /// The model a job produces when it completes at `at`.
+    pub fn from_job(job: &Job, at: SystemTime) -> Self {
+        Self {
+            arn: job.custom_model_arn.clone(),
+            name: job.custom_model_name.clone(),
+            job_arn: job.arn.clone(),
+            job_name: job.name.clone(),
+            base_model: job.base_model,
+            base_model_arn: job.base_model_arn.clone(),
+            customization_type: job.customization_type.clone(),
+            echo: job.echo.clone(),
+            training_metrics: job.training_metrics(),
+            validation_metrics: job.validation_metrics(),
+            kms_key_arn: job.kms_key_arn.clone(),
+            created: at,
+        }
+    }
+
+    fn get_json(&self) -> Value {
+        let mut out = json!({
+            "modelArn": self.arn,
+            "modelName": self.name,
+            "jobName": self.job_name,
+            "jobArn": self.job_arn,
+            "baseModelArn": self.base_model_arn,
+            "customizationType": self.customization_type,
+            "modelKmsKeyArn": self.kms_key_arn,
+            "trainingMetrics": self.training_metrics,
+            "validationMetrics": self.validation_metrics,
+            "creationTime": rfc3339(self.created),
+            "modelStatus": "Active",
+        });
+        for (k, v) in &self.echo {
+            out[k] = v.clone();
+        }
+        out
+    }
+
+    fn summary_json(&self, account: &str) -> Value {
+        json!({
+            "modelArn": self.arn,
+            "modelName": self.name,
+            "creationTime": rfc3339(self.created),
+            "baseModelArn": self.base_model_arn,
+            "baseModelName": self.base_model.model_name,
+            "customizationType": self.customization_type,
+            "ownerAccountId": account,
+            "modelStatus": "Active",
+        })
+    }
+
+    /// The foundation model ARN at the root of its lineage (for `foundationModelArnEquals`).
+    fn foundation_arn(&self, region: &str) -> String {
+        self.base_model.arn(region)
+    }
+}
+
+/// A custom model by ARN or name.
+pub fn position(s: &Scope<'_>, identifier: &str) -> Option<usize> {
+    let by_arn = arn::parse(identifier).is_some();
+    s.state
+        .custom_models
+        .iter()
+        .position(|m| if by_arn { m.arn == identifier } else { m.name == identifier })
+}
+
+fn not_found(identifier: &str) -> ApiError {
+    ApiError::not_found(format!("The custom model {identifier} was not found."))
+}
+
+pub fn get(store: &Store, call: &Call) -> Result<Value, ApiError> {
+    let identifier = call.param(0);
+    store.scope(&call.ctx, |s| {
+        let i = position(s, identifier).ok_or_else(|| not_found(identifier))?;
+        Ok(s.state.custom_models[i].get_json())
+    })
+}
+
+pub fn delete(store: &Store, call: &Call) -> Result<Value, ApiError> {
+    let identifier = call.param(0);
+    store.scope(&call.ctx, |s| {
+        let i = position(s, identifier).ok_or_else(|| not_found(identifier))?;
+        let arn = s.state.custom_models[i].arn.clone();
+        if let Some(pt) = s.state.provisioned.iter().find(|p| p.model_arn == arn || p.desired_model_arn == arn) {
+            return Err(ApiError::Conflict(format!(
+                "The custom model {arn} is used by the provisioned throughput {}; delete that first.",
+                pt.name
+            )));
+        }
+        s.state.custom_models.remove(i);
+        s.state.forget_tags(&arn);
+        Ok(json!({}))
+    })
+}
+
+pub fn list(store: &Store, call: &Call) -> Result<Value, ApiError> {
+    let query = Query::of(call)?;
+    let mut checks = Checks::new();
+    let window = TimeWindow::from_query(&query, &mut checks);
+    let name = query.text("nameContains", 1, 63, Some(&CUSTOM_MODEL_NAME), &mut checks);
+    let base = query.text("baseModelArnEquals", 20, 1011, None, &mut checks);
+    let foundation = query.text("foundationModelArnEquals", 1, 2048, None, &mut checks);
+    let owned = query.bool("isOwned", &mut checks);
+    let status = query.one_of("modelStatus", &["Active", "Creating", "Failed"], &mut checks);
+    let descending = query.descending(&mut checks);
+    let page = Page::from_query(&query, "ListCustomModels", &mut checks)?;
+    checks.finish()?;
+    // Compare foundation models by id, so an ARN naming another region still matches.
+    let foundation_id = foundation.as_deref().map(|a| catalog::find_by_identifier(a).map(|m| m.model_id.as_str()));
+    let items = store.scope(&call.ctx, |s| {
+        let mut models: Vec<&CustomModel> = s
+            .state
+            .custom_models
+            .iter()
+            .filter(|m| window.contains(m.created))
+            .filter(|m| contains_ignore_case(&m.name, name.as_deref()))
+            .filter(|m| base.as_deref().is_none_or(|b| m.base_model_arn == b))
+            .filter(|m| {
+                foundation_id.is_none_or(|id| {
+                    id.is_some_and(|id| {
+                        m.base_model.model_id == id || m.base_model.base().is_some_and(|b| b.model_id == id)
+                    })
+                })
+            })
+            .filter(|_| owned != Some(false))
+            .filter(|_| status.as_deref().is_none_or(|st| st == "Active"))
+            .collect();
+        models.sort_by_key(|m| m.created);
+        if descending {
+            models.reverse();
+        }
+        let _ = models.first().map(|m| m.foundation_arn(s.region));
+        models.into_iter().map(|m| m.summary_json(s.account)).collect::<Vec<_>>()
+    });
+    let (items, next) = page.take(items);
+    Ok(json!({ "modelSummaries": items, "nextToken": next }))
+}

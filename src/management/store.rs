@@ -1,0 +1,175 @@
+//! The control plane's state: one [`RegionState`] per region behind one mutex (never held across an
+//! `.await`: every operation is synchronous). Time-driven changes — a customization job finishing,
+//! provisioned throughput coming into service — are applied lazily from timestamps whenever a region
+//! is touched, so there are no background tasks and a read always sees the state "now".
+
+use super::custom_models::CustomModel;
+use super::customization::Job;
+use super::guardrails::Guardrail;
+use super::profiles::AppProfile;
+use super::provisioned::Provisioned;
+use super::tags::Tag;
+use crate::aws::{arn, RequestContext};
+use crate::config::Config;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+/// All control-plane state, per region.
+#[derive(Debug)]
+pub struct Store {
+    regions: Mutex<HashMap<String, RegionState>>,
+    timing: Timing,
+}
+
+/// How long simulated work takes.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// A customization job's training time; also how long provisioned throughput takes to come
+    /// into service (`--bedrock-customization-seconds`).
+    pub work: Duration,
+}
+
+impl Timing {
+    /// A stopped job lingers in `Stopping` this long before it is `Stopped`.
+    pub fn stop_delay(&self) -> Duration {
+        self.work.min(Duration::from_secs(1))
+    }
+}
+
+/// Everything that exists in one region.
+#[derive(Debug, Default)]
+pub struct RegionState {
+    pub guardrails: Vec<Guardrail>,
+    pub app_profiles: Vec<AppProfile>,
+    pub jobs: Vec<Job>,
+    pub custom_models: Vec<CustomModel>,
+    pub provisioned: Vec<Provisioned>,
+    /// `PutModelInvocationLoggingConfiguration`'s `loggingConfig`, as stored.
+    pub logging: Option<Value>,
+    /// Tags by resource ARN, in the order they were first set.
+    pub tags: HashMap<String, Vec<Tag>>,
+}
+
+/// One operation's view of the store: its region's state, who is calling, and the clock.
+pub struct Scope<'a> {
+    pub state: &'a mut RegionState,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub now: SystemTime,
+    pub timing: Timing,
+}
+
+impl Scope<'_> {
+    /// `arn:aws:bedrock:{region}:{account}:{resource}` for a new resource of the caller.
+    pub fn arn(&self, resource: &str) -> String {
+        arn::build(self.region, self.account, resource)
+    }
+}
+
+impl Store {
+    pub fn new(config: &Config) -> Self {
+        Self {
+            regions: Mutex::default(),
+            timing: Timing {
+                work: config.customization_duration,
+            },
+        }
+    }
+
+    /// Forgets everything (`POST /_awsim/reset`).
+    pub fn reset(&self) {
+        self.regions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// Runs `f` on the caller's region, brought up to date first.
+    pub fn scope<R>(&self, ctx: &RequestContext, f: impl FnOnce(&mut Scope<'_>) -> R) -> R {
+        self.scope_in(&ctx.region, &ctx.account_id, f)
+    }
+
+    /// Runs `f` on `region`'s state (created empty if it never existed), brought up to date first.
+    pub fn scope_in<R>(&self, region: &str, account: &str, f: impl FnOnce(&mut Scope<'_>) -> R) -> R {
+        let now = SystemTime::now();
+        // A panic elsewhere cannot leave the maps half-written in a way that matters more than
+        // losing the emulator, so a poisoned lock is simply taken over.
+        let mut regions = self.regions.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = regions.entry(region.to_string()).or_default();
+        state.advance(now, self.timing);
+        f(&mut Scope {
+            state,
+            region,
+            account,
+            now,
+            timing: self.timing,
+        })
+    }
+}
+
+impl RegionState {
+    /// Applies every state change whose time has come.
+    fn advance(&mut self, now: SystemTime, timing: Timing) {
+        for job in &mut self.jobs {
+            if let Some((model, tags)) = job.advance(now, timing) {
+                if !tags.is_empty() {
+                    self.tags.insert(model.arn.clone(), tags);
+                }
+                self.custom_models.push(model);
+            }
+        }
+        for pt in &mut self.provisioned {
+            pt.advance(now);
+        }
+    }
+
+    /// Drops a deleted resource's tags with it.
+    pub fn forget_tags(&mut self, arn: &str) {
+        self.tags.remove(arn);
+    }
+}
+
+/// A fresh 12-character resource id (`[a-z0-9]{12}`), as Bedrock uses for guardrails, jobs, custom
+/// models, application inference profiles and provisioned throughput.
+pub fn new_id() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    uuid::Uuid::new_v4()
+        .as_bytes()
+        .iter()
+        .take(12)
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect()
+}
+
+/// A small, stable pseudo-random number for a name (plausible metrics that do not change per read).
+pub fn stable_hash(s: &str) -> u64 {
+    // FNV-1a: deterministic across runs, unlike `DefaultHasher`'s random keys.
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_twelve_lowercase_alphanumerics() {
+        let a = new_id();
+        assert_eq!(a.len(), 12);
+        assert!(a.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert_ne!(a, new_id());
+    }
+
+    #[test]
+    fn regions_are_separate_and_reset_clears_them() {
+        let store = Store::new(&Config::default());
+        store.scope_in("eu-west-1", "000000000000", |s| s.state.logging = Some(Value::Bool(true)));
+        assert!(store.scope_in("us-east-1", "000000000000", |s| s.state.logging.is_none()));
+        assert!(store.scope_in("eu-west-1", "000000000000", |s| s.state.logging.is_some()));
+        store.reset();
+        assert!(store.scope_in("eu-west-1", "000000000000", |s| s.state.logging.is_none()));
+    }
+}

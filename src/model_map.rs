@@ -1,0 +1,107 @@
+//! Which backend model answers each Bedrock model id: built-in defaults (every chat family →
+//! `llama3.1:8b`, every embedding model → `nomic-embed-text`) with the user's TOML merged on top.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub const DEFAULT_CHAT_MODEL: &str = "llama3.1:8b";
+pub const DEFAULT_EMBED_MODEL: &str = "nomic-embed-text";
+
+/// The user's map file: `[invoke]` and `[embed]` tables, nothing else.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MapFile {
+    #[serde(default)]
+    invoke: BTreeMap<String, String>,
+    #[serde(default)]
+    embed: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ModelMap {
+    invoke: BTreeMap<String, String>,
+    embed: BTreeMap<String, String>,
+}
+
+impl ModelMap {
+    /// Reads a map file; errors name the file and the line.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("--bedrock-model-map {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("--bedrock-model-map {}: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let file: MapFile = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            match line {
+                Some(line) => format!("line {line}: {}", e.message()),
+                None => e.message().to_string(),
+            }
+        })?;
+        Ok(Self {
+            invoke: file.invoke,
+            embed: file.embed,
+        })
+    }
+
+    /// The backend model for a chat request: the first of `ids` (the id as sent, then what it
+    /// resolved to) that the user mapped, else the default.
+    pub fn chat_model<'a>(&'a self, ids: &[&str]) -> &'a str {
+        ids.iter()
+            .find_map(|id| self.invoke.get(*id))
+            .map(String::as_str)
+            .unwrap_or(DEFAULT_CHAT_MODEL)
+    }
+
+    pub fn embed_model<'a>(&'a self, ids: &[&str]) -> &'a str {
+        ids.iter()
+            .find_map(|id| self.embed.get(*id))
+            .map(String::as_str)
+            .unwrap_or(DEFAULT_EMBED_MODEL)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_keys_merge_over_defaults() {
+        let map = ModelMap::parse(
+            "[invoke]\n\"anthropic.claude-3-5-sonnet-20241022-v2:0\" = \"qwen2.5:32b\"\n[embed]\n\"amazon.titan-embed-text-v2:0\" = \"mxbai-embed-large\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            map.chat_model(&["anthropic.claude-3-5-sonnet-20241022-v2:0"]),
+            "qwen2.5:32b"
+        );
+        assert_eq!(
+            map.chat_model(&["us.x", "anthropic.claude-3-5-sonnet-20241022-v2:0"]),
+            "qwen2.5:32b"
+        );
+        assert_eq!(
+            map.chat_model(&["meta.llama3-8b-instruct-v1:0"]),
+            DEFAULT_CHAT_MODEL
+        );
+        assert_eq!(
+            map.embed_model(&["amazon.titan-embed-text-v2:0"]),
+            "mxbai-embed-large"
+        );
+        assert_eq!(
+            map.embed_model(&["cohere.embed-english-v3"]),
+            DEFAULT_EMBED_MODEL
+        );
+    }
+
+    #[test]
+    fn bad_files_name_the_line() {
+        let err = ModelMap::parse("[invoke]\n\"a\" = \"b\"\n[models]\nx = \"y\"\n").unwrap_err();
+        assert!(err.contains("line 3"), "{err}");
+        let err = ModelMap::parse("[invoke]\n\"a\" = \n").unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+    }
+}

@@ -1,0 +1,312 @@
+//! Routing on the raw, still percent-encoded path. SDKs encode model ids (`v1%3A0`) and ARNs (`%2F`)
+//! into single segments, so matching happens before decoding; each captured label is decoded after.
+//! Curl users send raw `:` and even raw `/` in ARNs: a greedy label (`{modelId+}`) takes as many
+//! segments as leave the rest of the template matching.
+
+use crate::aws::{http::decode, ApiError};
+use crate::management::operations::OPERATIONS as MANAGEMENT_OPERATIONS;
+use hyper::Method;
+
+/// Which part of awsim answers a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Admin,
+    Runtime,
+    Management,
+}
+
+/// A matched request: the operation name (as in the AWS models) and its decoded path labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub service: Service,
+    pub operation: &'static str,
+    /// Success status of the operation (201/202 where the real service uses them).
+    pub status: u16,
+    pub params: Vec<String>,
+}
+
+/// The bedrock-runtime operations (wire.md §4.3); the hot ones first.
+const RUNTIME_OPERATIONS: &[(&str, &str, &str)] = &[
+    (
+        "POST",
+        "/model/{modelId+}/converse-stream",
+        "ConverseStream",
+    ),
+    (
+        "POST",
+        "/model/{modelId+}/invoke-with-response-stream",
+        "InvokeModelWithResponseStream",
+    ),
+    ("POST", "/model/{modelId+}/converse", "Converse"),
+    ("POST", "/model/{modelId+}/invoke", "InvokeModel"),
+    ("POST", "/model/{modelId+}/count-tokens", "CountTokens"),
+    (
+        "POST",
+        "/model/{modelId+}/invoke-with-bidirectional-stream",
+        "InvokeModelWithBidirectionalStream",
+    ),
+    (
+        "POST",
+        "/guardrail/{guardrailIdentifier}/version/{guardrailVersion}/apply",
+        "ApplyGuardrail",
+    ),
+    ("POST", "/guardrail-checks/invoke", "InvokeGuardrailChecks"),
+    ("POST", "/async-invoke", "StartAsyncInvoke"),
+    ("GET", "/async-invoke", "ListAsyncInvokes"),
+    ("GET", "/async-invoke/{invocationArn+}", "GetAsyncInvoke"),
+];
+
+/// awsim's own endpoints.
+const ADMIN_OPERATIONS: &[(&str, &str, &str)] = &[
+    ("GET", "/_awsim/health", "Health"),
+    ("POST", "/_awsim/reset", "Reset"),
+];
+
+/// The product page's tag paths, besides the SDKs' `POST /tagResource` & co.
+const PRODUCT_PAGE_TAG_OPERATIONS: &[(&str, &str, &str, u16)] = &[
+    ("POST", "/tags/{resourceARN+}", "TagResource", 200),
+    ("DELETE", "/tags/{resourceARN+}", "UntagResource", 200),
+    ("GET", "/tags/{resourceARN+}", "ListTagsForResource", 200),
+];
+
+#[derive(Debug)]
+enum Segment {
+    Literal(&'static str),
+    Label,
+    Greedy,
+}
+
+#[derive(Debug)]
+struct Template {
+    method: Method,
+    path: &'static str,
+    segments: Vec<Segment>,
+    literals: usize,
+    route: (Service, &'static str, u16),
+}
+
+/// All operations awsim knows the path of, matched most-specific first.
+#[derive(Debug)]
+pub struct Router {
+    templates: Vec<Template>,
+}
+
+impl Default for Router {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Router {
+    pub fn new() -> Self {
+        let runtime = RUNTIME_OPERATIONS
+            .iter()
+            .map(|&(m, p, o)| (m, p, Service::Runtime, o, 200));
+        let admin = ADMIN_OPERATIONS
+            .iter()
+            .map(|&(m, p, o)| (m, p, Service::Admin, o, 200));
+        let management = MANAGEMENT_OPERATIONS
+            .iter()
+            .chain(PRODUCT_PAGE_TAG_OPERATIONS)
+            .map(|&(m, p, o, s)| (m, p, Service::Management, o, s));
+        let mut templates: Vec<Template> = runtime
+            .chain(admin)
+            .chain(management)
+            .filter_map(|(method, path, service, op, status)| {
+                let segments: Vec<Segment> = path
+                    .trim_start_matches('/')
+                    .split('/')
+                    .map(|s| match s {
+                        s if s.starts_with('{') && s.ends_with("+}") => Segment::Greedy,
+                        s if s.starts_with('{') => Segment::Label,
+                        s => Segment::Literal(s),
+                    })
+                    .collect();
+                let literals = segments
+                    .iter()
+                    .filter(|s| matches!(s, Segment::Literal(_)))
+                    .count();
+                Some(Template {
+                    method: Method::from_bytes(method.as_bytes()).ok()?,
+                    path,
+                    segments,
+                    literals,
+                    route: (service, op, status),
+                })
+            })
+            .collect();
+        // More literal segments win (`/evaluation-jobs/batch-delete` over `/evaluation-jobs/{id}`);
+        // the sort is stable, so runtime routes keep their place at the front.
+        templates.sort_by_key(|t| std::cmp::Reverse(t.literals));
+        Self { templates }
+    }
+
+    /// Finds the operation for `method` and the raw path; unknown paths and methods are AWS errors.
+    pub fn route(&self, method: &Method, raw_path: &str) -> Result<Route, ApiError> {
+        let path = raw_path
+            .strip_suffix('/')
+            .filter(|p| !p.is_empty())
+            .unwrap_or(raw_path);
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let mut allowed: Vec<&str> = Vec::new();
+        for t in &self.templates {
+            let Some(raw_params) = match_segments(&t.segments, &segments) else {
+                continue;
+            };
+            if t.method != *method {
+                if !allowed.contains(&t.method.as_str()) {
+                    allowed.push(t.method.as_str());
+                }
+                continue;
+            }
+            let params = raw_params
+                .into_iter()
+                .map(|p| decode(&p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let (service, operation, status) = t.route;
+            return Ok(Route {
+                service,
+                operation,
+                status,
+                params,
+            });
+        }
+        if allowed.is_empty() {
+            Err(ApiError::UnknownOperation(format!(
+                "awsim does not recognise the path {raw_path} ({method}): it is not a Bedrock or Bedrock Runtime operation"
+            )))
+        } else {
+            Err(ApiError::MethodNotAllowed(format!(
+                "{method} is not supported on {raw_path}; this path accepts {}",
+                allowed.join(", ")
+            )))
+        }
+    }
+
+    /// The path template of an operation, for messages (`POST /evaluation-jobs`).
+    pub fn template_of(&self, operation: &str) -> Option<(&Method, &'static str)> {
+        self.templates
+            .iter()
+            .find(|t| t.route.1 == operation)
+            .map(|t| (&t.method, t.path))
+    }
+}
+
+/// Matches raw segments against a template; returns the raw (still encoded) labels.
+fn match_segments(template: &[Segment], segments: &[&str]) -> Option<Vec<String>> {
+    let greedy = template.iter().any(|s| matches!(s, Segment::Greedy));
+    if !greedy && template.len() != segments.len() {
+        return None;
+    }
+    if greedy && segments.len() < template.len() {
+        return None;
+    }
+    let extra = segments.len() - template.len();
+    let mut params = Vec::new();
+    let mut i = 0;
+    for seg in template {
+        match seg {
+            Segment::Literal(l) => {
+                if segments.get(i)? != l {
+                    return None;
+                }
+                i += 1;
+            }
+            Segment::Label => {
+                let s = segments.get(i)?;
+                if s.is_empty() {
+                    return None;
+                }
+                params.push((*s).to_string());
+                i += 1;
+            }
+            Segment::Greedy => {
+                let joined = segments.get(i..=i + extra)?.join("/");
+                if joined.is_empty() {
+                    return None;
+                }
+                params.push(joined);
+                i += extra + 1;
+            }
+        }
+    }
+    Some(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(method: Method, path: &str) -> Result<Route, ApiError> {
+        Router::new().route(&method, path)
+    }
+
+    #[test]
+    fn encoded_model_ids_and_arns_stay_one_label() {
+        let r = route(
+            Method::POST,
+            "/model/anthropic.claude-3-haiku-20240307-v1%3A0/invoke",
+        )
+        .unwrap();
+        assert_eq!(r.operation, "InvokeModel");
+        assert_eq!(r.params, ["anthropic.claude-3-haiku-20240307-v1:0"]);
+        let r = route(
+            Method::POST,
+            "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.anthropic.claude-3-haiku-20240307-v1%3A0/invoke-with-response-stream",
+        )
+        .unwrap();
+        assert_eq!(r.operation, "InvokeModelWithResponseStream");
+        assert_eq!(
+            r.params,
+            ["arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-haiku-20240307-v1:0"]
+        );
+    }
+
+    #[test]
+    fn raw_colons_and_slashes_from_curl() {
+        let r = route(
+            Method::POST,
+            "/model/arn:aws:bedrock:us-east-1:1:inference-profile/us.x-v1:0/converse",
+        )
+        .unwrap();
+        assert_eq!(r.operation, "Converse");
+        assert_eq!(
+            r.params,
+            ["arn:aws:bedrock:us-east-1:1:inference-profile/us.x-v1:0"]
+        );
+    }
+
+    #[test]
+    fn literal_segments_beat_labels_and_methods_split_paths() {
+        assert_eq!(
+            route(Method::POST, "/guardrails/abc").unwrap().operation,
+            "CreateGuardrailVersion"
+        );
+        assert_eq!(
+            route(Method::PUT, "/guardrails/abc").unwrap().operation,
+            "UpdateGuardrail"
+        );
+        assert_eq!(
+            route(Method::GET, "/foundation-models").unwrap().operation,
+            "ListFoundationModels"
+        );
+        assert_eq!(
+            route(Method::POST, "/tagResource").unwrap().operation,
+            "TagResource"
+        );
+        assert_eq!(
+            route(Method::GET, "/_awsim/health").unwrap().service,
+            Service::Admin
+        );
+    }
+
+    #[test]
+    fn unknown_paths_and_methods_are_named() {
+        let e = route(Method::GET, "/nope").unwrap_err();
+        assert_eq!(e.type_name(), "UnknownOperationException");
+        assert!(e.message().contains("/nope"));
+        let e = route(Method::PATCH, "/foundation-models").unwrap_err();
+        assert_eq!(e.status(), 405);
+        assert!(e.message().contains("GET"));
+    }
+}

@@ -1,0 +1,463 @@
+//! The default source: deterministic answers without a model. The same request always gives the same
+//! text, tokens and chunking; answers are many word-sized tokens long, name the model and echo the
+//! start of the last user message; tool calls get schema-valid inputs.
+
+use super::chat::{
+    Block, ChatRequest, Delta, Role, Stop, StopReason, TokenStream, ToolChoice, Usage,
+};
+use super::tokens;
+use serde_json::{json, Value};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::time::Duration;
+
+/// Optional delays so consumers can test their handling of slow streams.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pacing {
+    pub first_token: Duration,
+    pub between_tokens: Duration,
+}
+
+const FILLERS: &[&str] = &[
+    "Canned answers are deterministic, so the same request always streams the same tokens.",
+    "Point awsim at a local model with --bedrock-backend to get real answers instead.",
+    "Every token arrives as its own event, just as it would from Amazon Bedrock.",
+    "Usage figures match the text, so token accounting can be tested too.",
+    "Stop sequences and maxTokens cut this answer the way a real model would.",
+    "Nothing here left your machine: no AWS account, no network, no cost.",
+];
+
+/// Plans the whole answer for `request` as deltas.
+pub fn plan(request: &ChatRequest, model_name: &str) -> Vec<Delta> {
+    let input_tokens = tokens::input_tokens(request);
+    let mut out = vec![Delta::Start { input_tokens }];
+    let mut budget = request.max_tokens.unwrap_or(u32::MAX);
+    let mut used: u32 = 0;
+    let echo = echo(&request.last_user_text());
+
+    if request.reasoning {
+        let thought = format!("The user said \"{echo}\". A short, friendly canned answer will do.");
+        if let Some(reason) = emit_text(
+            &mut out,
+            &thought,
+            Delta::Reasoning,
+            &mut budget,
+            &mut used,
+            &[],
+        ) {
+            return finish(out, reason, input_tokens, used);
+        }
+    }
+
+    let (text, call) = compose(request, model_name, &echo);
+    if let Some(reason) = emit_text(
+        &mut out,
+        &text,
+        Delta::Text,
+        &mut budget,
+        &mut used,
+        &request.stop_sequences,
+    ) {
+        return finish(out, reason, input_tokens, used);
+    }
+    let reason = match call {
+        None => StopReason::EndTurn,
+        Some((name, input)) => {
+            out.push(Delta::ToolStart { name });
+            let json = input.to_string();
+            used += tokens::count(&json);
+            for piece in fragments(&json, 12) {
+                out.push(Delta::ToolInput(piece.to_string()));
+            }
+            StopReason::ToolUse
+        }
+    };
+    finish(out, reason, input_tokens, used)
+}
+
+fn finish(
+    mut out: Vec<Delta>,
+    reason: StopReason,
+    input_tokens: u32,
+    output_tokens: u32,
+) -> Vec<Delta> {
+    out.push(Delta::Stop(Stop {
+        reason,
+        usage: Usage {
+            input_tokens,
+            output_tokens,
+        },
+    }));
+    out
+}
+
+/// Streams the text token by token; returns the stop reason if a stop sequence or the token budget
+/// ended the answer.
+fn emit_text(
+    out: &mut Vec<Delta>,
+    text: &str,
+    make: fn(String) -> Delta,
+    budget: &mut u32,
+    used: &mut u32,
+    stop_sequences: &[String],
+) -> Option<StopReason> {
+    let mut text = text;
+    let mut stopped = None;
+    if let Some((at, seq)) = stop_sequences
+        .iter()
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| text.find(s.as_str()).map(|at| (at, s)))
+        .min_by_key(|(at, _)| *at)
+    {
+        text = &text[..at];
+        stopped = Some(StopReason::StopSequence(seq.clone()));
+    }
+    for piece in tokens::split(text) {
+        if piece.trim().is_empty() {
+            continue;
+        }
+        if *budget == 0 {
+            return Some(StopReason::MaxTokens);
+        }
+        *budget -= 1;
+        *used += 1;
+        out.push(make(piece.to_string()));
+    }
+    stopped
+}
+
+/// The first dozen words of the user's message, on one line.
+fn echo(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().take(12).collect();
+    let mut s = words.join(" ");
+    if text.split_whitespace().count() > 12 {
+        s.push('…');
+    }
+    s.replace('"', "'")
+}
+
+/// The answer text and, when the request calls for one, a tool call.
+fn compose(
+    request: &ChatRequest,
+    model_name: &str,
+    echo: &str,
+) -> (String, Option<(String, Value)>) {
+    let last = request.messages.last();
+    let tool_results: Vec<String> = last
+        .filter(|m| m.role == Role::User)
+        .map(|m| {
+            m.content
+                .iter()
+                .filter_map(|b| match b {
+                    Block::ToolResult { content, .. } => Some(summarize(content)),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let seed = {
+        let mut h = DefaultHasher::new();
+        echo.hash(&mut h);
+        request.system.hash(&mut h);
+        h.finish()
+    };
+    let filler = |n: u64| FILLERS[((seed >> (8 * n)) % FILLERS.len() as u64) as usize];
+
+    if !tool_results.is_empty() {
+        let text = format!(
+            "Thanks, the tool returned: {}. This is a canned answer from {model_name} on awsim. {}",
+            tool_results.join("; "),
+            filler(0)
+        );
+        return (text, None);
+    }
+    if let Some((tool, forced)) = chosen_tool(request) {
+        let input = instance(&tool.schema, &tool.name, 0);
+        let text = if forced {
+            String::new()
+        } else {
+            format!("I will call the {} tool to answer that.", tool.name)
+        };
+        return (text, Some((tool.name.clone(), input)));
+    }
+    let text = format!(
+        "Hello! This is a canned answer from {model_name} on awsim, the local Bedrock emulator. You said: \"{echo}\". {} {}",
+        filler(0),
+        filler(1)
+    );
+    (text, None)
+}
+
+/// The tool to call and whether the caller forced it: `any`, a named tool, or a tool the last user
+/// message mentions by name.
+fn chosen_tool(request: &ChatRequest) -> Option<(&super::chat::Tool, bool)> {
+    if request.tools.is_empty() {
+        return None;
+    }
+    match &request.tool_choice {
+        ToolChoice::None => None,
+        ToolChoice::Any => request.tools.first().map(|t| (t, true)),
+        ToolChoice::Tool(name) => request
+            .tools
+            .iter()
+            .find(|t| &t.name == name)
+            .map(|t| (t, true)),
+        ToolChoice::Auto => {
+            let said = request.last_user_text().to_lowercase();
+            request
+                .tools
+                .iter()
+                .find(|t| said.contains(&t.name.to_lowercase()))
+                .map(|t| (t, false))
+        }
+    }
+}
+
+fn summarize(content: &[super::chat::ToolResultContent]) -> String {
+    use super::chat::ToolResultContent as C;
+    let text: String = content
+        .iter()
+        .map(|c| match c {
+            C::Text(t) => t.clone(),
+            C::Json(v) => v.to_string(),
+            C::Image { .. } => "an image".to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let short: String = text.chars().take(80).collect();
+    if short.len() < text.len() {
+        format!("{short}…")
+    } else {
+        short
+    }
+}
+
+/// Splits `s` into pieces of about `n` characters (on char boundaries).
+fn fragments(s: &str, n: usize) -> impl Iterator<Item = &str> {
+    let mut rest = s;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let cut = rest.char_indices().nth(n).map_or(rest.len(), |(i, _)| i);
+        let (head, tail) = rest.split_at(cut);
+        rest = tail;
+        Some(head)
+    })
+}
+
+/// A deterministic instance of a JSON Schema: enums and consts first, then a value of the type,
+/// within the schema's bounds.
+pub fn instance(schema: &Value, hint: &str, depth: u8) -> Value {
+    if depth > 8 {
+        return Value::Null;
+    }
+    if let Some(v) = schema.get("const").or_else(|| schema.get("default")) {
+        return v.clone();
+    }
+    if let Some(first) = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
+        return first.clone();
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(first) = schema
+            .get(key)
+            .and_then(Value::as_array)
+            .and_then(|e| e.first())
+        {
+            return instance(first, hint, depth + 1);
+        }
+    }
+    let ty = match schema.get("type") {
+        Some(Value::String(t)) => t.as_str(),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or("null"),
+        _ if schema.get("properties").is_some() => "object",
+        _ if schema.get("items").is_some() => "array",
+        _ => "string",
+    };
+    let bound = |k: &str| schema.get(k).and_then(Value::as_f64);
+    match ty {
+        "object" => {
+            let mut obj = serde_json::Map::new();
+            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+                for (name, sub) in props {
+                    obj.insert(name.clone(), instance(sub, name, depth + 1));
+                }
+            }
+            Value::Object(obj)
+        }
+        "array" => {
+            let n = bound("minItems").unwrap_or(1.0).max(1.0) as usize;
+            let item = schema
+                .get("items")
+                .cloned()
+                .unwrap_or(json!({"type": "string"}));
+            Value::Array(
+                (0..n.min(16))
+                    .map(|_| instance(&item, hint, depth + 1))
+                    .collect(),
+            )
+        }
+        "integer" | "number" => {
+            let mut x = bound("minimum").unwrap_or(1.0);
+            if let Some(ex) = bound("exclusiveMinimum") {
+                x = x.max(ex + 1.0);
+            }
+            if let Some(max) = bound("maximum") {
+                x = x.min(max);
+            }
+            if ty == "integer" {
+                json!(x.ceil() as i64)
+            } else {
+                json!(x)
+            }
+        }
+        "boolean" => json!(true),
+        "null" => Value::Null,
+        _ => {
+            let h = hint.to_lowercase();
+            let mut s = match schema.get("format").and_then(Value::as_str) {
+                Some("date") => "2026-01-01".to_string(),
+                Some("date-time") => "2026-01-01T00:00:00Z".to_string(),
+                Some("email") => "user@example.com".to_string(),
+                Some("uri" | "url") => "https://example.com".to_string(),
+                Some("uuid") => "00000000-0000-4000-8000-000000000000".to_string(),
+                _ if h.contains("city") || h.contains("location") => "Seattle".to_string(),
+                _ => format!("example {hint}").trim().to_string(),
+            };
+            if let Some(min) = bound("minLength") {
+                while (s.chars().count() as f64) < min {
+                    s.push('x');
+                }
+            }
+            if let Some(max) = bound("maxLength") {
+                s = s.chars().take(max as usize).collect();
+            }
+            json!(s)
+        }
+    }
+}
+
+/// Streams a plan, with optional pacing before the first and between later content deltas.
+pub fn stream(plan: Vec<Delta>, pacing: Pacing) -> TokenStream {
+    if pacing.first_token.is_zero() && pacing.between_tokens.is_zero() {
+        return Box::pin(futures::stream::iter(plan.into_iter().map(Ok)));
+    }
+    Box::pin(async_stream::stream! {
+        let mut content_seen = false;
+        for delta in plan {
+            if !matches!(delta, Delta::Start { .. } | Delta::Stop(_)) {
+                let wait = if content_seen { pacing.between_tokens } else { pacing.first_token };
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+                content_seen = true;
+            }
+            yield Ok(delta);
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::chat::{Message, Tool};
+
+    fn ask(text: &str) -> ChatRequest {
+        ChatRequest {
+            messages: vec![Message::text(Role::User, text)],
+            ..Default::default()
+        }
+    }
+
+    fn text_of(plan: &[Delta]) -> String {
+        plan.iter()
+            .filter_map(|d| match d {
+                Delta::Text(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn stop_of(plan: &[Delta]) -> &Stop {
+        match plan.last() {
+            Some(Delta::Stop(s)) => s,
+            other => panic!("no stop: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn answers_are_deterministic_name_the_model_and_echo_the_user() {
+        let a = plan(&ask("What is AWS?"), "Claude 3 Haiku");
+        assert_eq!(a, plan(&ask("What is AWS?"), "Claude 3 Haiku"));
+        let text = text_of(&a);
+        assert!(text.contains("Claude 3 Haiku"), "{text}");
+        assert!(text.contains("What is AWS?"), "{text}");
+        let stop = stop_of(&a);
+        assert_eq!(stop.reason, StopReason::EndTurn);
+        assert_eq!(stop.usage.output_tokens as usize, a.len() - 2);
+        assert_eq!(stop.usage.output_tokens, tokens::count(&text));
+        assert!(a.len() > 30);
+    }
+
+    #[test]
+    fn max_tokens_and_stop_sequences_cut_the_answer() {
+        let mut r = ask("hi");
+        r.max_tokens = Some(5);
+        let p = plan(&r, "M");
+        assert_eq!(stop_of(&p).reason, StopReason::MaxTokens);
+        assert_eq!(stop_of(&p).usage.output_tokens, 5);
+        let mut r = ask("hi");
+        r.stop_sequences = vec!["canned".into()];
+        let p = plan(&r, "M");
+        assert_eq!(
+            stop_of(&p).reason,
+            StopReason::StopSequence("canned".into())
+        );
+        assert!(text_of(&p).ends_with("This is a"), "{}", text_of(&p));
+    }
+
+    #[test]
+    fn forced_tools_get_schema_valid_input() {
+        let mut r = ask("weather please");
+        r.tools = vec![Tool {
+            name: "get_weather".into(),
+            description: None,
+            schema: json!({"type": "object", "properties": {
+                "city": {"type": "string"}, "unit": {"enum": ["c", "f"]}, "days": {"type": "integer", "minimum": 1, "maximum": 7}
+            }, "required": ["city"]}),
+        }];
+        r.tool_choice = ToolChoice::Any;
+        let p = plan(&r, "M");
+        assert!(matches!(&p[1], Delta::ToolStart { name } if name == "get_weather"));
+        let input: String = p
+            .iter()
+            .filter_map(|d| match d {
+                Delta::ToolInput(f) => Some(f.as_str()),
+                _ => None,
+            })
+            .collect();
+        let v: Value = serde_json::from_str(&input).unwrap();
+        assert_eq!(v, json!({"city": "Seattle", "unit": "c", "days": 1}));
+        assert_eq!(stop_of(&p).reason, StopReason::ToolUse);
+    }
+
+    #[test]
+    fn a_tool_named_in_the_prompt_is_called_after_a_sentence() {
+        let mut r = ask("please use lookup for this");
+        r.tools = vec![Tool {
+            name: "lookup".into(),
+            description: None,
+            schema: json!({"type":"object"}),
+        }];
+        let p = plan(&r, "M");
+        assert!(text_of(&p).contains("lookup"));
+        assert_eq!(stop_of(&p).reason, StopReason::ToolUse);
+    }
+}

@@ -1,0 +1,529 @@
+//! Converse and ConverseStream: the request translator, the stream shaper (Bedrock's event order:
+//! `messageStart`, per block [`contentBlockStart` for tool use only] `contentBlockDelta`…
+//! `contentBlockStop`, `messageStop`, `metadata` last) and the collected response.
+
+use super::chat::{
+    Block, ChatRequest, Delta, DocumentSource, Message, Role, Tool, ToolChoice, ToolResultContent,
+};
+use super::ids::Ids;
+use super::input::{constraint, Fields, Object};
+use super::shape::{
+    push_json_str, tool_input, Answer, AnswerBlock, BlockKind, Blocks, Event, Shaper, Timing,
+};
+use crate::aws::ApiError;
+use serde_json::{json, Value};
+
+/// Translates a Converse / ConverseStream body.
+pub fn parse(body: &Object) -> Result<ChatRequest, ApiError> {
+    let f = Fields::new(body, "");
+    let mut req = ChatRequest::default();
+    for (i, block) in f.array("system")?.into_iter().flatten().enumerate() {
+        let b = f.item("system", i, block)?;
+        if let Some(text) = b.str("text")? {
+            req.system.push(text.to_string());
+        }
+    }
+    let messages = f.req_array("messages")?;
+    if messages.is_empty() {
+        return Err(ApiError::validation(
+            "A conversation must start with a user message. Try again with a conversation that starts with a user message.",
+        ));
+    }
+    for (i, m) in messages.iter().enumerate() {
+        let m = f.item("messages", i, m)?;
+        let role = match m.req_str("role")? {
+            "user" => Role::User,
+            "assistant" => Role::Assistant,
+            other => {
+                return Err(constraint(
+                    &m.path_of("role"),
+                    &json!(other),
+                    "Member must satisfy enum value set: [user, assistant]",
+                ))
+            }
+        };
+        if i == 0 && role != Role::User {
+            return Err(ApiError::validation(
+                "A conversation must start with a user message. Try again with a conversation that starts with a user message.",
+            ));
+        }
+        if req
+            .messages
+            .last()
+            .is_some_and(|prev: &Message| prev.role == role)
+        {
+            return Err(ApiError::validation(
+                "A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.",
+            ));
+        }
+        let content = m.req_array("content")?;
+        if content.is_empty() {
+            return Err(ApiError::validation(format!(
+                "The content field in the Message object at messages.{i} is empty. Add a ContentBlock object to the content field and try again."
+            )));
+        }
+        let blocks = content
+            .iter()
+            .enumerate()
+            .filter_map(|(j, b)| m.item("content", j, b).and_then(content_block).transpose())
+            .collect::<Result<Vec<_>, _>>()?;
+        req.messages.push(Message {
+            role,
+            content: blocks,
+        });
+    }
+    if let Some(cfg) = f.object("inferenceConfig")? {
+        req.max_tokens = cfg.u32_min("maxTokens", 1)?;
+        req.temperature = cfg.f64_in("temperature", 0.0, 1.0)?;
+        req.top_p = cfg.f64_in("topP", 0.0, 1.0)?;
+        req.stop_sequences = cfg.strings("stopSequences")?;
+    }
+    if let Some(tc) = f.object("toolConfig")? {
+        let (tools, choice) = tool_config(&tc)?;
+        req.tools = tools;
+        req.tool_choice = choice;
+    }
+    let uses_tools = req
+        .messages
+        .iter()
+        .flat_map(|m| &m.content)
+        .any(|b| matches!(b, Block::ToolUse { .. } | Block::ToolResult { .. }));
+    if uses_tools && !f.has("toolConfig") {
+        return Err(ApiError::validation(
+            "The toolConfig field must be defined when using toolUse and toolResult content blocks.",
+        ));
+    }
+    if let Some(extra) = f.object("additionalModelRequestFields")? {
+        req.top_k = extra.u32_min("top_k", 0)?.or(extra.u32_min("topK", 0)?);
+        req.reasoning = reasoning_requested(extra.obj);
+    }
+    Ok(req)
+}
+
+/// `thinking: {type: enabled}` (Claude) or `reasoningConfig: {type: enabled}` (Nova and others).
+pub fn reasoning_requested(fields: &Object) -> bool {
+    ["thinking", "reasoningConfig", "reasoning_config"]
+        .iter()
+        .any(|k| {
+            fields
+                .get(*k)
+                .and_then(|v| v.get("type"))
+                .and_then(Value::as_str)
+                .is_some_and(|t| t == "enabled")
+        })
+}
+
+/// The tools and choice of a Converse (or Nova) `toolConfig`.
+pub fn tool_config(tc: &Fields<'_>) -> Result<(Vec<Tool>, ToolChoice), ApiError> {
+    let mut tools = Vec::new();
+    for (i, t) in tc.req_array("tools")?.iter().enumerate() {
+        let t = tc.item("tools", i, t)?;
+        let Some(spec) = t.object("toolSpec")? else {
+            continue; // cachePoint / systemTool entries carry no schema to call
+        };
+        let name = spec.req_str("name")?;
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !valid {
+            return Err(constraint(
+                &spec.path_of("name"),
+                &json!(name),
+                "Member must satisfy regular expression pattern: [a-zA-Z0-9_-]{1,64}",
+            ));
+        }
+        let schema = spec
+            .object("inputSchema")?
+            .and_then(|s| s.get("json").cloned())
+            .ok_or_else(|| spec.missing("inputSchema"))?;
+        tools.push(Tool {
+            name: name.to_string(),
+            description: spec.str("description")?.map(str::to_string),
+            schema,
+        });
+    }
+    let choice = match tc.object("toolChoice")? {
+        None => ToolChoice::Auto,
+        Some(c) if c.has("any") => ToolChoice::Any,
+        Some(c) if c.has("auto") => ToolChoice::Auto,
+        Some(c) => match c.object("tool")? {
+            Some(t) => ToolChoice::Tool(t.req_str("name")?.to_string()),
+            None => return Err(one_member("toolChoice")),
+        },
+    };
+    if let ToolChoice::Tool(name) = &choice {
+        if !tools.iter().any(|t| &t.name == name) {
+            return Err(ApiError::validation(format!(
+                "The tool {name} named in toolChoice is not defined in toolConfig.tools."
+            )));
+        }
+    }
+    Ok((tools, choice))
+}
+
+fn one_member(what: &str) -> ApiError {
+    ApiError::validation(format!("{what} must have one and only one member set."))
+}
+
+/// One `ContentBlock` union; cache points and guard content carry no text for the model.
+fn content_block(b: Fields<'_>) -> Result<Option<Block>, ApiError> {
+    let members: Vec<&String> = b.obj.keys().filter(|k| *k != "type").collect();
+    // The product page's `{"type":"text","text":…}` form.
+    if members.len() != 1 && !(b.obj.get("type").is_some() && b.has("text")) {
+        return Err(ApiError::validation(format!(
+            "The ContentBlock at {} must have one and only one member set (found {}).",
+            b.path,
+            if members.is_empty() {
+                "none".to_string()
+            } else {
+                members
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        )));
+    }
+    if let Some(text) = b.str("text")? {
+        return Ok(Some(Block::Text(text.to_string())));
+    }
+    if let Some(img) = b.object("image")? {
+        let (format, data) = image(&img)?;
+        return Ok(Some(Block::Image { format, data }));
+    }
+    if let Some(doc) = b.object("document")? {
+        let source = doc.object("source")?.ok_or_else(|| doc.missing("source"))?;
+        let source = if let Some(bytes) = source.str("bytes")? {
+            DocumentSource::Bytes(bytes.to_string())
+        } else if let Some(text) = source.str("text")? {
+            DocumentSource::Text(text.to_string())
+        } else if let Some(parts) = source.array("content")? {
+            let text = parts
+                .iter()
+                .filter_map(|p| p.get("text").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join("\n");
+            DocumentSource::Text(text)
+        } else {
+            return Err(s3_unsupported(&source.path));
+        };
+        return Ok(Some(Block::Document {
+            name: doc.req_str("name")?.to_string(),
+            format: doc.req_str("format")?.to_string(),
+            source,
+        }));
+    }
+    if let Some(tu) = b.object("toolUse")? {
+        return Ok(Some(Block::ToolUse {
+            id: tu.req_str("toolUseId")?.to_string(),
+            name: tu.req_str("name")?.to_string(),
+            input: tu.get("input").cloned().unwrap_or_else(|| json!({})),
+        }));
+    }
+    if let Some(tr) = b.object("toolResult")? {
+        let mut content = Vec::new();
+        for (i, c) in tr.req_array("content")?.iter().enumerate() {
+            let c = tr.item("content", i, c)?;
+            if let Some(text) = c.str("text")? {
+                content.push(ToolResultContent::Text(text.to_string()));
+            } else if let Some(v) = c.get("json") {
+                content.push(ToolResultContent::Json(v.clone()));
+            } else if let Some(img) = c.object("image")? {
+                let (format, data) = image(&img)?;
+                content.push(ToolResultContent::Image { format, data });
+            } else if let Some(doc) = c.object("document")? {
+                let text = doc
+                    .object("source")?
+                    .and_then(|s| s.get("text").and_then(Value::as_str).map(str::to_string))
+                    .unwrap_or_default();
+                content.push(ToolResultContent::Text(text));
+            }
+        }
+        return Ok(Some(Block::ToolResult {
+            id: tr.req_str("toolUseId")?.to_string(),
+            content,
+            is_error: tr.str("status")? == Some("error"),
+        }));
+    }
+    if let Some(rc) = b.object("reasoningContent")? {
+        if let Some(rt) = rc.object("reasoningText")? {
+            return Ok(Some(Block::Reasoning {
+                text: rt.req_str("text")?.to_string(),
+                signature: rt.str("signature")?.map(str::to_string),
+            }));
+        }
+        return Ok(None); // redacted reasoning: nothing a model can read
+    }
+    if b.has("cachePoint") || b.has("guardContent") {
+        return Ok(None);
+    }
+    if b.has("video") || b.has("audio") {
+        return Err(ApiError::validation(
+            "This model doesn't support video or audio content blocks. Try again with text, image or document content.",
+        ));
+    }
+    Ok(None)
+}
+
+fn image(img: &Fields<'_>) -> Result<(String, String), ApiError> {
+    let format = img.req_str("format")?;
+    if !["png", "jpeg", "gif", "webp"].contains(&format) {
+        return Err(constraint(
+            &img.path_of("format"),
+            &json!(format),
+            "Member must satisfy enum value set: [png, jpeg, gif, webp]",
+        ));
+    }
+    let source = img.object("source")?.ok_or_else(|| img.missing("source"))?;
+    let data = source
+        .str("bytes")?
+        .ok_or_else(|| s3_unsupported(&source.path))?;
+    Ok((format.to_string(), data.to_string()))
+}
+
+fn s3_unsupported(path: &str) -> ApiError {
+    ApiError::validation(format!(
+        "{path}: awsim has no S3; send the content inline as bytes (or text for documents)."
+    ))
+}
+
+/// ConverseStream's events, one delta at a time.
+pub struct ConverseShaper {
+    blocks: Blocks,
+    ids: Ids,
+    /// Reasoning blocks end with a signature delta, as Claude's do.
+    signature: bool,
+}
+
+impl ConverseShaper {
+    pub fn new(ids: Ids) -> Self {
+        Self {
+            blocks: Blocks::default(),
+            ids,
+            signature: true,
+        }
+    }
+
+    fn close(&mut self, closed: Option<(BlockKind, u32)>, out: &mut Vec<Event>) {
+        let Some((kind, index)) = closed else { return };
+        if kind == BlockKind::Reasoning && self.signature {
+            let sig = self.ids.short(48);
+            out.push(Event::json(
+                "contentBlockDelta",
+                &json!({"contentBlockIndex": index, "delta": {"reasoningContent": {"signature": sig}}}),
+            ));
+        }
+        out.push(Event::new(
+            "contentBlockStop",
+            format!("{{\"contentBlockIndex\":{index}}}").into_bytes(),
+        ));
+    }
+
+    fn delta(index: u32, member: &str, inner: &str, out: &mut Vec<Event>) {
+        // {"contentBlockIndex":0,"delta":{"text":"…"}} without building a Value per token.
+        let mut p = Vec::with_capacity(48 + inner.len());
+        p.extend_from_slice(b"{\"contentBlockIndex\":");
+        p.extend_from_slice(index.to_string().as_bytes());
+        p.extend_from_slice(b",\"delta\":{");
+        p.extend_from_slice(member.as_bytes());
+        push_json_str(&mut p, inner);
+        p.extend_from_slice(b"}}");
+        if member.contains('{') {
+            p.push(b'}');
+        }
+        out.push(Event::new("contentBlockDelta", p));
+    }
+}
+
+impl Shaper for ConverseShaper {
+    fn on_delta(&mut self, delta: &Delta, timing: &Timing, out: &mut Vec<Event>) {
+        match delta {
+            Delta::Start { .. } => out.push(Event::new(
+                "messageStart",
+                br#"{"role":"assistant"}"#.to_vec(),
+            )),
+            Delta::Text(t) => {
+                let e = self.blocks.enter(BlockKind::Text, false);
+                self.close(e.closed, out);
+                Self::delta(e.index, "\"text\":", t, out);
+            }
+            Delta::Reasoning(t) => {
+                let e = self.blocks.enter(BlockKind::Reasoning, false);
+                self.close(e.closed, out);
+                Self::delta(e.index, "\"reasoningContent\":{\"text\":", t, out);
+            }
+            Delta::ToolStart { name } => {
+                let e = self.blocks.enter(BlockKind::Tool, true);
+                self.close(e.closed, out);
+                let id = self.ids.converse_tool();
+                out.push(Event::json(
+                    "contentBlockStart",
+                    &json!({"contentBlockIndex": e.index, "start": {"toolUse": {"toolUseId": id, "name": name}}}),
+                ));
+            }
+            Delta::ToolInput(fragment) => {
+                if let Some((BlockKind::Tool, index)) = self.blocks.current() {
+                    Self::delta(index, "\"toolUse\":{\"input\":", fragment, out);
+                }
+            }
+            Delta::Stop(stop) => {
+                let closed = self.blocks.close();
+                self.close(closed, out);
+                out.push(Event::json(
+                    "messageStop",
+                    &json!({"stopReason": stop.reason.as_str()}),
+                ));
+                let u = stop.usage;
+                out.push(Event::json(
+                    "metadata",
+                    &json!({
+                        "usage": {
+                            "inputTokens": u.input_tokens,
+                            "outputTokens": u.output_tokens,
+                            "totalTokens": u.input_tokens + u.output_tokens,
+                        },
+                        "metrics": {"latencyMs": timing.invocation_ms},
+                    }),
+                ));
+            }
+        }
+    }
+}
+
+/// The Converse response for a whole answer.
+pub fn respond(answer: &Answer, ids: &mut Ids) -> Value {
+    let content: Vec<Value> = answer
+        .blocks
+        .iter()
+        .map(|b| match b {
+            AnswerBlock::Text(t) => json!({"text": t}),
+            AnswerBlock::Reasoning(t) => {
+                json!({"reasoningContent": {"reasoningText": {"text": t, "signature": ids.short(48)}}})
+            }
+            AnswerBlock::ToolUse { name, input } => json!({"toolUse": {
+                "toolUseId": ids.converse_tool(),
+                "name": name,
+                "input": tool_input(input),
+            }}),
+        })
+        .collect();
+    let u = answer.usage();
+    json!({
+        "output": {"message": {"role": "assistant", "content": content}},
+        "stopReason": answer.reason().as_str(),
+        "usage": {
+            "inputTokens": u.input_tokens,
+            "outputTokens": u.output_tokens,
+            "totalTokens": u.input_tokens + u.output_tokens,
+        },
+        "metrics": {"latencyMs": answer.timing.invocation_ms},
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::chat::{Stop, StopReason, Usage};
+    use crate::runtime::input::object;
+
+    fn req(body: Value) -> Result<ChatRequest, ApiError> {
+        parse(body.as_object().unwrap())
+    }
+
+    #[test]
+    fn parses_the_full_request_shape() {
+        let r = req(json!({
+            "messages": [{"role": "user", "content": [{"text": "hi"}, {"image": {"format": "png", "source": {"bytes": "iVBORw=="}}}]}],
+            "system": [{"text": "sys"}],
+            "inferenceConfig": {"maxTokens": 10, "temperature": 0.5, "topP": 0.9, "stopSequences": ["x"]},
+            "toolConfig": {"tools": [{"toolSpec": {"name": "t", "description": "d", "inputSchema": {"json": {"type": "object"}}}}], "toolChoice": {"auto": {}}},
+            "additionalModelRequestFields": {"top_k": 5},
+            "guardrailConfig": {"guardrailIdentifier": "g1", "guardrailVersion": "1", "trace": "enabled"}
+        }))
+        .unwrap();
+        assert_eq!(r.system, ["sys"]);
+        assert_eq!(r.max_tokens, Some(10));
+        assert_eq!(r.top_k, Some(5));
+        assert_eq!(r.stop_sequences, ["x"]);
+        assert_eq!(r.tools[0].name, "t");
+        assert_eq!(r.messages[0].content.len(), 2);
+    }
+
+    #[test]
+    fn product_page_type_text_blocks_are_accepted() {
+        let r = req(json!({"messages":[{"role":"user","content":[{"type":"text","text":"Hello!"}]}],"inferenceConfig":{"maxTokens":100}})).unwrap();
+        assert_eq!(r.last_user_text(), "Hello!");
+    }
+
+    #[test]
+    fn conversation_rules_match_bedrock() {
+        let e =
+            req(json!({"messages":[{"role":"assistant","content":[{"text":"x"}]}]})).unwrap_err();
+        assert!(e.message().contains("must start with a user message"));
+        let e = req(json!({"messages":[{"role":"user","content":[{"text":"x"}]},{"role":"user","content":[{"text":"y"}]}]})).unwrap_err();
+        assert!(e.message().contains("alternate"));
+        let e = req(json!({"messages":[{"role":"user","content":[]}]})).unwrap_err();
+        assert!(e.message().contains("messages.0 is empty"));
+        let e = req(json!({"messages":[{"role":"user","content":[{"text":"x"}]}],"inferenceConfig":{"maxTokens":0}})).unwrap_err();
+        assert!(e.message().contains("inferenceConfig.maxTokens"));
+        let e = req(json!({"messages":[{"role":"user","content":[{}]}]})).unwrap_err();
+        assert!(e.message().contains("one and only one member"));
+        let e = object(b"{\"messages\": [").unwrap_err();
+        assert_eq!(e.type_name(), "ValidationException");
+    }
+
+    #[test]
+    fn stream_order_follows_bedrock() {
+        let mut s = ConverseShaper::new(Ids::seeded(1));
+        let mut out = Vec::new();
+        let t = Timing::default();
+        for d in [
+            Delta::Start { input_tokens: 3 },
+            Delta::Text("Hi".into()),
+            Delta::Text(" there".into()),
+            Delta::ToolStart { name: "f".into() },
+            Delta::ToolInput("{\"a\":".into()),
+            Delta::ToolInput("1}".into()),
+            Delta::Stop(Stop {
+                reason: StopReason::ToolUse,
+                usage: Usage {
+                    input_tokens: 3,
+                    output_tokens: 4,
+                },
+            }),
+        ] {
+            s.on_delta(&d, &t, &mut out);
+        }
+        let names: Vec<&str> = out.iter().map(|e| e.name).collect();
+        assert_eq!(
+            names,
+            [
+                "messageStart",
+                "contentBlockDelta",
+                "contentBlockDelta",
+                "contentBlockStop",
+                "contentBlockStart",
+                "contentBlockDelta",
+                "contentBlockDelta",
+                "contentBlockStop",
+                "messageStop",
+                "metadata"
+            ]
+        );
+        let delta: Value = serde_json::from_slice(&out[1].payload).unwrap();
+        assert_eq!(
+            delta,
+            json!({"contentBlockIndex": 0, "delta": {"text": "Hi"}})
+        );
+        let tool: Value = serde_json::from_slice(&out[5].payload).unwrap();
+        assert_eq!(
+            tool,
+            json!({"contentBlockIndex": 1, "delta": {"toolUse": {"input": "{\"a\":"}}})
+        );
+        let meta: Value = serde_json::from_slice(&out[9].payload).unwrap();
+        assert_eq!(meta["usage"]["totalTokens"], 7);
+        assert!(meta["metrics"]["latencyMs"].is_u64());
+    }
+}

@@ -1,0 +1,73 @@
+//! The Bedrock runtime (`bedrock-runtime`): every operation is a token stream.
+//!
+//! ```text
+//! request ─ ops ─ resolve ─ providers::<family>::parse / converse::parse ─▶ ChatRequest
+//!   ChatRequest ─ source (canned | openai) ─▶ TokenStream of Delta
+//!   Delta ─ Shaper (per family / converse) ─▶ Event ─ adapters ─▶ eventstream frames | JSON array
+//!                                     └─ Answer::collect ─▶ one JSON document (InvokeModel, Converse)
+//! ```
+
+pub mod adapters;
+pub mod canned;
+pub mod chat;
+pub mod converse;
+pub mod ids;
+pub mod input;
+pub mod ops;
+pub mod providers;
+pub mod resolve;
+pub mod shape;
+pub mod tokens;
+
+use crate::aws::http::Body;
+use crate::aws::ApiError;
+use crate::call::Call;
+use crate::config::Config;
+use crate::server::App;
+use chat::{ChatRequest, TokenStream};
+use hyper::Response;
+use ids::Ids;
+use providers::ModelInfo;
+use std::sync::Arc;
+
+/// Runtime state shared by all requests: where answers come from.
+#[derive(Debug)]
+pub struct Runtime {
+    pacing: canned::Pacing,
+    deterministic: bool,
+}
+
+impl Runtime {
+    pub fn new(config: &Config) -> Self {
+        Self {
+            pacing: canned::Pacing {
+                first_token: config.canned_ttft,
+                between_tokens: config.canned_token_gap,
+            },
+            deterministic: config.deterministic,
+        }
+    }
+
+    /// The token stream answering `request`.
+    pub fn chat(&self, request: &ChatRequest, model: &ModelInfo) -> TokenStream {
+        canned::stream(canned::plan(request, &model.name), self.pacing)
+    }
+
+    /// Ids for one response: seeded from the request in deterministic mode.
+    pub fn ids(&self, body: &[u8], model_id: &str) -> Ids {
+        if self.deterministic {
+            Ids::seeded((body, model_id))
+        } else {
+            Ids::random()
+        }
+    }
+
+    /// Whether the backend answers, for the health endpoint; `None` in canned mode.
+    pub async fn probe_backend(&self) -> Option<serde_json::Value> {
+        None
+    }
+}
+
+pub async fn handle(app: &Arc<App>, call: Call) -> Result<Response<Body>, ApiError> {
+    ops::handle(app, call).await
+}

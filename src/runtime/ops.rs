@@ -1,0 +1,172 @@
+//! The HTTP face of each runtime operation: resolve the model, translate the body, open the token
+//! stream, wait for its first item (an error there is an HTTP error), then collect or stream it.
+
+use super::adapters::{choose_format, stream_response, Wire};
+use super::chat::{ChatRequest, Delta, TokenStream};
+use super::providers::{self, ModelInfo};
+use super::shape::{Answer, Clock};
+use super::{converse, input, tokens};
+use crate::aws::http::{json, Body};
+use crate::aws::ApiError;
+use crate::call::Call;
+use crate::server::App;
+use base64::Engine;
+use futures::StreamExt;
+use hyper::header::HeaderValue;
+use hyper::Response;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub async fn handle(app: &Arc<App>, call: Call) -> Result<Response<Body>, ApiError> {
+    let started = Instant::now();
+    match call.route.operation {
+        "InvokeModel" => invoke(app, &call, started, false).await,
+        "InvokeModelWithResponseStream" => invoke(app, &call, started, true).await,
+        "Converse" => converse(app, &call, started, false).await,
+        "ConverseStream" => converse(app, &call, started, true).await,
+        "CountTokens" => count_tokens(app, &call),
+        _ => Err(crate::management::not_implemented(app, &call)),
+    }
+}
+
+fn resolve(app: &App, call: &Call) -> Result<ModelInfo, ApiError> {
+    super::resolve::model(app, &call.ctx, call.param(0))
+}
+
+async fn invoke(
+    app: &Arc<App>,
+    call: &Call,
+    started: Instant,
+    stream: bool,
+) -> Result<Response<Body>, ApiError> {
+    let model = resolve(app, call)?;
+    let family =
+        providers::family_for(&model.id).ok_or_else(|| unsupported(&model, "InvokeModel"))?;
+    let body = input::object(&call.body)?;
+    let request = family.parse(&body, &model)?;
+    let mut ids = app.runtime.ids(&call.body, &model.id);
+    let (first, rest) = open(app, &request, &model).await?;
+    let clock = Clock::new(started, app.config.deterministic);
+    if stream {
+        let format = choose_format(app.config.stream_format, &call.headers)?;
+        let shaper = family.shaper(&model, &request, ids);
+        return Ok(stream_response(
+            first,
+            rest,
+            shaper,
+            clock,
+            format,
+            Wire::Invoke,
+        ));
+    }
+    let answer = Answer::collect(first, rest, clock)
+        .await
+        .map_err(|e| e.into_collected_error(&model.id))?;
+    let mut resp = json(200, &family.respond(&answer, &model, &request, &mut ids));
+    let h = resp.headers_mut();
+    let u = answer.usage();
+    for (name, value) in [
+        (
+            "x-amzn-bedrock-input-token-count",
+            u64::from(u.input_tokens),
+        ),
+        (
+            "x-amzn-bedrock-output-token-count",
+            u64::from(u.output_tokens),
+        ),
+        (
+            "x-amzn-bedrock-invocation-latency",
+            answer.timing.invocation_ms,
+        ),
+    ] {
+        h.insert(name, HeaderValue::from(value));
+    }
+    Ok(resp)
+}
+
+async fn converse(
+    app: &Arc<App>,
+    call: &Call,
+    started: Instant,
+    stream: bool,
+) -> Result<Response<Body>, ApiError> {
+    let model = resolve(app, call)?;
+    if !super::resolve::is_chat_model(&model) {
+        return Err(ApiError::validation(
+            "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
+        ));
+    }
+    let request = converse::parse(&input::object(&call.body)?)?;
+    let mut ids = app.runtime.ids(&call.body, &model.id);
+    let (first, rest) = open(app, &request, &model).await?;
+    let clock = Clock::new(started, app.config.deterministic);
+    if stream {
+        let format = choose_format(app.config.stream_format, &call.headers)?;
+        let shaper = Box::new(converse::ConverseShaper::new(ids));
+        return Ok(stream_response(
+            first,
+            rest,
+            shaper,
+            clock,
+            format,
+            Wire::Converse,
+        ));
+    }
+    let answer = Answer::collect(first, rest, clock)
+        .await
+        .map_err(|e| e.into_collected_error(&model.id))?;
+    Ok(json(200, &converse::respond(&answer, &mut ids)))
+}
+
+/// Opens the token stream and waits for its first item, so that a failure to start is an HTTP error.
+async fn open(
+    app: &App,
+    request: &ChatRequest,
+    model: &ModelInfo,
+) -> Result<(Delta, TokenStream), ApiError> {
+    let mut stream = app.runtime.chat(request, model);
+    match stream.next().await {
+        Some(Ok(first)) => Ok((first, stream)),
+        Some(Err(err)) => Err(err),
+        None => Err(super::shape::truncated()),
+    }
+}
+
+/// CountTokens: the input-token figure InvokeModel / Converse would report for the same input.
+fn count_tokens(app: &App, call: &Call) -> Result<Response<Body>, ApiError> {
+    let model = resolve(app, call)?;
+    let body = input::object(&call.body)?;
+    let f = input::Fields::new(&body, "");
+    let inp = f.object("input")?.ok_or_else(|| f.missing("input"))?;
+    let request = if let Some(invoke) = inp.object("invokeModel")? {
+        let raw = invoke.req_str("body")?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(raw)
+            .map_err(|_| ApiError::validation("input.invokeModel.body must be base64-encoded"))?;
+        let family =
+            providers::family_for(&model.id).ok_or_else(|| unsupported(&model, "CountTokens"))?;
+        family.parse(&input::object(&bytes)?, &model)?
+    } else if let Some(conv) = inp.object("converse")? {
+        converse::parse(conv.obj)?
+    } else {
+        return Err(ApiError::validation(
+            "input must have one and only one member set: invokeModel or converse.",
+        ));
+    };
+    Ok(json(
+        200,
+        &json!({ "inputTokens": tokens::input_tokens(&request) }),
+    ))
+}
+
+fn unsupported(model: &ModelInfo, op: &str) -> ApiError {
+    ApiError::validation(format!(
+        "{op} does not support the model {}: awsim has no request format for it.",
+        model.id
+    ))
+}
+
+/// Silences the unused warning until embeddings land.
+#[allow(dead_code)]
+fn _value(_: Value) {}

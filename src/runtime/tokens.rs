@@ -1,0 +1,100 @@
+//! Token counting for canned answers and CountTokens: a word-piece approximation that is stable and
+//! consistent — a canned answer is streamed exactly one counted token per delta.
+
+use super::chat::{Block, ChatRequest, DocumentSource, ToolResultContent};
+
+/// Splits text into tokens: optional leading whitespace, then a run of letters/digits or one other
+/// character. Concatenating the pieces gives back the text.
+pub fn split(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let body = rest.trim_start();
+        let lead = rest.len() - body.len();
+        let len = if body.is_empty() {
+            0
+        } else {
+            let mut chars = body.char_indices();
+            match chars.next() {
+                Some((_, c)) if c.is_alphanumeric() => chars
+                    .find(|(_, c)| !c.is_alphanumeric())
+                    .map_or(body.len(), |(i, _)| i),
+                Some((_, c)) => c.len_utf8(),
+                None => 0,
+            }
+        };
+        let (piece, tail) = rest.split_at(lead + len);
+        rest = tail;
+        Some(piece)
+    })
+}
+
+pub fn count(text: &str) -> u32 {
+    let n = split(text).filter(|p| !p.trim().is_empty()).count();
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Input tokens of a whole request: system, every block, tool definitions, plus a few per message
+/// for the chat template, as real models bill.
+pub fn input_tokens(request: &ChatRequest) -> u32 {
+    let mut total: u32 = request.system.iter().map(|s| count(s)).sum();
+    for message in &request.messages {
+        total = total.saturating_add(3);
+        for block in &message.content {
+            total = total.saturating_add(block_tokens(block));
+        }
+    }
+    for tool in &request.tools {
+        total = total
+            .saturating_add(count(&tool.name))
+            .saturating_add(tool.description.as_deref().map_or(0, count))
+            .saturating_add(count(&tool.schema.to_string()));
+    }
+    total.max(1)
+}
+
+fn block_tokens(block: &Block) -> u32 {
+    match block {
+        Block::Text(t) => count(t),
+        // Images bill by size on real models; a fixed figure keeps canned usage predictable.
+        Block::Image { .. } => 256,
+        Block::Document { name, source, .. } => {
+            count(name)
+                + match source {
+                    DocumentSource::Text(t) => count(t),
+                    DocumentSource::Bytes(b) => u32::try_from(b.len() / 8).unwrap_or(u32::MAX),
+                }
+        }
+        Block::ToolUse { name, input, .. } => count(name) + count(&input.to_string()),
+        Block::ToolResult { content, .. } => content
+            .iter()
+            .map(|c| match c {
+                ToolResultContent::Text(t) => count(t),
+                ToolResultContent::Json(v) => count(&v.to_string()),
+                ToolResultContent::Image { .. } => 256,
+            })
+            .sum(),
+        Block::Reasoning { text, .. } => count(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_rebuild_the_text_and_count_words_and_marks() {
+        let text = "Hello, world! It's  2026.";
+        let pieces: Vec<&str> = split(text).collect();
+        assert_eq!(pieces.concat(), text);
+        assert_eq!(
+            pieces,
+            ["Hello", ",", " world", "!", " It", "'", "s", "  2026", "."]
+        );
+        assert_eq!(count(text), 9);
+        assert_eq!(count("   "), 0);
+        assert_eq!(count("日本語 テキスト"), 2);
+    }
+}

@@ -1,0 +1,158 @@
+//! The listener: HTTP/1.1 and HTTP/2 prior-knowledge (h2c) on one port, one task per connection,
+//! graceful shutdown with a deadline. Each request is routed, its body read (within Bedrock's limit),
+//! and handed to the admin, runtime or management side; every response gets an `x-amzn-RequestId`.
+
+use crate::aws::context::{region_of, DEFAULT_REGION};
+use crate::aws::http::{check_declared_length, error_response, too_large, Body, MAX_REQUEST_BODY};
+use crate::aws::{ApiError, RequestContext};
+use crate::call::Call;
+use crate::config::Config;
+use crate::routes::{Router, Service};
+use crate::{admin, management, runtime};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::header::HeaderValue;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+
+/// Everything a request handler can reach: configuration and the shared state.
+pub struct App {
+    pub config: Config,
+    pub router: Router,
+    pub started: Instant,
+    pub store: management::Store,
+    pub runtime: runtime::Runtime,
+}
+
+impl App {
+    pub fn new(config: Config) -> Arc<Self> {
+        let runtime = runtime::Runtime::new(&config);
+        let store = management::Store::new(&config);
+        Arc::new(Self {
+            router: Router::new(),
+            started: Instant::now(),
+            store,
+            runtime,
+            config,
+        })
+    }
+}
+
+/// Serves `listener` until `shutdown` resolves, then lets open requests finish for up to
+/// `config.shutdown_timeout` before closing them.
+pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http2()
+        .max_concurrent_streams(1024)
+        .keep_alive_interval(None);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _peer)) => stream,
+                    Err(err) => {
+                        // EMFILE and friends: back off instead of spinning.
+                        tracing::warn!("accept failed: {err}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                // Tokens must leave at once: no Nagle delay on small frames.
+                let _ = stream.set_nodelay(true);
+                let app = app.clone();
+                let service = service_fn(move |req| {
+                    let app = app.clone();
+                    async move { Ok::<_, Infallible>(handle(app, req).await) }
+                });
+                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(err) = conn.await {
+                        tracing::debug!("connection ended: {err}");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    let deadline = app.config.shutdown_timeout;
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(deadline) => tracing::warn!("shutdown deadline of {deadline:?} passed; closing open connections"),
+    }
+}
+
+async fn handle(app: Arc<App>, req: Request<Incoming>) -> Response<Body> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let mut resp = match dispatch(&app, req, &request_id).await {
+        Ok(resp) => resp,
+        Err(err) => {
+            if err.status() >= 500 {
+                tracing::warn!(%method, %path, "{err}");
+            } else {
+                tracing::debug!(%method, %path, "{err}");
+            }
+            error_response(&err)
+        }
+    };
+    tracing::debug!(%method, %path, status = resp.status().as_u16(), "request");
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-amzn-requestid", value);
+    }
+    resp
+}
+
+async fn dispatch(
+    app: &Arc<App>,
+    req: Request<Incoming>,
+    request_id: &str,
+) -> Result<Response<Body>, ApiError> {
+    let route = app.router.route(req.method(), req.uri().path())?;
+    let (parts, body) = req.into_parts();
+    check_declared_length(&parts.headers)?;
+    let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => {
+            return Err(too_large(format!("more than {MAX_REQUEST_BODY}")))
+        }
+        Err(err) => {
+            return Err(ApiError::validation(format!(
+                "could not read the request body: {err}"
+            )))
+        }
+    };
+    let query = parts.uri.query().map(str::to_string);
+    let region =
+        region_of(&parts.headers, query.as_deref()).unwrap_or_else(|| DEFAULT_REGION.to_string());
+    let ctx = RequestContext::new(
+        request_id.to_string(),
+        region,
+        app.config.account_id.clone(),
+    );
+    let call = Call {
+        route,
+        ctx,
+        headers: parts.headers,
+        query,
+        body,
+    };
+    match call.route.service {
+        Service::Admin => admin::handle(app, call).await,
+        Service::Runtime => runtime::handle(app, call).await,
+        Service::Management => management::handle(app, call).await,
+    }
+}

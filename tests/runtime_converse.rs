@@ -1,0 +1,292 @@
+//! Converse and ConverseStream through the AWS SDK for Rust (its own event-stream parser).
+
+use crate::support;
+use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;
+use aws_sdk_bedrockruntime::types::{
+    ContentBlock, ContentBlockDelta, ContentBlockStart, ConversationRole, ConverseStreamOutput,
+    InferenceConfiguration, Message, StopReason, SystemContentBlock, Tool, ToolChoice,
+    ToolConfiguration, ToolInputSchema, ToolSpecification,
+};
+use aws_smithy_types::Document;
+
+const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+
+pub fn user(text: &str) -> Message {
+    Message::builder()
+        .role(ConversationRole::User)
+        .content(ContentBlock::Text(text.into()))
+        .build()
+        .unwrap()
+}
+
+/// Everything a ConverseStream consumer sees, reassembled.
+#[derive(Debug, Default)]
+pub struct Streamed {
+    pub events: Vec<&'static str>,
+    pub text: String,
+    pub tool_inputs: Vec<(String, String)>,
+    pub stop: Option<StopReason>,
+    pub input_tokens: i32,
+    pub output_tokens: i32,
+    pub text_deltas: usize,
+}
+
+pub async fn consume(
+    mut out: aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamOutput,
+) -> Streamed {
+    let mut s = Streamed::default();
+    while let Some(event) = out.stream.recv().await.unwrap() {
+        match event {
+            ConverseStreamOutput::MessageStart(_) => s.events.push("messageStart"),
+            ConverseStreamOutput::ContentBlockStart(e) => {
+                s.events.push("contentBlockStart");
+                if let Some(ContentBlockStart::ToolUse(t)) = e.start {
+                    assert!(t.tool_use_id.starts_with("tooluse_"));
+                    s.tool_inputs.push((t.name, String::new()));
+                }
+            }
+            ConverseStreamOutput::ContentBlockDelta(e) => {
+                s.events.push("contentBlockDelta");
+                match e.delta.unwrap() {
+                    ContentBlockDelta::Text(t) => {
+                        s.text.push_str(&t);
+                        s.text_deltas += 1;
+                    }
+                    ContentBlockDelta::ToolUse(t) => {
+                        s.tool_inputs.last_mut().unwrap().1.push_str(&t.input)
+                    }
+                    _ => {}
+                }
+            }
+            ConverseStreamOutput::ContentBlockStop(_) => s.events.push("contentBlockStop"),
+            ConverseStreamOutput::MessageStop(e) => {
+                s.events.push("messageStop");
+                s.stop = Some(e.stop_reason);
+            }
+            ConverseStreamOutput::Metadata(e) => {
+                s.events.push("metadata");
+                let u = e.usage.unwrap();
+                s.input_tokens = u.input_tokens;
+                s.output_tokens = u.output_tokens;
+                assert_eq!(u.total_tokens, u.input_tokens + u.output_tokens);
+                assert!(e.metrics.is_some());
+            }
+            other => panic!("unexpected event {other:?}"),
+        }
+    }
+    s
+}
+
+#[tokio::test]
+async fn converse_stream_arrives_token_by_token_in_bedrock_order() {
+    let server = support::start().await;
+    let out = server
+        .runtime()
+        .converse_stream()
+        .model_id(HAIKU)
+        .messages(user("What is AWS?"))
+        .send()
+        .await
+        .unwrap();
+    let s = consume(out).await;
+    assert_eq!(s.events.first(), Some(&"messageStart"));
+    assert_eq!(
+        &s.events[s.events.len() - 3..],
+        ["contentBlockStop", "messageStop", "metadata"]
+    );
+    assert!(s.text.contains("What is AWS?"), "{}", s.text);
+    assert!(s.text_deltas > 20, "one delta per token: {}", s.text_deltas);
+    assert_eq!(s.stop, Some(StopReason::EndTurn));
+    assert_eq!(s.output_tokens as usize, s.text_deltas);
+    assert!(s.input_tokens > 0);
+}
+
+#[tokio::test]
+async fn converse_collects_the_same_answer_the_stream_sends() {
+    let server = support::start().await;
+    let client = server.runtime();
+    let whole = client
+        .converse()
+        .model_id(HAIKU)
+        .system(SystemContentBlock::Text("be brief".into()))
+        .messages(user("Tell me about S3"))
+        .send()
+        .await
+        .unwrap();
+    let streamed = consume(
+        client
+            .converse_stream()
+            .model_id(HAIKU)
+            .system(SystemContentBlock::Text("be brief".into()))
+            .messages(user("Tell me about S3"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let msg = whole.output.unwrap().as_message().unwrap().clone();
+    assert_eq!(msg.content[0].as_text().unwrap(), &streamed.text);
+    let usage = whole.usage.unwrap();
+    assert_eq!(
+        (usage.input_tokens, usage.output_tokens),
+        (streamed.input_tokens, streamed.output_tokens)
+    );
+    assert_eq!(whole.stop_reason, StopReason::EndTurn);
+}
+
+#[tokio::test]
+async fn max_tokens_and_stop_sequences_end_the_stream() {
+    let server = support::start().await;
+    let out = server
+        .runtime()
+        .converse_stream()
+        .model_id(HAIKU)
+        .messages(user("hi"))
+        .inference_config(InferenceConfiguration::builder().max_tokens(4).build())
+        .send()
+        .await
+        .unwrap();
+    let s = consume(out).await;
+    assert_eq!(s.stop, Some(StopReason::MaxTokens));
+    assert_eq!(s.output_tokens, 4);
+
+    let out = server
+        .runtime()
+        .converse()
+        .model_id(HAIKU)
+        .messages(user("hi"))
+        .inference_config(
+            InferenceConfiguration::builder()
+                .stop_sequences("canned")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.stop_reason, StopReason::StopSequence);
+}
+
+fn weather_tool() -> ToolConfiguration {
+    let schema = Document::Object(
+        [
+            ("type".to_string(), Document::String("object".into())),
+            (
+                "properties".to_string(),
+                Document::Object(
+                    [(
+                        "city".to_string(),
+                        Document::Object(
+                            [("type".to_string(), Document::String("string".into()))].into(),
+                        ),
+                    )]
+                    .into(),
+                ),
+            ),
+        ]
+        .into(),
+    );
+    ToolConfiguration::builder()
+        .tools(Tool::ToolSpec(
+            ToolSpecification::builder()
+                .name("get_weather")
+                .input_schema(ToolInputSchema::Json(schema))
+                .build()
+                .unwrap(),
+        ))
+        .tool_choice(ToolChoice::Any(
+            aws_sdk_bedrockruntime::types::AnyToolChoice::builder().build(),
+        ))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tool_use_streams_input_fragments_that_reassemble_into_json() {
+    let server = support::start().await;
+    let out = server
+        .runtime()
+        .converse_stream()
+        .model_id(HAIKU)
+        .messages(user("weather in Seattle?"))
+        .tool_config(weather_tool())
+        .send()
+        .await
+        .unwrap();
+    let s = consume(out).await;
+    assert_eq!(s.stop, Some(StopReason::ToolUse));
+    assert_eq!(s.tool_inputs.len(), 1);
+    let (name, input) = &s.tool_inputs[0];
+    assert_eq!(name, "get_weather");
+    let v: serde_json::Value = serde_json::from_str(input).unwrap();
+    assert_eq!(v["city"], "Seattle");
+    assert!(s.events.contains(&"contentBlockStart"));
+}
+
+#[tokio::test]
+async fn a_tool_result_turn_gets_a_text_answer() {
+    use aws_sdk_bedrockruntime::types::{ToolResultBlock, ToolResultContentBlock, ToolUseBlock};
+    let server = support::start().await;
+    let client = server.runtime();
+    let first = client
+        .converse()
+        .model_id(HAIKU)
+        .messages(user("weather?"))
+        .tool_config(weather_tool())
+        .send()
+        .await
+        .unwrap();
+    let assistant = first.output.unwrap().as_message().unwrap().clone();
+    let tool_use: &ToolUseBlock = assistant
+        .content
+        .iter()
+        .find_map(|c| c.as_tool_use().ok())
+        .unwrap();
+    let result = Message::builder()
+        .role(ConversationRole::User)
+        .content(ContentBlock::ToolResult(
+            ToolResultBlock::builder()
+                .tool_use_id(&tool_use.tool_use_id)
+                .content(ToolResultContentBlock::Text("12 degrees and rain".into()))
+                .build()
+                .unwrap(),
+        ))
+        .build()
+        .unwrap();
+    let second = client
+        .converse()
+        .model_id(HAIKU)
+        .messages(user("weather?"))
+        .messages(assistant)
+        .messages(result)
+        .tool_config(weather_tool())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.stop_reason, StopReason::EndTurn);
+    let text = second.output.unwrap().as_message().unwrap().content[0]
+        .as_text()
+        .unwrap()
+        .clone();
+    assert!(text.contains("12 degrees and rain"), "{text}");
+}
+
+#[tokio::test]
+async fn bad_conversations_are_validation_errors() {
+    let server = support::start().await;
+    let assistant_first = Message::builder()
+        .role(ConversationRole::Assistant)
+        .content(ContentBlock::Text("x".into()))
+        .build()
+        .unwrap();
+    let err = server
+        .runtime()
+        .converse()
+        .model_id(HAIKU)
+        .messages(assistant_first)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_validation_exception(), "{err:?}");
+    assert!(err.message().unwrap().contains("start with a user message"));
+}

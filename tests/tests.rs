@@ -1,0 +1,8 @@
+//! The integration suite: a real awsim server per test, driven by real clients.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+mod support;
+
+mod runtime_converse;
+mod server;
