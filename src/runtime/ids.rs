@@ -69,6 +69,11 @@ impl Ids {
             .to_string()
     }
 
+    /// A float in `[0, 1)`.
+    pub fn unit_f32(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
+
     /// A short alphanumeric suffix.
     pub fn short(&mut self, n: usize) -> String {
         self.chars(BASE62, n)

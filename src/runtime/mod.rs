@@ -11,6 +11,7 @@ pub mod adapters;
 pub mod canned;
 pub mod chat;
 pub mod converse;
+pub mod embed;
 pub mod ids;
 pub mod input;
 pub mod ops;
@@ -51,6 +52,15 @@ impl Runtime {
     /// The token stream answering `request`.
     pub fn chat(&self, request: &ChatRequest, model: &ModelInfo) -> TokenStream {
         canned::stream(canned::plan(request, &model.name), self.pacing)
+    }
+
+    /// The vectors answering an embedding request.
+    pub async fn embed(
+        &self,
+        request: &embed::EmbedRequest,
+        _model: &ModelInfo,
+    ) -> Result<embed::Embeddings, ApiError> {
+        Ok(embed::canned(request))
     }
 
     /// Ids for one response: seeded from the request in deterministic mode.

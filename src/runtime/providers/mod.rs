@@ -6,6 +6,7 @@ pub mod anthropic;
 pub mod titan;
 
 use super::chat::{ChatRequest, Usage};
+use super::embed::{EmbedRequest, Embeddings};
 use super::ids::Ids;
 use super::input::Object;
 use super::shape::{Answer, Shaper, Timing};
@@ -35,6 +36,20 @@ pub trait Family: Send + Sync {
         answer: &Answer,
         model: &ModelInfo,
         request: &ChatRequest,
+        ids: &mut Ids,
+    ) -> Value;
+}
+
+/// A model family's embedding format (InvokeModel only: embeddings do not stream).
+pub trait EmbedFamily: Send + Sync {
+    /// Translates the InvokeModel body, validating it as the real service does.
+    fn parse(&self, body: &Object, model: &ModelInfo) -> Result<EmbedRequest, ApiError>;
+    /// The InvokeModel body for the vectors.
+    fn respond(
+        &self,
+        body: &Object,
+        request: &EmbedRequest,
+        embeddings: &Embeddings,
         ids: &mut Ids,
     ) -> Value;
 }
