@@ -4,5 +4,6 @@
 
 mod support;
 
+mod golden_streams;
 mod runtime_converse;
 mod server;

@@ -83,11 +83,6 @@ impl CustomModel {
             "modelStatus": "Active",
         })
     }
-
-    /// The foundation model ARN at the root of its lineage (for `foundationModelArnEquals`).
-    fn foundation_arn(&self, region: &str) -> String {
-        self.base_model.arn(region)
-    }
 }
 
 /// A custom model by ARN or name.
@@ -164,7 +159,6 @@ pub fn list(store: &Store, call: &Call) -> Result<Value, ApiError> {
         if descending {
             models.reverse();
         }
-        let _ = models.first().map(|m| m.foundation_arn(s.region));
         models.into_iter().map(|m| m.summary_json(s.account)).collect::<Vec<_>>()
     });
     let (items, next) = page.take(items);

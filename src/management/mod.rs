@@ -1,30 +1,137 @@
 //! The Bedrock control plane (`bedrock`): a small side module with in-memory, region-scoped state.
+//!
+//! # Layout
+//! - [`operations`]: every control-plane operation (method, path, success status), used by the router.
+//! - [`catalog`] (+ `catalog.json`): the built-in foundation models; [`profiles`]: inference profiles.
+//! - [`customization`] → [`custom_models`]: jobs that complete into custom models; [`provisioned`].
+//! - [`guardrails`] (+ [`guardrail_policies`]), [`tags`], [`logging`].
+//! - [`store`]: per-region state with lazy, time-driven transitions; [`resolve`]: model identifiers →
+//!   catalog models, for the runtime.
+//! - [`schema`], [`validate`], [`query`], [`pagination`]: request checking in Bedrock's words.
 
+pub mod catalog;
+pub mod custom_models;
+pub mod customization;
+pub mod guardrail_policies;
+pub mod guardrails;
+pub mod logging;
 pub mod operations;
+pub mod pagination;
+pub mod profiles;
+pub mod provisioned;
+pub mod query;
+pub mod resolve;
+pub mod schema;
+pub mod store;
+pub mod tags;
+pub mod validate;
 
-use crate::aws::http::Body;
+pub use catalog::{catalog, CatalogModel};
+pub use resolve::ResolvedModel;
+pub use store::Store;
+
+use crate::aws::http::{json, Body};
 use crate::aws::ApiError;
 use crate::call::Call;
-use crate::config::Config;
 use crate::server::App;
 use hyper::Response;
+use serde_json::Value;
 use std::sync::Arc;
 
-/// All control-plane state.
-#[derive(Debug, Default)]
-pub struct Store {}
+/// Answers one control-plane call; operations awsim does not emulate get a 501 naming them.
+pub async fn handle(app: &Arc<App>, call: Call) -> Result<Response<Body>, ApiError> {
+    let store = &app.store;
+    let region = call.ctx.region.as_str();
+    let body = match call.route.operation {
+        "ListFoundationModels" => catalog::list_foundation_models(&query::Query::of(&call)?, region)?,
+        "GetFoundationModel" => catalog::get_foundation_model(call.param(0), region)?,
 
-impl Store {
-    pub fn new(_config: &Config) -> Self {
-        Self::default()
-    }
+        "ListInferenceProfiles" => profiles::list(store, &call)?,
+        "GetInferenceProfile" => profiles::get(store, &call)?,
+        "CreateInferenceProfile" => profiles::create(store, &call)?,
+        "DeleteInferenceProfile" => profiles::delete(store, &call)?,
 
-    /// Forgets everything (`POST /_awsim/reset`).
-    pub fn reset(&self) {}
+        "CreateModelCustomizationJob" => customization::create(store, &call)?,
+        "GetModelCustomizationJob" => customization::get(store, &call)?,
+        "ListModelCustomizationJobs" => customization::list_jobs(store, &call)?,
+        "StopModelCustomizationJob" => customization::stop(store, &call)?,
+
+        "ListCustomModels" => custom_models::list(store, &call)?,
+        "GetCustomModel" => custom_models::get(store, &call)?,
+        "DeleteCustomModel" => custom_models::delete(store, &call)?,
+
+        "CreateProvisionedModelThroughput" => provisioned::create(store, &call)?,
+        "GetProvisionedModelThroughput" => provisioned::get(store, &call)?,
+        "ListProvisionedModelThroughputs" => provisioned::list(store, &call)?,
+        "UpdateProvisionedModelThroughput" => provisioned::update(store, &call)?,
+        "DeleteProvisionedModelThroughput" => provisioned::delete(store, &call)?,
+
+        "GetModelInvocationLoggingConfiguration" => logging::get(store, &call),
+        "PutModelInvocationLoggingConfiguration" => logging::put(store, &call)?,
+        "DeleteModelInvocationLoggingConfiguration" => logging::delete(store, &call),
+
+        "TagResource" => tags::tag_resource(store, &call)?,
+        "UntagResource" => tags::untag_resource(store, &call)?,
+        "ListTagsForResource" => tags::list_tags_for_resource(store, &call)?,
+
+        "CreateGuardrail" => guardrails::create(store, &call)?,
+        "GetGuardrail" => guardrails::get(store, &call)?,
+        "ListGuardrails" => guardrails::list(store, &call)?,
+        "UpdateGuardrail" => guardrails::update(store, &call)?,
+        "CreateGuardrailVersion" => guardrails::create_version(store, &call)?,
+        "DeleteGuardrail" => guardrails::delete(store, &call)?,
+
+        _ => return Err(not_implemented(app, &call)),
+    };
+    Ok(json(call.route.status, &without_nulls(body)))
 }
 
-pub async fn handle(app: &Arc<App>, call: Call) -> Result<Response<Body>, ApiError> {
-    Err(not_implemented(app, &call))
+/// The operations above, for the README and tests.
+pub const IMPLEMENTED: &[&str] = &[
+    "ListFoundationModels",
+    "GetFoundationModel",
+    "ListInferenceProfiles",
+    "GetInferenceProfile",
+    "CreateInferenceProfile",
+    "DeleteInferenceProfile",
+    "CreateModelCustomizationJob",
+    "GetModelCustomizationJob",
+    "ListModelCustomizationJobs",
+    "StopModelCustomizationJob",
+    "ListCustomModels",
+    "GetCustomModel",
+    "DeleteCustomModel",
+    "CreateProvisionedModelThroughput",
+    "GetProvisionedModelThroughput",
+    "ListProvisionedModelThroughputs",
+    "UpdateProvisionedModelThroughput",
+    "DeleteProvisionedModelThroughput",
+    "GetModelInvocationLoggingConfiguration",
+    "PutModelInvocationLoggingConfiguration",
+    "DeleteModelInvocationLoggingConfiguration",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+    "CreateGuardrail",
+    "GetGuardrail",
+    "ListGuardrails",
+    "UpdateGuardrail",
+    "CreateGuardrailVersion",
+    "DeleteGuardrail",
+];
+
+/// Optional members are left out rather than sent as `null`, as the real service does.
+fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
 }
 
 /// A real Bedrock operation that awsim does not emulate: a 501 that names it.
@@ -38,4 +145,25 @@ pub fn not_implemented(app: &App, call: &Call) -> ApiError {
     ApiError::NotImplemented(format!(
         "awsim does not implement the Bedrock operation {op}{path}; see the README for the list of supported operations"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_implemented_operation_is_a_real_one() {
+        for op in IMPLEMENTED {
+            assert!(
+                operations::OPERATIONS.iter().any(|(_, _, name, _)| name == op),
+                "{op} is not in the operations table"
+            );
+        }
+    }
+
+    #[test]
+    fn nulls_are_dropped_at_every_depth() {
+        let v = serde_json::json!({"a": null, "b": [{"c": null, "d": 1}], "e": {"f": null}});
+        assert_eq!(without_nulls(v), serde_json::json!({"b": [{"d": 1}], "e": {}}));
+    }
 }

@@ -54,6 +54,8 @@ pub enum Fill {
     Str(&'static str),
     Bool(bool),
     Strs(&'static [&'static str]),
+    /// A structure of string members (`tier: {tierName: CLASSIC}`).
+    Pairs(&'static [(&'static str, &'static str)]),
 }
 
 impl Fill {
@@ -62,6 +64,12 @@ impl Fill {
             Fill::Str(s) => Value::from(*s),
             Fill::Bool(b) => Value::from(*b),
             Fill::Strs(list) => Value::from(list.to_vec()),
+            Fill::Pairs(pairs) => Value::Object(
+                pairs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_string(), Value::from(*v)))
+                    .collect(),
+            ),
         }
     }
 }

@@ -202,11 +202,19 @@ fn chosen_tool(request: &ChatRequest) -> Option<(&super::chat::Tool, bool)> {
             .find(|t| &t.name == name)
             .map(|t| (t, true)),
         ToolChoice::Auto => {
+            // A real model calls `get_weather` when asked about the weather: match the tool's name
+            // or any of its words of four letters or more.
             let said = request.last_user_text().to_lowercase();
             request
                 .tools
                 .iter()
-                .find(|t| said.contains(&t.name.to_lowercase()))
+                .find(|t| {
+                    let name = t.name.to_lowercase();
+                    said.contains(&name)
+                        || name
+                            .split(|c: char| !c.is_alphanumeric())
+                            .any(|w| w.len() >= 4 && said.contains(w))
+                })
                 .map(|t| (t, false))
         }
     }
@@ -446,6 +454,17 @@ mod tests {
         let v: Value = serde_json::from_str(&input).unwrap();
         assert_eq!(v, json!({"city": "Seattle", "unit": "c", "days": 1}));
         assert_eq!(stop_of(&p).reason, StopReason::ToolUse);
+    }
+
+    #[test]
+    fn a_tool_whose_words_the_user_mentions_is_called() {
+        let mut r = ask("What is the weather in Paris?");
+        r.tools = vec![Tool { name: "get_weather".into(), description: None, schema: json!({"type":"object"}) }];
+        assert_eq!(stop_of(&plan(&r, "M")).reason, StopReason::ToolUse);
+        r.tool_choice = ToolChoice::None;
+        assert_eq!(stop_of(&plan(&r, "M")).reason, StopReason::EndTurn);
+        let r = ask("no tools here");
+        assert_eq!(stop_of(&plan(&r, "M")).reason, StopReason::EndTurn);
     }
 
     #[test]

@@ -52,14 +52,14 @@ class Awsim:
         )
 
     def http(self, method, path, body=None, headers=None):
-        """A plain HTTP request (curl-style); returns (status, headers, body bytes)."""
+        """A plain HTTP request (curl-style); returns (status, headers (case-insensitive), body bytes)."""
         data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(req) as resp:
-                return resp.status, dict(resp.headers), resp.read()
+                return resp.status, resp.headers, resp.read()
         except urllib.error.HTTPError as err:
-            return err.code, dict(err.headers), err.read()
+            return err.code, err.headers, err.read()
 
     def reset(self):
         self.http("POST", "/_awsim/reset")
