@@ -11,6 +11,7 @@ mod provisioned;
 mod regions;
 mod tags;
 
+use aws_sdk_bedrock::config::http::HttpResponse;
 use aws_sdk_bedrock::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrock::types::Tag;
 use awsim::Config;
@@ -33,14 +34,13 @@ pub struct Failure {
     pub message: String,
 }
 
-pub fn failure<E, R>(err: SdkError<E, R>) -> Failure
+pub fn failure<E>(err: SdkError<E, HttpResponse>) -> Failure
 where
     E: ProvideErrorMetadata + std::fmt::Debug,
-    R: std::fmt::Debug + HasStatus,
 {
     match err {
         SdkError::ServiceError(ctx) => {
-            let status = ctx.raw().status_code();
+            let status = ctx.raw().status().as_u16();
             let e = ctx.into_err();
             Failure {
                 status,
@@ -49,17 +49,6 @@ where
             }
         }
         other => panic!("expected a service error, got {other:?}"),
-    }
-}
-
-/// The HTTP status of a raw SDK response.
-pub trait HasStatus {
-    fn status_code(&self) -> u16;
-}
-
-impl HasStatus for aws_smithy_runtime_api::http::Response {
-    fn status_code(&self) -> u16 {
-        self.status().as_u16()
     }
 }
 
