@@ -42,7 +42,8 @@ async fn every_golden_request_streams_its_exact_bytes() {
     let mut failures = Vec::new();
     for dir in dirs {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        let request: Value = serde_json::from_slice(&std::fs::read(dir.join("request.json")).unwrap()).unwrap();
+        let request: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("request.json")).unwrap()).unwrap();
         let json = request["format"] == "json";
         let path = format!(
             "/model/{}/{}",
@@ -52,7 +53,10 @@ async fn every_golden_request_streams_its_exact_bytes() {
         let resp = server
             .http()
             .post(server.at(&path))
-            .header("x-awsim-stream-format", if json { "json" } else { "eventstream" })
+            .header(
+                "x-awsim-stream-format",
+                if json { "json" } else { "eventstream" },
+            )
             .body(serde_json::to_vec(&request["body"]).unwrap())
             .send()
             .await
@@ -65,8 +69,9 @@ async fn every_golden_request_streams_its_exact_bytes() {
             std::fs::write(dir.join("expected.txt"), &text).unwrap();
             continue;
         }
-        let expected = std::fs::read(dir.join("expected.bin"))
-            .unwrap_or_else(|_| panic!("{name}: no expected.bin; run with UPDATE_GOLDEN=1 to create it"));
+        let expected = std::fs::read(dir.join("expected.bin")).unwrap_or_else(|_| {
+            panic!("{name}: no expected.bin; run with UPDATE_GOLDEN=1 to create it")
+        });
         if expected != body {
             failures.push(format!(
                 "=== {name}: body differs from golden ===\n--- expected ---\n{}\n--- actual ---\n{text}",
@@ -75,7 +80,9 @@ async fn every_golden_request_streams_its_exact_bytes() {
         }
         let twin = std::fs::read_to_string(dir.join("expected.txt")).unwrap_or_default();
         if twin != listing(&expected, json) {
-            failures.push(format!("=== {name}: expected.txt is stale; regenerate with UPDATE_GOLDEN=1 ==="));
+            failures.push(format!(
+                "=== {name}: expected.txt is stale; regenerate with UPDATE_GOLDEN=1 ==="
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -86,7 +93,8 @@ async fn golden_frames_decode_with_the_rust_sdk_codec() {
     // The SDK's own decoder must accept every golden eventstream body frame by frame.
     use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};
     for dir in golden_dirs() {
-        let request: Value = serde_json::from_slice(&std::fs::read(dir.join("request.json")).unwrap()).unwrap();
+        let request: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("request.json")).unwrap()).unwrap();
         if request["format"] == "json" {
             continue;
         }

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod frames_cli;
 mod golden_streams;
 mod runtime_converse;
 mod server;

@@ -151,7 +151,10 @@ pub fn find_by_identifier(identifier: &str) -> Option<&'static CatalogModel> {
 
 /// The model itself if it supports `customization`, else its first context-window variant that does
 /// (`amazon.titan-text-express-v1` is customized as `amazon.titan-text-express-v1:0:8k`).
-pub fn customizable_variant(model: &'static CatalogModel, customization: &str) -> Option<&'static CatalogModel> {
+pub fn customizable_variant(
+    model: &'static CatalogModel,
+    customization: &str,
+) -> Option<&'static CatalogModel> {
     if model.supports_customization(customization) {
         return Some(model);
     }
@@ -185,9 +188,21 @@ pub fn list_foundation_models(query: &Query, region: &str) -> Result<Value, ApiE
                 .as_deref()
                 .is_none_or(|p| m.provider_name.eq_ignore_ascii_case(p))
         })
-        .filter(|m| customization.as_deref().is_none_or(|c| m.supports_customization(c)))
-        .filter(|m| modality.as_deref().is_none_or(|o| m.output_modalities.iter().any(|x| x == o)))
-        .filter(|m| inference.as_deref().is_none_or(|t| m.supports_inference_type(t)))
+        .filter(|m| {
+            customization
+                .as_deref()
+                .is_none_or(|c| m.supports_customization(c))
+        })
+        .filter(|m| {
+            modality
+                .as_deref()
+                .is_none_or(|o| m.output_modalities.iter().any(|x| x == o))
+        })
+        .filter(|m| {
+            inference
+                .as_deref()
+                .is_none_or(|t| m.supports_inference_type(t))
+        })
         .map(|m| m.summary(region))
         .collect();
     Ok(json!({ "modelSummaries": summaries }))
@@ -226,8 +241,15 @@ mod tests {
             let id = &m.model_id;
             let (provider, rest) = id.split_once('.').unwrap();
             assert!(!provider.is_empty() && !rest.is_empty(), "{id}");
-            assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-.:".contains(c)), "{id}");
-            assert!(!m.model_name.is_empty() && !m.provider_name.is_empty(), "{id}");
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-.:".contains(c)),
+                "{id}"
+            );
+            assert!(
+                !m.model_name.is_empty() && !m.provider_name.is_empty(),
+                "{id}"
+            );
             for x in m.input_modalities.iter().chain(&m.output_modalities) {
                 assert!(MODALITIES.contains(&x.as_str()), "{id}: {x}");
             }
@@ -236,15 +258,24 @@ mod tests {
             }
             assert!(!m.inference_types_supported.is_empty(), "{id}");
             for x in &m.inference_types_supported {
-                assert!(["ON_DEMAND", "PROVISIONED", "INFERENCE_PROFILE"].contains(&x.as_str()), "{id}: {x}");
+                assert!(
+                    ["ON_DEMAND", "PROVISIONED", "INFERENCE_PROFILE"].contains(&x.as_str()),
+                    "{id}: {x}"
+                );
             }
             for g in &m.cross_region_profiles {
                 assert!(GEOS.contains(&g.as_str()), "{id}: {g}");
             }
             if m.supports_inference_type("INFERENCE_PROFILE") {
-                assert!(!m.cross_region_profiles.is_empty(), "{id} is profile-only but has no profile");
+                assert!(
+                    !m.cross_region_profiles.is_empty(),
+                    "{id} is profile-only but has no profile"
+                );
             }
-            assert!(["ACTIVE", "LEGACY"].contains(&m.model_lifecycle.status.as_str()), "{id}");
+            assert!(
+                ["ACTIVE", "LEGACY"].contains(&m.model_lifecycle.status.as_str()),
+                "{id}"
+            );
         }
     }
 
@@ -271,13 +302,25 @@ mod tests {
     #[test]
     fn variants_know_their_base() {
         let v = find("anthropic.claude-3-haiku-20240307-v1:0:200k").unwrap();
-        assert_eq!(v.base().unwrap().model_id, "anthropic.claude-3-haiku-20240307-v1:0");
+        assert_eq!(
+            v.base().unwrap().model_id,
+            "anthropic.claude-3-haiku-20240307-v1:0"
+        );
         let v = find("amazon.titan-text-express-v1:0:8k").unwrap();
         assert_eq!(v.base().unwrap().model_id, "amazon.titan-text-express-v1");
         assert!(find("amazon.nova-pro-v1:0").unwrap().base().is_none());
         let express = find("amazon.titan-text-express-v1").unwrap();
-        assert_eq!(customizable_variant(express, "FINE_TUNING").unwrap().model_id, "amazon.titan-text-express-v1:0:8k");
-        assert!(customizable_variant(find("anthropic.claude-sonnet-4-20250514-v1:0").unwrap(), "FINE_TUNING").is_none());
+        assert_eq!(
+            customizable_variant(express, "FINE_TUNING")
+                .unwrap()
+                .model_id,
+            "amazon.titan-text-express-v1:0:8k"
+        );
+        assert!(customizable_variant(
+            find("anthropic.claude-sonnet-4-20250514-v1:0").unwrap(),
+            "FINE_TUNING"
+        )
+        .is_none());
     }
 
     #[test]
@@ -287,11 +330,27 @@ mod tests {
         let n = all["modelSummaries"].as_array().unwrap().len();
         assert_eq!(n, catalog().len());
         let meta = list_foundation_models(&q("byProvider=meta"), "us-east-1").unwrap();
-        assert!(meta["modelSummaries"].as_array().unwrap().iter().all(|m| m["providerName"] == "Meta"));
-        let embed = list_foundation_models(&q("byOutputModality=EMBEDDING&byProvider=Cohere"), "eu-west-1").unwrap();
-        let ids: Vec<&str> = embed["modelSummaries"].as_array().unwrap().iter().map(|m| m["modelId"].as_str().unwrap()).collect();
+        assert!(meta["modelSummaries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["providerName"] == "Meta"));
+        let embed = list_foundation_models(
+            &q("byOutputModality=EMBEDDING&byProvider=Cohere"),
+            "eu-west-1",
+        )
+        .unwrap();
+        let ids: Vec<&str> = embed["modelSummaries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["modelId"].as_str().unwrap())
+            .collect();
         assert!(ids.contains(&"cohere.embed-english-v3"), "{ids:?}");
-        assert!(embed["modelSummaries"][0]["modelArn"].as_str().unwrap().starts_with("arn:aws:bedrock:eu-west-1::foundation-model/"));
+        assert!(embed["modelSummaries"][0]["modelArn"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:bedrock:eu-west-1::foundation-model/"));
         let err = list_foundation_models(&q("byOutputModality=AUDIO"), "us-east-1").unwrap_err();
         assert!(err.message().contains("byOutputModality"), "{err}");
     }

@@ -88,10 +88,13 @@ impl CustomModel {
 /// A custom model by ARN or name.
 pub fn position(s: &Scope<'_>, identifier: &str) -> Option<usize> {
     let by_arn = arn::parse(identifier).is_some();
-    s.state
-        .custom_models
-        .iter()
-        .position(|m| if by_arn { m.arn == identifier } else { m.name == identifier })
+    s.state.custom_models.iter().position(|m| {
+        if by_arn {
+            m.arn == identifier
+        } else {
+            m.name == identifier
+        }
+    })
 }
 
 fn not_found(identifier: &str) -> ApiError {
@@ -131,12 +134,18 @@ pub fn list(store: &Store, call: &Call) -> Result<Value, ApiError> {
     let base = query.text("baseModelArnEquals", 20, 1011, None, &mut checks);
     let foundation = query.text("foundationModelArnEquals", 1, 2048, None, &mut checks);
     let owned = query.bool("isOwned", &mut checks);
-    let status = query.one_of("modelStatus", &["Active", "Creating", "Failed"], &mut checks);
+    let status = query.one_of(
+        "modelStatus",
+        &["Active", "Creating", "Failed"],
+        &mut checks,
+    );
     let descending = query.descending(&mut checks);
     let page = Page::from_query(&query, "ListCustomModels", &mut checks)?;
     checks.finish()?;
     // Compare foundation models by id, so an ARN naming another region still matches.
-    let foundation_id = foundation.as_deref().map(|a| catalog::find_by_identifier(a).map(|m| m.model_id.as_str()));
+    let foundation_id = foundation
+        .as_deref()
+        .map(|a| catalog::find_by_identifier(a).map(|m| m.model_id.as_str()));
     let items = store.scope(&call.ctx, |s| {
         let mut models: Vec<&CustomModel> = s
             .state
@@ -148,7 +157,8 @@ pub fn list(store: &Store, call: &Call) -> Result<Value, ApiError> {
             .filter(|m| {
                 foundation_id.is_none_or(|id| {
                     id.is_some_and(|id| {
-                        m.base_model.model_id == id || m.base_model.base().is_some_and(|b| b.model_id == id)
+                        m.base_model.model_id == id
+                            || m.base_model.base().is_some_and(|b| b.model_id == id)
                     })
                 })
             })
@@ -159,7 +169,10 @@ pub fn list(store: &Store, call: &Call) -> Result<Value, ApiError> {
         if descending {
             models.reverse();
         }
-        models.into_iter().map(|m| m.summary_json(s.account)).collect::<Vec<_>>()
+        models
+            .into_iter()
+            .map(|m| m.summary_json(s.account))
+            .collect::<Vec<_>>()
     });
     let (items, next) = page.take(items);
     Ok(json!({ "modelSummaries": items, "nextToken": next }))

@@ -15,7 +15,9 @@ use super::query::{Query, TimeWindow};
 use super::schema::{self, list, matching, opt, req, Rule};
 use super::store::{new_id, stable_hash, Scope, Store, Timing};
 use super::tags::{self, Tag, TAG_LIST};
-use super::validate::{Checks, CUSTOM_MODEL_NAME, IDEMPOTENCY_TOKEN, JOB_NAME, KMS_KEY_ID, ROLE_ARN, S3_URI, VPC_ID};
+use super::validate::{
+    Checks, CUSTOM_MODEL_NAME, IDEMPOTENCY_TOKEN, JOB_NAME, KMS_KEY_ID, ROLE_ARN, S3_URI, VPC_ID,
+};
 use crate::aws::time::rfc3339;
 use crate::aws::{arn, ApiError};
 use crate::call::Call;
@@ -85,7 +87,10 @@ impl Job {
                 self.status = JobStatus::Completed;
                 self.ended = Some(end);
                 self.last_modified = end;
-                Some((CustomModel::from_job(self, end), self.custom_model_tags.clone()))
+                Some((
+                    CustomModel::from_job(self, end),
+                    self.custom_model_tags.clone(),
+                ))
             }
             JobStatus::Stopping => {
                 let stop = self.stop_requested.unwrap_or(self.created) + timing.stop_delay();
@@ -110,7 +115,11 @@ impl Job {
         let n = self.echo["validationDataConfig"]["validators"]
             .as_array()
             .map_or(0, Vec::len);
-        Value::Array((0..n).map(|i| json!({ "validationLoss": self.loss(0.05 + 0.01 * i as f64) })).collect())
+        Value::Array(
+            (0..n)
+                .map(|i| json!({ "validationLoss": self.loss(0.05 + 0.01 * i as f64) }))
+                .collect(),
+        )
     }
 
     fn loss(&self, offset: f64) -> f64 {
@@ -122,8 +131,14 @@ impl Job {
     fn status_details(&self, now: SystemTime, timing: Timing) -> Value {
         let total = timing.work.as_secs_f64();
         let elapsed = match self.ended {
-            Some(end) => end.duration_since(self.created).unwrap_or_default().as_secs_f64(),
-            None => now.duration_since(self.created).unwrap_or_default().as_secs_f64(),
+            Some(end) => end
+                .duration_since(self.created)
+                .unwrap_or_default()
+                .as_secs_f64(),
+            None => now
+                .duration_since(self.created)
+                .unwrap_or_default()
+                .as_secs_f64(),
         };
         let at = |fraction: f64| self.created + timing.work.mul_f64(fraction);
         let stage = |from: f64, to: f64| {
@@ -140,7 +155,11 @@ impl Job {
             let mut d = json!({ "status": status });
             if status != "NotStarted" {
                 d["creationTime"] = json!(rfc3339(at(from)));
-                d["lastModifiedTime"] = json!(rfc3339(if status == "Completed" { at(to) } else { self.last_modified }));
+                d["lastModifiedTime"] = json!(rfc3339(if status == "Completed" {
+                    at(to)
+                } else {
+                    self.last_modified
+                }));
             }
             d
         };
@@ -224,7 +243,10 @@ static CREATE: Rule = Rule::Obj(&[
             ),
         ]),
     ),
-    opt("validationDataConfig", Rule::Obj(&[req("validators", list(0, 10, &VALIDATOR))])),
+    opt(
+        "validationDataConfig",
+        Rule::Obj(&[req("validators", list(0, 10, &VALIDATOR))]),
+    ),
     req("outputDataConfig", Rule::Is(&S3_LOCATION)),
     opt("hyperParameters", Rule::StrMap),
     opt(
@@ -242,7 +264,13 @@ static CREATE: Rule = Rule::Obj(&[
                 "teacherModelConfig",
                 Rule::Obj(&[
                     req("teacherModelIdentifier", schema::text(1, 2048)),
-                    opt("maxResponseLengthForInference", Rule::Int { min: 1, max: i64::MAX }),
+                    opt(
+                        "maxResponseLengthForInference",
+                        Rule::Int {
+                            min: 1,
+                            max: i64::MAX,
+                        },
+                    ),
                 ]),
             )]),
         )]),
@@ -251,7 +279,11 @@ static CREATE: Rule = Rule::Obj(&[
 
 /// What a `baseModelIdentifier` names: a foundation model (id or ARN) or one of the caller's
 /// custom models (ARN or name), resolved to the catalog model that is trained.
-fn base_model(s: &Scope<'_>, identifier: &str, customization: &str) -> Result<(&'static CatalogModel, String), ApiError> {
+fn base_model(
+    s: &Scope<'_>,
+    identifier: &str,
+    customization: &str,
+) -> Result<(&'static CatalogModel, String), ApiError> {
     let missing = || {
         ApiError::not_found(format!(
             "Could not resolve the base model from the provided model identifier '{identifier}'."
@@ -275,7 +307,10 @@ fn base_model(s: &Scope<'_>, identifier: &str, customization: &str) -> Result<(&
             foundation.model_id
         ))
     })?;
-    Ok((variant, reported_arn.unwrap_or_else(|| variant.arn(s.region))))
+    Ok((
+        variant,
+        reported_arn.unwrap_or_else(|| variant.arn(s.region)),
+    ))
 }
 
 pub fn create(store: &Store, call: &Call) -> Result<Value, ApiError> {
@@ -288,40 +323,74 @@ pub fn create(store: &Store, call: &Call) -> Result<Value, ApiError> {
     }
     let text = |k: &str| body[k].as_str().unwrap_or_default().to_string();
     let (name, model_name) = (text("jobName"), text("customModelName"));
-    let customization = body["customizationType"].as_str().unwrap_or("FINE_TUNING").to_string();
-    if customization == "DISTILLATION" && body["customizationConfig"].get("distillationConfig").is_none() {
+    let customization = body["customizationType"]
+        .as_str()
+        .unwrap_or("FINE_TUNING")
+        .to_string();
+    if customization == "DISTILLATION"
+        && body["customizationConfig"]
+            .get("distillationConfig")
+            .is_none()
+    {
         return Err(ApiError::validation(
             "A DISTILLATION job needs customizationConfig.distillationConfig.teacherModelConfig.",
         ));
     }
     let token = body["clientRequestToken"].as_str().map(str::to_string);
     store.scope(&call.ctx, |s| {
-        if let Some(same) = s.state.jobs.iter().find(|j| token.is_some() && j.client_request_token == token) {
+        if let Some(same) = s
+            .state
+            .jobs
+            .iter()
+            .find(|j| token.is_some() && j.client_request_token == token)
+        {
             return Ok(json!({ "jobArn": same.arn }));
         }
         if s.state.jobs.iter().any(|j| j.name == name) {
-            return Err(ApiError::validation("The provided job name is currently in use."));
+            return Err(ApiError::validation(
+                "The provided job name is currently in use.",
+            ));
         }
         let taken = s.state.custom_models.iter().any(|m| m.name == model_name)
             || s.state.jobs.iter().any(|j| {
                 j.custom_model_name == model_name && matches!(j.status, JobStatus::InProgress)
             });
         if taken {
-            return Err(ApiError::validation("The provided custom model name is currently in use."));
+            return Err(ApiError::validation(
+                "The provided custom model name is currently in use.",
+            ));
         }
-        let (base_model, base_model_arn) = base_model(s, &text("baseModelIdentifier"), &customization)?;
-        let arn = s.arn(&format!("model-customization-job/{}/{}", base_model.model_id, new_id()));
-        let custom_model_arn = s.arn(&format!("custom-model/{}/{}", base_model.model_id, new_id()));
+        let (base_model, base_model_arn) =
+            base_model(s, &text("baseModelIdentifier"), &customization)?;
+        let arn = s.arn(&format!(
+            "model-customization-job/{}/{}",
+            base_model.model_id,
+            new_id()
+        ));
+        let custom_model_arn = s.arn(&format!(
+            "custom-model/{}/{}",
+            base_model.model_id,
+            new_id()
+        ));
         let job_tags = tags::tag_list(body.get("jobTags"), &arn)?;
         let custom_model_tags = tags::tag_list(body.get("customModelTags"), &custom_model_arn)?;
         let mut echo = Map::new();
-        for key in ["trainingDataConfig", "outputDataConfig", "hyperParameters", "vpcConfig", "customizationConfig"] {
+        for key in [
+            "trainingDataConfig",
+            "outputDataConfig",
+            "hyperParameters",
+            "vpcConfig",
+            "customizationConfig",
+        ] {
             if let Some(v) = body.get(key) {
                 echo.insert(key.to_string(), v.clone());
             }
         }
         // The model requires `validationDataConfig` in Get's answer; an empty list stands for none.
-        let validation = body.get("validationDataConfig").cloned().unwrap_or_else(|| json!({ "validators": [] }));
+        let validation = body
+            .get("validationDataConfig")
+            .cloned()
+            .unwrap_or_else(|| json!({ "validators": [] }));
         echo.insert("validationDataConfig".into(), validation);
         echo.entry("hyperParameters").or_insert_with(|| json!({}));
         if !job_tags.is_empty() {
@@ -368,8 +437,18 @@ fn find<'a>(s: &'a mut Scope<'_>, identifier: &str) -> Result<&'a mut Job, ApiEr
     s.state
         .jobs
         .iter_mut()
-        .find(|j| if by_arn { j.arn == identifier } else { j.name == identifier })
-        .ok_or_else(|| ApiError::not_found(format!("The model customization job {identifier} was not found.")))
+        .find(|j| {
+            if by_arn {
+                j.arn == identifier
+            } else {
+                j.name == identifier
+            }
+        })
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "The model customization job {identifier} was not found."
+            ))
+        })
 }
 
 pub fn get(store: &Store, call: &Call) -> Result<Value, ApiError> {

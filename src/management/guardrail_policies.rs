@@ -6,8 +6,8 @@
 use super::schema::{list, matching, opt, req, text, Field, Fill, Rule};
 use super::tags::TAG_LIST;
 use super::validate::{
-    AUTOMATED_REASONING_POLICY_ARN, GUARDRAIL_NAME, GUARDRAIL_PROFILE, GUARDRAIL_TOPIC_NAME, IDEMPOTENCY_TOKEN,
-    KMS_KEY_ID,
+    AUTOMATED_REASONING_POLICY_ARN, GUARDRAIL_NAME, GUARDRAIL_PROFILE, GUARDRAIL_TOPIC_NAME,
+    IDEMPOTENCY_TOKEN, KMS_KEY_ID,
 };
 use crate::aws::ApiError;
 use serde_json::Value;
@@ -17,7 +17,14 @@ const PII_ACTIONS: &[&str] = &["BLOCK", "ANONYMIZE", "NONE"];
 const STRENGTHS: &[&str] = &["NONE", "LOW", "MEDIUM", "HIGH"];
 const TIERS: &[&str] = &["CLASSIC", "STANDARD"];
 const CLASSIC: Fill = Fill::Pairs(&[("tierName", "CLASSIC")]);
-pub const CONTENT_FILTER_TYPES: &[&str] = &["SEXUAL", "VIOLENCE", "HATE", "INSULTS", "MISCONDUCT", "PROMPT_ATTACK"];
+pub const CONTENT_FILTER_TYPES: &[&str] = &[
+    "SEXUAL",
+    "VIOLENCE",
+    "HATE",
+    "INSULTS",
+    "MISCONDUCT",
+    "PROMPT_ATTACK",
+];
 pub const PII_TYPES: &[&str] = &[
     "ADDRESS",
     "AGE",
@@ -81,7 +88,9 @@ static TOPIC: Rule = Rule::Obj(&[
 ]);
 static TOPIC_POLICY: Rule = Rule::Obj(&[
     req("topicsConfig", list(1, 30, &TOPIC)).read_as("topics"),
-    opt("tierConfig", Rule::Is(&TIER)).read_as("tier").fill(CLASSIC),
+    opt("tierConfig", Rule::Is(&TIER))
+        .read_as("tier")
+        .fill(CLASSIC),
 ]);
 
 static MODALITY: Rule = Rule::Enum(&["TEXT", "IMAGE"]);
@@ -98,7 +107,9 @@ static CONTENT_FILTER: Rule = Rule::Obj(&[
 ]);
 static CONTENT_POLICY: Rule = Rule::Obj(&[
     req("filtersConfig", list(1, 6, &CONTENT_FILTER)).read_as("filters"),
-    opt("tierConfig", Rule::Is(&TIER)).read_as("tier").fill(CLASSIC),
+    opt("tierConfig", Rule::Is(&TIER))
+        .read_as("tier")
+        .fill(CLASSIC),
 ]);
 
 static WORD: Rule = Rule::Obj(&[
@@ -117,7 +128,11 @@ static MANAGED_WORDS: Rule = Rule::Obj(&[
 ]);
 static WORD_POLICY: Rule = Rule::Obj(&[
     opt("wordsConfig", list(1, 10_000, &WORD)).read_as("words"),
-    opt("managedWordListsConfig", list(0, usize::MAX, &MANAGED_WORDS)).read_as("managedWordLists"),
+    opt(
+        "managedWordListsConfig",
+        list(0, usize::MAX, &MANAGED_WORDS),
+    )
+    .read_as("managedWordLists"),
 ]);
 
 // PII and regex `inputAction`/`outputAction` default to the entity's `action`: filled in `finish`.
@@ -146,7 +161,13 @@ static SENSITIVE_INFORMATION_POLICY: Rule = Rule::Obj(&[
 
 static GROUNDING_FILTER: Rule = Rule::Obj(&[
     req("type", Rule::Enum(&["GROUNDING", "RELEVANCE"])),
-    req("threshold", Rule::Num { min: 0.0, max: 0.99 }),
+    req(
+        "threshold",
+        Rule::Num {
+            min: 0.0,
+            max: 0.99,
+        },
+    ),
     action("action", BLOCK_OR_NONE, true),
     enabled("enabled"),
 ]);
@@ -161,7 +182,10 @@ static AUTOMATED_REASONING_POLICY: Rule = Rule::Obj(&[
     opt("confidenceThreshold", Rule::Num { min: 0.0, max: 1.0 }),
 ]);
 
-static CROSS_REGION: Rule = Rule::Obj(&[req("guardrailProfileIdentifier", matching(15, 2048, &GUARDRAIL_PROFILE))]);
+static CROSS_REGION: Rule = Rule::Obj(&[req(
+    "guardrailProfileIdentifier",
+    matching(15, 2048, &GUARDRAIL_PROFILE),
+)]);
 
 /// The members shared by create and update, in the order the model lists them.
 macro_rules! definition_fields {
@@ -268,7 +292,8 @@ mod tests {
     fn configs_are_read_back_with_defaults() {
         let mut body = base();
         body["topicPolicyConfig"] = json!({"topicsConfig": [{"name": "Investing", "definition": "Advice", "type": "DENY"}]});
-        body["sensitiveInformationPolicyConfig"] = json!({"piiEntitiesConfig": [{"type": "EMAIL", "action": "ANONYMIZE"}]});
+        body["sensitiveInformationPolicyConfig"] =
+            json!({"piiEntitiesConfig": [{"type": "EMAIL", "action": "ANONYMIZE"}]});
         let mut read = check_body(&CREATE, &body).unwrap();
         finish(&mut read).unwrap();
         let topic = &read["topicPolicy"]["topics"][0];
@@ -284,21 +309,35 @@ mod tests {
     #[test]
     fn prompt_attack_only_filters_prompts() {
         let mut body = base();
-        body["contentPolicyConfig"] =
-            json!({"filtersConfig": [{"type": "PROMPT_ATTACK", "inputStrength": "HIGH", "outputStrength": "HIGH"}]});
+        body["contentPolicyConfig"] = json!({"filtersConfig": [{"type": "PROMPT_ATTACK", "inputStrength": "HIGH", "outputStrength": "HIGH"}]});
         let mut read = check_body(&CREATE, &body).unwrap();
-        assert!(finish(&mut read).unwrap_err().message().contains("PROMPT_ATTACK"));
+        assert!(finish(&mut read)
+            .unwrap_err()
+            .message()
+            .contains("PROMPT_ATTACK"));
     }
 
     #[test]
     fn nested_violations_name_their_path() {
         let mut body = base();
         body["name"] = json!("has space");
-        body["contentPolicyConfig"] = json!({"filtersConfig": [{"type": "GORE", "inputStrength": "HIGH"}]});
-        let msg = check_body(&CREATE, &body).unwrap_err().message().to_string();
+        body["contentPolicyConfig"] =
+            json!({"filtersConfig": [{"type": "GORE", "inputStrength": "HIGH"}]});
+        let msg = check_body(&CREATE, &body)
+            .unwrap_err()
+            .message()
+            .to_string();
         assert!(msg.starts_with("3 validation errors detected"), "{msg}");
         assert!(msg.contains("Value 'has space' at 'name'"), "{msg}");
-        assert!(msg.contains("at 'contentPolicyConfig.filtersConfig.1.member.type'"), "{msg}");
-        assert!(msg.contains("Value null at 'contentPolicyConfig.filtersConfig.1.member.outputStrength'"), "{msg}");
+        assert!(
+            msg.contains("at 'contentPolicyConfig.filtersConfig.1.member.type'"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains(
+                "Value null at 'contentPolicyConfig.filtersConfig.1.member.outputStrength'"
+            ),
+            "{msg}"
+        );
     }
 }

@@ -98,7 +98,10 @@ fn to_definition(mut read: Value, s: &Scope<'_>) -> Result<Map<String, Value>, A
         }
     }
     if let Some(key) = read["kmsKeyId"].as_str() {
-        out.insert("kmsKeyArn".into(), Value::from(kms_key_arn(key, s.region, s.account)));
+        out.insert(
+            "kmsKeyArn".into(),
+            Value::from(kms_key_arn(key, s.region, s.account)),
+        );
     }
     if let Some(profile) = read["crossRegionConfig"]["guardrailProfileIdentifier"].as_str() {
         let id = profile.rsplit('/').next().unwrap_or(profile);
@@ -124,7 +127,11 @@ fn position(s: &Scope<'_>, identifier: &str) -> Result<usize, ApiError> {
     } else {
         identifier
     };
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    {
         let mut checks = Checks::new();
         checks.fail(
             "guardrailIdentifier",
@@ -136,7 +143,13 @@ fn position(s: &Scope<'_>, identifier: &str) -> Result<usize, ApiError> {
     s.state
         .guardrails
         .iter()
-        .position(|g| if by_arn { g.arn == identifier } else { g.id == id })
+        .position(|g| {
+            if by_arn {
+                g.arn == identifier
+            } else {
+                g.id == id
+            }
+        })
         .ok_or_else(|| ApiError::not_found(format!("The guardrail {identifier} was not found.")))
 }
 
@@ -148,7 +161,9 @@ fn check_name_free(s: &Scope<'_>, name: &str, except: Option<usize>) -> Result<(
         .enumerate()
         .any(|(i, g)| Some(i) != except && g.name() == name);
     if taken {
-        return Err(ApiError::Conflict(format!("A guardrail named '{name}' already exists.")));
+        return Err(ApiError::Conflict(format!(
+            "A guardrail named '{name}' already exists."
+        )));
     }
     Ok(())
 }
@@ -158,13 +173,24 @@ fn version_param(query: &Query, draft_allowed: bool) -> Result<Option<String>, A
     let Some(v) = query.get("guardrailVersion") else {
         return Ok(None);
     };
-    let numeric = !v.is_empty() && v.len() <= 8 && !v.starts_with('0') && v.bytes().all(|b| b.is_ascii_digit());
+    let numeric = !v.is_empty()
+        && v.len() <= 8
+        && !v.starts_with('0')
+        && v.bytes().all(|b| b.is_ascii_digit());
     if numeric || (draft_allowed && v == "DRAFT") {
         return Ok(Some(v.to_string()));
     }
     let mut checks = Checks::new();
-    let pattern = if draft_allowed { "(([1-9][0-9]{0,7})|(DRAFT))" } else { "[1-9][0-9]{0,7}" };
-    checks.fail("guardrailVersion", Some(v), format!("Member must satisfy regular expression pattern: {pattern}"));
+    let pattern = if draft_allowed {
+        "(([1-9][0-9]{0,7})|(DRAFT))"
+    } else {
+        "[1-9][0-9]{0,7}"
+    };
+    checks.fail(
+        "guardrailVersion",
+        Some(v),
+        format!("Member must satisfy regular expression pattern: {pattern}"),
+    );
     checks.finish().map(|()| None)
 }
 
@@ -206,7 +232,10 @@ pub fn get(store: &Store, call: &Call) -> Result<Value, ApiError> {
     store.scope(&call.ctx, |s| {
         let g = &s.state.guardrails[position(s, call.param(0))?];
         let v = g.version(&version).ok_or_else(|| {
-            ApiError::not_found(format!("Version {version} of the guardrail {} was not found.", g.id))
+            ApiError::not_found(format!(
+                "Version {version} of the guardrail {} was not found.",
+                g.id
+            ))
         })?;
         Ok(g.get_json(v))
     })
@@ -264,7 +293,10 @@ pub fn delete(store: &Store, call: &Call) -> Result<Value, ApiError> {
                 let before = g.versions.len();
                 g.versions.retain(|x| x.version != v);
                 if g.versions.len() == before {
-                    return Err(ApiError::not_found(format!("Version {v} of the guardrail {} was not found.", g.id)));
+                    return Err(ApiError::not_found(format!(
+                        "Version {v} of the guardrail {} was not found.",
+                        g.id
+                    )));
                 }
             }
         }
@@ -302,12 +334,20 @@ pub fn list(store: &Store, call: &Call) -> Result<Value, ApiError> {
 impl Store {
     /// A guardrail version in `GetGuardrail`'s shape (for the runtime's guardrail support):
     /// `identifier` is an id or ARN, `version` `DRAFT` or a number.
-    pub fn guardrail(&self, region: &str, account: &str, identifier: &str, version: &str) -> Result<Value, ApiError> {
+    pub fn guardrail(
+        &self,
+        region: &str,
+        account: &str,
+        identifier: &str,
+        version: &str,
+    ) -> Result<Value, ApiError> {
         self.scope_in(region, account, |s| {
             let g = &s.state.guardrails[position(s, identifier)?];
-            g.version(version)
-                .map(|v| g.get_json(v))
-                .ok_or_else(|| ApiError::not_found(format!("Version {version} of the guardrail {identifier} was not found.")))
+            g.version(version).map(|v| g.get_json(v)).ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "Version {version} of the guardrail {identifier} was not found."
+                ))
+            })
         })
     }
 }

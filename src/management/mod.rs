@@ -43,7 +43,9 @@ pub async fn handle(app: &Arc<App>, call: Call) -> Result<Response<Body>, ApiErr
     let store = &app.store;
     let region = call.ctx.region.as_str();
     let body = match call.route.operation {
-        "ListFoundationModels" => catalog::list_foundation_models(&query::Query::of(&call)?, region)?,
+        "ListFoundationModels" => {
+            catalog::list_foundation_models(&query::Query::of(&call)?, region)?
+        }
         "GetFoundationModel" => catalog::get_foundation_model(call.param(0), region)?,
 
         "ListInferenceProfiles" => profiles::list(store, &call)?,
@@ -155,7 +157,9 @@ mod tests {
     fn every_implemented_operation_is_a_real_one() {
         for op in IMPLEMENTED {
             assert!(
-                operations::OPERATIONS.iter().any(|(_, _, name, _)| name == op),
+                operations::OPERATIONS
+                    .iter()
+                    .any(|(_, _, name, _)| name == op),
                 "{op} is not in the operations table"
             );
         }
@@ -164,6 +168,9 @@ mod tests {
     #[test]
     fn nulls_are_dropped_at_every_depth() {
         let v = serde_json::json!({"a": null, "b": [{"c": null, "d": 1}], "e": {"f": null}});
-        assert_eq!(without_nulls(v), serde_json::json!({"b": [{"d": 1}], "e": {}}));
+        assert_eq!(
+            without_nulls(v),
+            serde_json::json!({"b": [{"d": 1}], "e": {}})
+        );
     }
 }

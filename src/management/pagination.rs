@@ -21,8 +21,14 @@ pub struct Page {
 
 impl Page {
     /// Reads `maxResults` (range errors go to `checks`) and `nextToken` (a bad one fails at once).
-    pub fn from_query(q: &Query, operation: &'static str, checks: &mut Checks) -> Result<Self, ApiError> {
-        let size = q.int("maxResults", 1, MAX_RESULTS, checks).unwrap_or(MAX_RESULTS);
+    pub fn from_query(
+        q: &Query,
+        operation: &'static str,
+        checks: &mut Checks,
+    ) -> Result<Self, ApiError> {
+        let size = q
+            .int("maxResults", 1, MAX_RESULTS, checks)
+            .unwrap_or(MAX_RESULTS);
         let offset = match q.get("nextToken") {
             None => 0,
             Some(token) => decode(operation, token)?,
@@ -38,7 +44,11 @@ impl Page {
     pub fn take<T>(&self, items: Vec<T>) -> (Vec<T>, Option<String>) {
         let total = items.len();
         let end = self.offset.saturating_add(self.size).min(total);
-        let page: Vec<T> = items.into_iter().skip(self.offset).take(self.size).collect();
+        let page: Vec<T> = items
+            .into_iter()
+            .skip(self.offset)
+            .take(self.size)
+            .collect();
         let next = (end < total).then(|| encode(self.operation, end));
         (page, next)
     }
@@ -69,7 +79,11 @@ mod tests {
     use super::*;
 
     fn page(operation: &'static str, offset: usize, size: usize) -> Page {
-        Page { operation, offset, size }
+        Page {
+            operation,
+            offset,
+            size,
+        }
     }
 
     #[test]
@@ -91,7 +105,11 @@ mod tests {
         let token = encode("ListGuardrails", 2);
         assert!(decode("ListCustomModels", &token).is_err());
         assert!(decode("ListGuardrails", "not a token!").is_err());
-        assert!(decode("ListGuardrails", &URL_SAFE_NO_PAD.encode("awsim:ListGuardrails:x")).is_err());
+        assert!(decode(
+            "ListGuardrails",
+            &URL_SAFE_NO_PAD.encode("awsim:ListGuardrails:x")
+        )
+        .is_err());
         assert_eq!(decode("ListGuardrails", &token).unwrap(), 2);
     }
 }

@@ -12,7 +12,9 @@ use super::query::Query;
 use super::schema::{self, matching, opt, req, Rule};
 use super::store::{new_id, Scope, Store};
 use super::tags::{self, TAG_LIST};
-use super::validate::{Checks, IDEMPOTENCY_TOKEN, INFERENCE_PROFILE_DESCRIPTION, INFERENCE_PROFILE_NAME};
+use super::validate::{
+    Checks, IDEMPOTENCY_TOKEN, INFERENCE_PROFILE_DESCRIPTION, INFERENCE_PROFILE_NAME,
+};
 use crate::aws::time::rfc3339;
 use crate::aws::{arn, ApiError};
 use crate::call::Call;
@@ -43,12 +45,24 @@ pub static GEOS: &[Geo] = &[
     Geo {
         prefix: "apac",
         label: "APAC",
-        regions: &["ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2"],
+        regions: &[
+            "ap-northeast-1",
+            "ap-northeast-2",
+            "ap-south-1",
+            "ap-southeast-1",
+            "ap-southeast-2",
+        ],
     },
     Geo {
         prefix: "global",
         label: "Global",
-        regions: &["us-east-1", "us-east-2", "us-west-2", "eu-west-1", "ap-northeast-1"],
+        regions: &[
+            "us-east-1",
+            "us-east-2",
+            "us-west-2",
+            "eu-west-1",
+            "ap-northeast-1",
+        ],
     },
 ];
 
@@ -84,11 +98,7 @@ impl SystemProfile {
 
     /// The foundation-model ARNs it routes to, one per region of its geo.
     pub fn model_arns(&self) -> Vec<String> {
-        self.geo
-            .regions
-            .iter()
-            .map(|r| self.model.arn(r))
-            .collect()
+        self.geo.regions.iter().map(|r| self.model.arn(r)).collect()
     }
 
     fn name(&self) -> String {
@@ -178,15 +188,26 @@ impl AppProfile {
 }
 
 static CREATE: Rule = Rule::Obj(&[
-    req("inferenceProfileName", matching(1, 64, &INFERENCE_PROFILE_NAME)),
-    opt("description", matching(1, 200, &INFERENCE_PROFILE_DESCRIPTION)),
+    req(
+        "inferenceProfileName",
+        matching(1, 64, &INFERENCE_PROFILE_NAME),
+    ),
+    opt(
+        "description",
+        matching(1, 200, &INFERENCE_PROFILE_DESCRIPTION),
+    ),
     opt("clientRequestToken", matching(1, 256, &IDEMPOTENCY_TOKEN)),
-    req("modelSource", Rule::Obj(&[req("copyFrom", schema::text(1, 2048))])),
+    req(
+        "modelSource",
+        Rule::Obj(&[req("copyFrom", schema::text(1, 2048))]),
+    ),
     opt("tags", Rule::Is(&TAG_LIST)),
 ]);
 
 /// Where a profile is copied from: a foundation model or a system profile, by ARN.
-fn source(copy_from: &str) -> Result<(Vec<String>, Option<String>, &'static CatalogModel), ApiError> {
+fn source(
+    copy_from: &str,
+) -> Result<(Vec<String>, Option<String>, &'static CatalogModel), ApiError> {
     let parsed = arn::parse(copy_from).ok_or_else(|| {
         ApiError::validation(format!(
             "1 validation error detected: Value '{copy_from}' at 'modelSource.copyFrom' failed to satisfy constraint: Member must be the ARN of a foundation model or a system-defined inference profile"
@@ -210,15 +231,26 @@ fn source(copy_from: &str) -> Result<(Vec<String>, Option<String>, &'static Cata
 
 pub fn create(store: &Store, call: &Call) -> Result<Value, ApiError> {
     let body = schema::check_body(&CREATE, &call.json()?)?;
-    let name = body["inferenceProfileName"].as_str().unwrap_or_default().to_string();
-    let (model_arns, system_profile_id, model) = source(body["modelSource"]["copyFrom"].as_str().unwrap_or_default())?;
+    let name = body["inferenceProfileName"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (model_arns, system_profile_id, model) =
+        source(body["modelSource"]["copyFrom"].as_str().unwrap_or_default())?;
     let token = body["clientRequestToken"].as_str().map(str::to_string);
     store.scope(&call.ctx, |s| {
-        if let Some(same) = s.state.app_profiles.iter().find(|p| token.is_some() && p.client_request_token == token) {
+        if let Some(same) = s
+            .state
+            .app_profiles
+            .iter()
+            .find(|p| token.is_some() && p.client_request_token == token)
+        {
             return Ok(json!({ "inferenceProfileArn": same.arn, "status": "ACTIVE" }));
         }
         if s.state.app_profiles.iter().any(|p| p.name == name) {
-            return Err(ApiError::Conflict(format!("An inference profile named '{name}' already exists.")));
+            return Err(ApiError::Conflict(format!(
+                "An inference profile named '{name}' already exists."
+            )));
         }
         let id = new_id();
         let arn = s.arn(&format!("application-inference-profile/{id}"));
@@ -248,7 +280,8 @@ enum Found {
 }
 
 fn lookup(s: &Scope<'_>, identifier: &str) -> Result<Found, ApiError> {
-    let missing = || ApiError::not_found(format!("The inference profile {identifier} was not found."));
+    let missing =
+        || ApiError::not_found(format!("The inference profile {identifier} was not found."));
     let (kind, id) = match arn::parse(identifier) {
         Some(a) => (Some(a.resource_type), a.resource_id),
         None => (None, identifier),
@@ -259,7 +292,13 @@ fn lookup(s: &Scope<'_>, identifier: &str) -> Result<Found, ApiError> {
         }
     }
     if kind != Some("inference-profile") {
-        let by = |p: &AppProfile| if kind.is_some() { p.arn == identifier } else { p.id == id };
+        let by = |p: &AppProfile| {
+            if kind.is_some() {
+                p.arn == identifier
+            } else {
+                p.id == id
+            }
+        };
         if let Some(i) = s.state.app_profiles.iter().position(by) {
             return Ok(Found::App(i));
         }
@@ -300,7 +339,11 @@ pub fn list(store: &Store, call: &Call) -> Result<Value, ApiError> {
     checks.finish()?;
     let items: Vec<Value> = store.scope(&call.ctx, |s| {
         if kind.as_deref() == Some("APPLICATION") {
-            s.state.app_profiles.iter().map(AppProfile::to_json).collect()
+            s.state
+                .app_profiles
+                .iter()
+                .map(AppProfile::to_json)
+                .collect()
         } else {
             system_profiles()
                 .filter(|p| visible(p.geo, s.region))
@@ -332,7 +375,10 @@ mod tests {
     fn names_and_visibility_follow_the_real_service() {
         let p = system_profile("us.anthropic.claude-3-haiku-20240307-v1:0").unwrap();
         assert_eq!(p.name(), "US Anthropic Claude 3 Haiku");
-        assert_eq!(system_profile("eu.amazon.nova-pro-v1:0").unwrap().name(), "EU Nova Pro");
+        assert_eq!(
+            system_profile("eu.amazon.nova-pro-v1:0").unwrap().name(),
+            "EU Nova Pro"
+        );
         assert!(visible(p.geo, "us-west-2"));
         assert!(!visible(p.geo, "eu-west-1"));
         assert!(visible(geo("global").unwrap(), "eu-west-1"));
@@ -342,6 +388,9 @@ mod tests {
             json["inferenceProfileArn"],
             "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-haiku-20240307-v1:0"
         );
-        assert_eq!(json["description"], "Routes requests to Anthropic Claude 3 Haiku in us-east-1, us-east-2 and us-west-2.");
+        assert_eq!(
+            json["description"],
+            "Routes requests to Anthropic Claude 3 Haiku in us-east-1, us-east-2 and us-west-2."
+        );
     }
 }

@@ -86,15 +86,27 @@ impl Provisioned {
 
 static CREATE: Rule = Rule::Obj(&[
     opt("clientRequestToken", matching(1, 256, &IDEMPOTENCY_TOKEN)),
-    req("modelUnits", Rule::Int { min: 1, max: i32::MAX as i64 }),
-    req("provisionedModelName", matching(1, 63, &PROVISIONED_MODEL_NAME)),
+    req(
+        "modelUnits",
+        Rule::Int {
+            min: 1,
+            max: i32::MAX as i64,
+        },
+    ),
+    req(
+        "provisionedModelName",
+        matching(1, 63, &PROVISIONED_MODEL_NAME),
+    ),
     req("modelId", schema::text(1, 2048)),
     opt("commitmentDuration", Rule::Enum(COMMITMENTS)),
     opt("tags", Rule::Is(&TAG_LIST)),
 ]);
 
 static UPDATE: Rule = Rule::Obj(&[
-    opt("desiredProvisionedModelName", matching(1, 63, &PROVISIONED_MODEL_NAME)),
+    opt(
+        "desiredProvisionedModelName",
+        matching(1, 63, &PROVISIONED_MODEL_NAME),
+    ),
     opt("desiredModelId", schema::text(1, 2048)),
 ]);
 
@@ -127,11 +139,19 @@ fn provisionable(m: &'static CatalogModel) -> Result<(), ApiError> {
 
 pub fn create(store: &Store, call: &Call) -> Result<Value, ApiError> {
     let body = schema::check_body(&CREATE, &call.json()?)?;
-    let name = body["provisionedModelName"].as_str().unwrap_or_default().to_string();
+    let name = body["provisionedModelName"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let token = body["clientRequestToken"].as_str().map(str::to_string);
     let commitment = body["commitmentDuration"].as_str().map(str::to_string);
     store.scope(&call.ctx, |s| {
-        if let Some(same) = s.state.provisioned.iter().find(|p| token.is_some() && p.client_request_token == token) {
+        if let Some(same) = s
+            .state
+            .provisioned
+            .iter()
+            .find(|p| token.is_some() && p.client_request_token == token)
+        {
             return Ok(json!({ "provisionedModelArn": same.arn }));
         }
         if s.state.provisioned.iter().any(|p| p.name == name) {
@@ -139,7 +159,8 @@ pub fn create(store: &Store, call: &Call) -> Result<Value, ApiError> {
                 "A provisioned throughput named '{name}' already exists."
             )));
         }
-        let (model_arn, foundation_model_arn) = model(s, body["modelId"].as_str().unwrap_or_default())?;
+        let (model_arn, foundation_model_arn) =
+            model(s, body["modelId"].as_str().unwrap_or_default())?;
         let id = new_id();
         let arn = s.arn(&format!("provisioned-model/{id}"));
         let tags = tags::tag_list(body.get("tags"), &arn)?;
@@ -177,8 +198,18 @@ fn position(s: &Scope<'_>, identifier: &str) -> Result<usize, ApiError> {
     s.state
         .provisioned
         .iter()
-        .position(|p| if by_arn { p.arn == identifier } else { p.name == identifier })
-        .ok_or_else(|| ApiError::not_found(format!("The provisioned throughput {identifier} was not found.")))
+        .position(|p| {
+            if by_arn {
+                p.arn == identifier
+            } else {
+                p.name == identifier
+            }
+        })
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "The provisioned throughput {identifier} was not found."
+            ))
+        })
 }
 
 pub fn get(store: &Store, call: &Call) -> Result<Value, ApiError> {
@@ -193,7 +224,12 @@ pub fn update(store: &Store, call: &Call) -> Result<Value, ApiError> {
     store.scope(&call.ctx, |s| {
         let i = position(s, call.param(0))?;
         if let Some(name) = body["desiredProvisionedModelName"].as_str() {
-            if s.state.provisioned.iter().enumerate().any(|(j, p)| j != i && p.name == name) {
+            if s.state
+                .provisioned
+                .iter()
+                .enumerate()
+                .any(|(j, p)| j != i && p.name == name)
+            {
                 return Err(ApiError::validation(format!(
                     "A provisioned throughput named '{name}' already exists."
                 )));
@@ -233,7 +269,13 @@ pub fn list(store: &Store, call: &Call) -> Result<Value, ApiError> {
     let window = TimeWindow::from_query(&query, &mut checks);
     let status = query.one_of("statusEquals", STATUSES, &mut checks);
     let model = query.text("modelArnEquals", 20, 1011, None, &mut checks);
-    let name = query.text("nameContains", 1, 63, Some(&PROVISIONED_MODEL_NAME), &mut checks);
+    let name = query.text(
+        "nameContains",
+        1,
+        63,
+        Some(&PROVISIONED_MODEL_NAME),
+        &mut checks,
+    );
     let descending = query.descending(&mut checks);
     let page = Page::from_query(&query, "ListProvisionedModelThroughputs", &mut checks)?;
     checks.finish()?;
@@ -251,7 +293,9 @@ pub fn list(store: &Store, call: &Call) -> Result<Value, ApiError> {
         if descending {
             pts.reverse();
         }
-        pts.into_iter().map(Provisioned::to_json).collect::<Vec<_>>()
+        pts.into_iter()
+            .map(Provisioned::to_json)
+            .collect::<Vec<_>>()
     });
     let (items, next) = page.take(items);
     Ok(json!({ "provisionedModelSummaries": items, "nextToken": next }))

@@ -46,7 +46,14 @@ impl Query {
             .collect()
     }
 
-    pub fn text(&self, name: &str, min: usize, max: usize, pattern: Option<&Pattern>, checks: &mut Checks) -> Option<String> {
+    pub fn text(
+        &self,
+        name: &str,
+        min: usize,
+        max: usize,
+        pattern: Option<&Pattern>,
+        checks: &mut Checks,
+    ) -> Option<String> {
         let value = self.get(name)?;
         if checks.length(name, value, min, max) {
             if let Some(p) = pattern {
@@ -88,7 +95,11 @@ impl Query {
                 .map(|s| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs_f64(s))
         });
         if parsed.is_none() {
-            checks.fail(name, Some(value), "Member must be an ISO 8601 timestamp such as 2024-01-01T00:00:00Z");
+            checks.fail(
+                name,
+                Some(value),
+                "Member must be an ISO 8601 timestamp such as 2024-01-01T00:00:00Z",
+            );
         }
         parsed
     }

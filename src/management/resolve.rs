@@ -32,25 +32,42 @@ impl Store {
     /// region. Stored resources (application profiles, custom models, provisioned throughput) are
     /// looked up in the region their ARN names. Unknown plain ids are a `ValidationException`; an ARN
     /// of a stored resource that does not exist is a `ResourceNotFoundException` naming it.
-    pub fn resolve_model(&self, region: &str, account: &str, identifier: &str) -> Result<ResolvedModel, ApiError> {
+    pub fn resolve_model(
+        &self,
+        region: &str,
+        account: &str,
+        identifier: &str,
+    ) -> Result<ResolvedModel, ApiError> {
         let mut via = vec![identifier.to_string()];
         let model = match arn::parse(identifier) {
             None => match catalog::find(identifier) {
                 Some(m) => m,
-                None => profiles::system_profile(identifier).ok_or_else(invalid)?.model,
+                None => {
+                    profiles::system_profile(identifier)
+                        .ok_or_else(invalid)?
+                        .model
+                }
             },
             Some(a) => match a.resource_type {
                 "foundation-model" => catalog::find(a.resource_id).ok_or_else(invalid)?,
                 "inference-profile" => {
                     let p = profiles::system_profile(a.resource_id).ok_or_else(|| {
-                        ApiError::not_found(format!("The inference profile {identifier} was not found."))
+                        ApiError::not_found(format!(
+                            "The inference profile {identifier} was not found."
+                        ))
                     })?;
                     via.push(p.id());
                     p.model
                 }
                 "application-inference-profile" | "custom-model" | "provisioned-model" => {
-                    let home = if a.region.is_empty() { region } else { a.region };
-                    self.scope_in(home, account, |s| resolve_stored(s.state, identifier, &mut via))?
+                    let home = if a.region.is_empty() {
+                        region
+                    } else {
+                        a.region
+                    };
+                    self.scope_in(home, account, |s| {
+                        resolve_stored(s.state, identifier, &mut via)
+                    })?
                 }
                 _ => return Err(invalid()),
             },
@@ -70,7 +87,11 @@ impl Store {
 }
 
 /// An application profile, custom model or provisioned throughput (by ARN) → its model.
-fn resolve_stored(state: &RegionState, arn: &str, via: &mut Vec<String>) -> Result<&'static CatalogModel, ApiError> {
+fn resolve_stored(
+    state: &RegionState,
+    arn: &str,
+    via: &mut Vec<String>,
+) -> Result<&'static CatalogModel, ApiError> {
     if let Some(p) = state.app_profiles.iter().find(|p| p.arn == arn) {
         if let Some(id) = &p.system_profile_id {
             via.push(id.clone());
@@ -92,7 +113,9 @@ fn resolve_stored(state: &RegionState, arn: &str, via: &mut Vec<String>) -> Resu
         Some("provisioned-model") => "provisioned throughput",
         _ => "custom model",
     };
-    Err(ApiError::not_found(format!("The {kind} {arn} was not found.")))
+    Err(ApiError::not_found(format!(
+        "The {kind} {arn} was not found."
+    )))
 }
 
 #[cfg(test)]
@@ -134,11 +157,20 @@ mod tests {
         assert_eq!(resolve(&store, &us).unwrap().via, [us.as_str(), HAIKU]);
         let arn = format!("arn:aws:bedrock:us-west-2:123456789012:inference-profile/eu.{HAIKU}");
         let r = resolve(&store, &arn).unwrap();
-        assert_eq!(r.via, [arn.clone(), format!("eu.{HAIKU}"), HAIKU.to_string()]);
+        assert_eq!(
+            r.via,
+            [arn.clone(), format!("eu.{HAIKU}"), HAIKU.to_string()]
+        );
         let global = "global.anthropic.claude-sonnet-4-5-20250929-v1:0";
-        assert_eq!(resolve(&store, global).unwrap().model_id, "anthropic.claude-sonnet-4-5-20250929-v1:0");
+        assert_eq!(
+            resolve(&store, global).unwrap().model_id,
+            "anthropic.claude-sonnet-4-5-20250929-v1:0"
+        );
         let err = resolve(&store, &format!("global.{HAIKU}")).unwrap_err();
-        assert_eq!(err, ApiError::validation("The provided model identifier is invalid."));
+        assert_eq!(
+            err,
+            ApiError::validation("The provided model identifier is invalid.")
+        );
     }
 
     #[test]
@@ -151,24 +183,39 @@ mod tests {
     #[test]
     fn unknown_ids_are_invalid_and_unknown_resources_not_found() {
         let store = store();
-        for bad in ["gpt-4", "anthropic.claude-9", "arn:aws:s3:::bucket/key", "arn:aws:bedrock:us-east-1:1:guardrail/abc"] {
+        for bad in [
+            "gpt-4",
+            "anthropic.claude-9",
+            "arn:aws:s3:::bucket/key",
+            "arn:aws:bedrock:us-east-1:1:guardrail/abc",
+        ] {
             let err = resolve(&store, bad).unwrap_err();
-            assert_eq!(err.message(), "The provided model identifier is invalid.", "{bad}");
+            assert_eq!(
+                err.message(),
+                "The provided model identifier is invalid.",
+                "{bad}"
+            );
         }
         let arn = format!("arn:aws:bedrock:us-east-1:{ACCOUNT}:custom-model/{HAIKU}/abcdefghijkl");
         let err = resolve(&store, &arn).unwrap_err();
         assert_eq!(err.type_name(), "ResourceNotFoundException");
         assert!(err.message().contains(&arn));
         let pt = format!("arn:aws:bedrock:us-east-1:{ACCOUNT}:provisioned-model/abcdefghijkl");
-        assert!(resolve(&store, &pt).unwrap_err().message().contains("provisioned throughput"));
+        assert!(resolve(&store, &pt)
+            .unwrap_err()
+            .message()
+            .contains("provisioned throughput"));
     }
 
     #[test]
     fn stored_resources_resolve_through_to_their_base_model() {
         let store = store();
         let base = catalog::find(&format!("{HAIKU}:200k")).unwrap();
-        let custom_arn = format!("arn:aws:bedrock:eu-west-1:{ACCOUNT}:custom-model/{HAIKU}:200k/abcdefghijkl");
-        let profile_arn = format!("arn:aws:bedrock:eu-west-1:{ACCOUNT}:application-inference-profile/profile12345");
+        let custom_arn =
+            format!("arn:aws:bedrock:eu-west-1:{ACCOUNT}:custom-model/{HAIKU}:200k/abcdefghijkl");
+        let profile_arn = format!(
+            "arn:aws:bedrock:eu-west-1:{ACCOUNT}:application-inference-profile/profile12345"
+        );
         let pt_arn = format!("arn:aws:bedrock:eu-west-1:{ACCOUNT}:provisioned-model/pt1234567890");
         let now = SystemTime::now();
         store.scope_in("eu-west-1", ACCOUNT, |s| {
@@ -215,14 +262,31 @@ mod tests {
             });
         });
         let r = resolve(&store, &custom_arn).unwrap();
-        assert_eq!(r.via, [custom_arn.clone(), format!("{HAIKU}:200k"), HAIKU.to_string()]);
+        assert_eq!(
+            r.via,
+            [
+                custom_arn.clone(),
+                format!("{HAIKU}:200k"),
+                HAIKU.to_string()
+            ]
+        );
         let r = resolve(&store, &profile_arn).unwrap();
-        assert_eq!(r.via, [profile_arn.clone(), format!("eu.{HAIKU}"), HAIKU.to_string()]);
+        assert_eq!(
+            r.via,
+            [
+                profile_arn.clone(),
+                format!("eu.{HAIKU}"),
+                HAIKU.to_string()
+            ]
+        );
         let r = resolve(&store, &pt_arn).unwrap();
         assert_eq!(r.via[..2], [pt_arn.clone(), custom_arn.clone()]);
         assert_eq!(r.model_id, format!("{HAIKU}:200k"));
         // The same ARNs in another region's state do not exist.
         let elsewhere = custom_arn.replace("eu-west-1", "us-east-1");
-        assert_eq!(resolve(&store, &elsewhere).unwrap_err().type_name(), "ResourceNotFoundException");
+        assert_eq!(
+            resolve(&store, &elsewhere).unwrap_err().type_name(),
+            "ResourceNotFoundException"
+        );
     }
 }

@@ -175,7 +175,13 @@ pub fn check(rule: &Rule, value: &Value, path: &str, checks: &mut Checks) -> Val
         },
         Rule::List { min, max, item } => match value.as_array() {
             Some(items) => {
-                checks.count(path, &format!("{} members", items.len()), items.len(), *min, *max);
+                checks.count(
+                    path,
+                    &format!("{} members", items.len()),
+                    items.len(),
+                    *min,
+                    *max,
+                );
                 let read = items
                     .iter()
                     .enumerate()
@@ -247,8 +253,15 @@ mod tests {
 
     #[test]
     fn renames_fills_and_drops_unknown_members() {
-        let read = check_body(&BODY, &json!({"title": "t", "itemsConfig": [{"name": "a"}], "extra": 1})).unwrap();
-        assert_eq!(read, json!({"title": "t", "items": [{"name": "a", "action": "BLOCK"}]}));
+        let read = check_body(
+            &BODY,
+            &json!({"title": "t", "itemsConfig": [{"name": "a"}], "extra": 1}),
+        )
+        .unwrap();
+        assert_eq!(
+            read,
+            json!({"title": "t", "items": [{"name": "a", "action": "BLOCK"}]})
+        );
     }
 
     #[test]
@@ -262,8 +275,14 @@ mod tests {
         assert!(msg.starts_with("5 validation errors detected"), "{msg}");
         assert!(msg.contains("Value null at 'title'"), "{msg}");
         assert!(msg.contains("at 'itemsConfig' failed to satisfy constraint: Member must have length less than or equal to 2"), "{msg}");
-        assert!(msg.contains("Value 'toolong' at 'itemsConfig.1.member.name'"), "{msg}");
-        assert!(msg.contains("Value 'ALLOW' at 'itemsConfig.2.member.action'"), "{msg}");
+        assert!(
+            msg.contains("Value 'toolong' at 'itemsConfig.1.member.name'"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("Value 'ALLOW' at 'itemsConfig.2.member.action'"),
+            "{msg}"
+        );
         assert!(msg.contains("Value '3' at 'itemsConfig.3.member.name' failed to satisfy constraint: Member must be a string"), "{msg}");
     }
 }

@@ -92,7 +92,12 @@ impl Store {
     }
 
     /// Runs `f` on `region`'s state (created empty if it never existed), brought up to date first.
-    pub fn scope_in<R>(&self, region: &str, account: &str, f: impl FnOnce(&mut Scope<'_>) -> R) -> R {
+    pub fn scope_in<R>(
+        &self,
+        region: &str,
+        account: &str,
+        f: impl FnOnce(&mut Scope<'_>) -> R,
+    ) -> R {
         let now = SystemTime::now();
         // A panic elsewhere cannot leave the maps half-written in a way that matters more than
         // losing the emulator, so a poisoned lock is simply taken over.
@@ -159,14 +164,18 @@ mod tests {
     fn ids_are_twelve_lowercase_alphanumerics() {
         let a = new_id();
         assert_eq!(a.len(), 12);
-        assert!(a.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
         assert_ne!(a, new_id());
     }
 
     #[test]
     fn regions_are_separate_and_reset_clears_them() {
         let store = Store::new(&Config::default());
-        store.scope_in("eu-west-1", "000000000000", |s| s.state.logging = Some(Value::Bool(true)));
+        store.scope_in("eu-west-1", "000000000000", |s| {
+            s.state.logging = Some(Value::Bool(true))
+        });
         assert!(store.scope_in("us-east-1", "000000000000", |s| s.state.logging.is_none()));
         assert!(store.scope_in("eu-west-1", "000000000000", |s| s.state.logging.is_some()));
         store.reset();

@@ -32,8 +32,14 @@ pub static TAG_LIST: Rule = list(0, usize::MAX, &TAG);
 
 static TAG_KEY: Rule = matching(1, 128, &TAG_TEXT);
 
-static TAG_RESOURCE: Rule = Rule::Obj(&[req("resourceARN", resource_arn()), req("tags", list(0, usize::MAX, &TAG))]);
-static UNTAG_RESOURCE: Rule = Rule::Obj(&[req("resourceARN", resource_arn()), req("tagKeys", list(0, usize::MAX, &TAG_KEY))]);
+static TAG_RESOURCE: Rule = Rule::Obj(&[
+    req("resourceARN", resource_arn()),
+    req("tags", list(0, usize::MAX, &TAG)),
+]);
+static UNTAG_RESOURCE: Rule = Rule::Obj(&[
+    req("resourceARN", resource_arn()),
+    req("tagKeys", list(0, usize::MAX, &TAG_KEY)),
+]);
 static LIST_TAGS: Rule = Rule::Obj(&[req("resourceARN", resource_arn())]);
 
 const fn resource_arn() -> Rule {
@@ -190,6 +196,9 @@ mod tests {
             key: "aws:cloudformation:stack-name".into(),
             value: "x".into(),
         }];
-        assert_eq!(merge(vec![], reserved, "arn").unwrap_err().type_name(), "ValidationException");
+        assert_eq!(
+            merge(vec![], reserved, "arn").unwrap_err().type_name(),
+            "ValidationException"
+        );
     }
 }

@@ -22,8 +22,9 @@ impl Checks {
             Some(v) => format!("'{}'", shorten(v)),
             None => "null".to_string(),
         };
-        self.errors
-            .push(format!("Value {value} at '{field}' failed to satisfy constraint: {constraint}"));
+        self.errors.push(format!(
+            "Value {value} at '{field}' failed to satisfy constraint: {constraint}"
+        ));
     }
 
     pub fn missing(&mut self, field: &str) {
@@ -32,7 +33,11 @@ impl Checks {
 
     /// A member of the wrong JSON type (a number where a string belongs, …).
     pub fn wrong_type(&mut self, field: &str, value: &serde_json::Value, expected: &str) {
-        self.fail(field, Some(&value.to_string()), format!("Member must be {expected}"));
+        self.fail(
+            field,
+            Some(&value.to_string()),
+            format!("Member must be {expected}"),
+        );
     }
 
     /// Length in characters, as the models count it.
@@ -44,10 +49,18 @@ impl Checks {
     /// Any length-like constraint (characters of a string, members of a list).
     pub fn count(&mut self, field: &str, shown: &str, n: usize, min: usize, max: usize) -> bool {
         if n < min {
-            self.fail(field, Some(shown), format!("Member must have length greater than or equal to {min}"));
+            self.fail(
+                field,
+                Some(shown),
+                format!("Member must have length greater than or equal to {min}"),
+            );
             false
         } else if n > max {
-            self.fail(field, Some(shown), format!("Member must have length less than or equal to {max}"));
+            self.fail(
+                field,
+                Some(shown),
+                format!("Member must have length less than or equal to {max}"),
+            );
             false
         } else {
             true
@@ -60,7 +73,10 @@ impl Checks {
             self.fail(
                 field,
                 Some(value),
-                format!("Member must satisfy regular expression pattern: {}", pattern.regex),
+                format!(
+                    "Member must satisfy regular expression pattern: {}",
+                    pattern.regex
+                ),
             );
         }
         ok
@@ -72,7 +88,10 @@ impl Checks {
             self.fail(
                 field,
                 Some(value),
-                format!("Member must satisfy enum value set: [{}]", allowed.join(", ")),
+                format!(
+                    "Member must satisfy enum value set: [{}]",
+                    allowed.join(", ")
+                ),
             );
         }
         ok
@@ -81,10 +100,24 @@ impl Checks {
     pub fn range(&mut self, field: &str, value: f64, min: f64, max: f64) -> bool {
         let shown = format_number(value);
         if value < min {
-            self.fail(field, Some(&shown), format!("Member must have value greater than or equal to {}", format_number(min)));
+            self.fail(
+                field,
+                Some(&shown),
+                format!(
+                    "Member must have value greater than or equal to {}",
+                    format_number(min)
+                ),
+            );
             false
         } else if value > max {
-            self.fail(field, Some(&shown), format!("Member must have value less than or equal to {}", format_number(max)));
+            self.fail(
+                field,
+                Some(&shown),
+                format!(
+                    "Member must have value less than or equal to {}",
+                    format_number(max)
+                ),
+            );
             false
         } else {
             true
@@ -99,7 +132,9 @@ impl Checks {
     pub fn finish(self) -> Result<(), ApiError> {
         match self.errors.as_slice() {
             [] => Ok(()),
-            [one] => Err(ApiError::validation(format!("1 validation error detected: {one}"))),
+            [one] => Err(ApiError::validation(format!(
+                "1 validation error detected: {one}"
+            ))),
             many => Err(ApiError::validation(format!(
                 "{} validation errors detected: {}",
                 many.len(),
@@ -137,7 +172,11 @@ pub struct Pattern {
 
 pub static JOB_NAME: Pattern = Pattern {
     regex: r"[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*",
-    test: |s| starts_alnum(s) && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)),
+    test: |s| {
+        starts_alnum(s)
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    },
 };
 
 pub static CUSTOM_MODEL_NAME: Pattern = Pattern {
@@ -157,7 +196,11 @@ pub static INFERENCE_PROFILE_NAME: Pattern = Pattern {
 
 pub static INFERENCE_PROFILE_DESCRIPTION: Pattern = Pattern {
     regex: "([0-9a-zA-Z:.][ _-]?)+",
-    test: |s| separated(s, " _-", |c| c.is_ascii_alphanumeric() || c == ':' || c == '.'),
+    test: |s| {
+        separated(s, " _-", |c| {
+            c.is_ascii_alphanumeric() || c == ':' || c == '.'
+        })
+    },
 };
 
 pub static ROLE_ARN: Pattern = Pattern {
@@ -172,17 +215,28 @@ pub static S3_URI: Pattern = Pattern {
 
 pub static TAG_TEXT: Pattern = Pattern {
     regex: r"[a-zA-Z0-9\s._:/=+@-]*",
-    test: |s| s.chars().all(|c| c.is_ascii_alphanumeric() || c.is_whitespace() || "._:/=+@-".contains(c)),
+    test: |s| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c.is_whitespace() || "._:/=+@-".contains(c))
+    },
 };
 
 pub static GUARDRAIL_NAME: Pattern = Pattern {
     regex: "[0-9a-zA-Z-_]+",
-    test: |s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+    test: |s| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    },
 };
 
 pub static GUARDRAIL_TOPIC_NAME: Pattern = Pattern {
     regex: "[0-9a-zA-Z-_ !?.]+",
-    test: |s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_ !?.".contains(c)),
+    test: |s| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_ !?.".contains(c))
+    },
 };
 
 pub static IDEMPOTENCY_TOKEN: Pattern = Pattern {
@@ -201,7 +255,10 @@ pub static KMS_KEY_ID: Pattern = Pattern {
 
 pub static PROVIDER: Pattern = Pattern {
     regex: "[A-Za-z0-9- ]{1,63}",
-    test: |s| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' '),
+    test: |s| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ')
+    },
 };
 
 pub static VPC_ID: Pattern = Pattern {
@@ -280,7 +337,8 @@ fn is_role_arn(s: &str) -> bool {
         Some(0) => rest,
         _ => return false,
     };
-    rest.strip_prefix(":role/").is_some_and(|name| !name.is_empty())
+    rest.strip_prefix(":role/")
+        .is_some_and(|name| !name.is_empty())
 }
 
 fn is_s3_uri(s: &str) -> bool {
@@ -299,13 +357,20 @@ fn is_s3_uri(s: &str) -> bool {
     let path = path.strip_suffix('/').unwrap_or(path);
     path.is_empty()
         || path.split('/').all(|seg| {
-            !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || "-!_*'().".contains(c))
+            !seg.is_empty()
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-!_*'().".contains(c))
         })
 }
 
 fn is_kms_key_id(s: &str) -> bool {
     let key_chars = |k: &str| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    let alias_chars = |a: &str| !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_/".contains(c));
+    let alias_chars = |a: &str| {
+        !a.is_empty()
+            && a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_/".contains(c))
+    };
     if let Some(alias) = s.strip_prefix("alias/") {
         return alias_chars(alias);
     }
@@ -334,7 +399,9 @@ pub fn is_guardrail_profile_id(s: &str) -> bool {
         return false;
     };
     !geo.is_empty()
-        && geo.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && geo
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !version.is_empty()
         && version.chars().all(|c| c.is_ascii_digit() || c == ':')
 }
@@ -359,7 +426,9 @@ mod tests {
     #[test]
     fn role_arns() {
         assert!(is_role_arn("arn:aws:iam::123456789012:role/BedrockRole"));
-        assert!(is_role_arn("arn:aws-us-gov:iam::123456789012:role/path/Role"));
+        assert!(is_role_arn(
+            "arn:aws-us-gov:iam::123456789012:role/path/Role"
+        ));
         assert!(is_role_arn("arn:aws:iam:::role/x"));
         assert!(!is_role_arn("arn:aws:iam::123:role/x"));
         assert!(!is_role_arn("arn:aws:iam::123456789012:user/x"));
@@ -382,8 +451,12 @@ mod tests {
     fn kms_and_tokens() {
         assert!(is_kms_key_id("alias/my-key"));
         assert!(is_kms_key_id("1234abcd-12ab-34cd-56ef-1234567890ab"));
-        assert!(is_kms_key_id("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"));
-        assert!(!is_kms_key_id("arn:aws:s3:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"));
+        assert!(is_kms_key_id(
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        ));
+        assert!(!is_kms_key_id(
+            "arn:aws:s3:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        ));
         assert!((IDEMPOTENCY_TOKEN.test)("a1b2-c3"));
         assert!(!(IDEMPOTENCY_TOKEN.test)("a1b2-"));
     }
@@ -403,6 +476,10 @@ mod tests {
         );
         let mut one = Checks::new();
         one.range("maxResults", 0.0, 1.0, 1000.0);
-        assert!(one.finish().unwrap_err().message().starts_with("1 validation error detected: Value '0' at 'maxResults'"));
+        assert!(one
+            .finish()
+            .unwrap_err()
+            .message()
+            .starts_with("1 validation error detected: Value '0' at 'maxResults'"));
     }
 }

@@ -459,7 +459,11 @@ mod tests {
     #[test]
     fn a_tool_whose_words_the_user_mentions_is_called() {
         let mut r = ask("What is the weather in Paris?");
-        r.tools = vec![Tool { name: "get_weather".into(), description: None, schema: json!({"type":"object"}) }];
+        r.tools = vec![Tool {
+            name: "get_weather".into(),
+            description: None,
+            schema: json!({"type":"object"}),
+        }];
         assert_eq!(stop_of(&plan(&r, "M")).reason, StopReason::ToolUse);
         r.tool_choice = ToolChoice::None;
         assert_eq!(stop_of(&plan(&r, "M")).reason, StopReason::EndTurn);

@@ -1,0 +1,535 @@
+//! OpenAI chat-completion SSE events → [`Delta`]s, one event at a time. Pure and stateful per stream:
+//! the I/O loop feeds it each event's type and data as they arrive and forwards the deltas at once.
+//!
+//! ```text
+//! data: {"choices":[{"delta":{"content":"Hel"}}]}                 → Text("Hel")
+//! data: {"choices":[{"delta":{"reasoning_content":"hm"}}]}        → Reasoning("hm")
+//! data: {"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":"{\""}}]}}]}
+//!                                                                 → ToolStart{f}, ToolInput("{\"")
+//! data: {"choices":[{"delta":{},"finish_reason":"stop"}]}         → (reason noted)
+//! data: {"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3}}  → complete
+//! data: [DONE]                                                     → complete
+//! ```
+//!
+//! Tool calls stream one block at a time, in the order they start: a fragment for another call
+//! closes the open block and opens the next (parallel calls get their own blocks). Servers send a
+//! call's fragments contiguously; a fragment for a call whose block is already closed (interleaved
+//! parallel calls) cannot be put back into it, so it is reported as a stream error rather than
+//! silently producing a broken tool input.
+
+use crate::aws::ApiError;
+use crate::runtime::chat::{Delta, Stop, StopReason, Usage};
+use crate::runtime::tokens;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// One streamed chunk, leniently: local servers omit, null or add fields freely.
+#[derive(Debug, Default, Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    usage: Option<WireUsage>,
+    error: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Choice {
+    index: Option<u32>,
+    delta: Option<WireDelta>,
+    finish_reason: Option<String>,
+    /// vLLM: the stop string (or token id) that ended the answer.
+    stop_reason: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireDelta {
+    content: Option<String>,
+    reasoning_content: Option<String>,
+    reasoning: Option<String>,
+    tool_calls: Option<Vec<WireToolCall>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireToolCall {
+    index: Option<u32>,
+    id: Option<String>,
+    function: Option<WireFunction>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireFunction {
+    name: Option<String>,
+    arguments: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct WireUsage {
+    pub prompt_tokens: Option<u64>,
+    pub completion_tokens: Option<u64>,
+}
+
+/// A tool call the backend has started.
+#[derive(Debug)]
+struct Call {
+    index: u32,
+    id: Option<String>,
+    name: Option<String>,
+    /// Arguments that arrived before the name (held until the block can open).
+    pending: String,
+    opened: bool,
+}
+
+/// The decoding state of one stream.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    stop_sequences: Vec<String>,
+    input_estimate: u32,
+    calls: Vec<Call>,
+    /// Position in `calls` of the call whose block is open.
+    current: Option<usize>,
+    /// Text the answer produced (for stop-sequence detection and the fallback count).
+    text_tail: String,
+    counted: u32,
+    finish: Option<String>,
+    stop_string: Option<String>,
+    usage: Option<Usage>,
+    done: bool,
+}
+
+impl Decoder {
+    pub fn new(stop_sequences: Vec<String>, input_estimate: u32) -> Self {
+        Self {
+            stop_sequences,
+            input_estimate,
+            ..Default::default()
+        }
+    }
+
+    /// Decodes one SSE event into `out`; returns whether the answer is complete (`[DONE]`, or a
+    /// finish reason together with usage).
+    pub fn event(&mut self, kind: &str, data: &str, out: &mut Vec<Delta>) -> Result<bool, ApiError> {
+        let data = data.trim();
+        if data == "[DONE]" {
+            self.done = true;
+            return Ok(true);
+        }
+        if data.is_empty() {
+            return Ok(self.complete());
+        }
+        let chunk: Chunk = serde_json::from_str(data).map_err(|e| {
+            if kind == "error" {
+                backend_error(&Value::String(data.to_string()))
+            } else {
+                ApiError::ModelStreamError {
+                    message: format!("The backend sent a chunk that is not chat-completion JSON: {e}"),
+                    original_status_code: None,
+                    original_message: Some(truncate(data, 500)),
+                }
+            }
+        })?;
+        if let Some(err) = &chunk.error {
+            return Err(backend_error(err));
+        }
+        if kind == "error" {
+            return Err(backend_error(&Value::String(data.to_string())));
+        }
+        for choice in &chunk.choices {
+            // One answer is requested; anything else is not ours to forward.
+            if choice.index.unwrap_or(0) != 0 {
+                continue;
+            }
+            if let Some(delta) = &choice.delta {
+                self.delta(delta, out)?;
+            }
+            if let Some(reason) = &choice.finish_reason {
+                self.finish = Some(reason.clone());
+                if let Some(Value::String(s)) = &choice.stop_reason {
+                    self.stop_string = Some(s.clone());
+                }
+            }
+        }
+        if let Some(u) = chunk.usage {
+            self.usage = Some(Usage {
+                input_tokens: clamp(u.prompt_tokens.unwrap_or(u64::from(self.input_estimate))),
+                output_tokens: clamp(u.completion_tokens.unwrap_or(u64::from(self.counted))),
+            });
+        }
+        Ok(self.complete())
+    }
+
+    fn complete(&self) -> bool {
+        self.done || (self.finish.is_some() && self.usage.is_some())
+    }
+
+    fn delta(&mut self, delta: &WireDelta, out: &mut Vec<Delta>) -> Result<(), ApiError> {
+        let reasoning = delta
+            .reasoning_content
+            .as_deref()
+            .or(delta.reasoning.as_deref());
+        if let Some(r) = reasoning.filter(|r| !r.is_empty()) {
+            self.counted = self.counted.saturating_add(tokens::count(r));
+            out.push(Delta::Reasoning(r.to_string()));
+        }
+        if let Some(t) = delta.content.as_deref().filter(|t| !t.is_empty()) {
+            self.counted = self.counted.saturating_add(tokens::count(t));
+            self.note_text(t);
+            out.push(Delta::Text(t.to_string()));
+        }
+        for (position, call) in delta.tool_calls.iter().flatten().enumerate() {
+            self.tool_fragment(call, position, out)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the end of the text, enough to see whether it ends with a stop sequence.
+    fn note_text(&mut self, t: &str) {
+        let keep = self.stop_sequences.iter().map(String::len).max().unwrap_or(0);
+        if keep == 0 {
+            return;
+        }
+        self.text_tail.push_str(t);
+        if self.text_tail.len() > keep * 2 {
+            let mut cut = self.text_tail.len() - keep;
+            while !self.text_tail.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.text_tail.drain(..cut);
+        }
+    }
+
+    fn tool_fragment(
+        &mut self,
+        wire: &WireToolCall,
+        position: usize,
+        out: &mut Vec<Delta>,
+    ) -> Result<(), ApiError> {
+        let index = wire
+            .index
+            .unwrap_or_else(|| u32::try_from(position).unwrap_or(u32::MAX));
+        let function = wire.function.as_ref();
+        let name = function.and_then(|f| f.name.as_deref()).filter(|n| !n.is_empty());
+        let args = function.and_then(|f| f.arguments.as_deref()).unwrap_or("");
+        // Some servers number every call 0 and tell them apart only by id.
+        let found = self.calls.iter().rposition(|c| {
+            c.index == index
+                && match (&c.id, &wire.id) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                }
+        });
+        let at = match found {
+            Some(at) => at,
+            None => {
+                self.calls.push(Call {
+                    index,
+                    id: wire.id.clone(),
+                    name: None,
+                    pending: String::new(),
+                    opened: false,
+                });
+                self.calls.len() - 1
+            }
+        };
+        if self.calls[at].opened && self.current != Some(at) {
+            return Err(ApiError::ModelStreamError {
+                message: format!(
+                    "The backend sent arguments for tool call {index} after another tool call had started; awsim streams tool calls one at a time and cannot reopen a finished one."
+                ),
+                original_status_code: None,
+                original_message: None,
+            });
+        }
+        self.counted = self.counted.saturating_add(tokens::count(args));
+        let call = &mut self.calls[at];
+        if call.name.is_none() {
+            call.name = name.map(str::to_string);
+        }
+        if !call.opened {
+            call.pending.push_str(args);
+            let Some(name) = call.name.clone() else {
+                return Ok(()); // the name has not come yet: hold the arguments
+            };
+            call.opened = true;
+            let held = std::mem::take(&mut call.pending);
+            self.current = Some(at);
+            out.push(Delta::ToolStart { name });
+            if !held.is_empty() {
+                out.push(Delta::ToolInput(held));
+            }
+        } else if !args.is_empty() {
+            out.push(Delta::ToolInput(args.to_string()));
+        }
+        Ok(())
+    }
+
+    /// The stop for a stream that completed.
+    pub fn stop(&mut self, out: &mut Vec<Delta>) -> Stop {
+        self.flush_nameless(out);
+        let used_tools = self.calls.iter().any(|c| c.opened);
+        let reason = match self.finish.as_deref() {
+            Some("length") => StopReason::MaxTokens,
+            Some("tool_calls" | "function_call") => StopReason::ToolUse,
+            Some("content_filter") => StopReason::ContentFiltered,
+            // Ollama reports "stop" for an answer that ends in tool calls.
+            _ if used_tools => StopReason::ToolUse,
+            Some("stop") | None => self.stop_sequence(),
+            Some(other) => {
+                tracing::debug!(finish_reason = other, "unknown finish_reason, taken as end_turn");
+                StopReason::EndTurn
+            }
+        };
+        let usage = self.usage.unwrap_or(Usage {
+            input_tokens: self.input_estimate,
+            output_tokens: self.counted,
+        });
+        Stop { reason, usage }
+    }
+
+    /// Which stop sequence ended the answer, when the backend lets us know: vLLM names it in
+    /// `stop_reason`; servers that keep the sequence in the text end with it. Otherwise `end_turn`.
+    fn stop_sequence(&self) -> StopReason {
+        let hit = self
+            .stop_sequences
+            .iter()
+            .find(|s| self.stop_string.as_deref() == Some(s.as_str()))
+            .or_else(|| {
+                self.stop_sequences
+                    .iter()
+                    .find(|s| !s.is_empty() && self.text_tail.ends_with(s.as_str()))
+            });
+        match hit {
+            Some(s) => StopReason::StopSequence(s.clone()),
+            None => StopReason::EndTurn,
+        }
+    }
+
+    /// A call whose name never came still gets its block, so its arguments are not lost.
+    fn flush_nameless(&mut self, out: &mut Vec<Delta>) {
+        for call in self.calls.iter_mut().filter(|c| !c.opened) {
+            call.opened = true;
+            out.push(Delta::ToolStart {
+                name: String::new(),
+            });
+            if !call.pending.is_empty() {
+                out.push(Delta::ToolInput(std::mem::take(&mut call.pending)));
+            }
+        }
+    }
+
+    /// The end of the body: complete if a finish reason or `[DONE]` came, truncated otherwise.
+    pub fn at_eof(&mut self, out: &mut Vec<Delta>) -> Result<Stop, ApiError> {
+        if self.done || self.finish.is_some() {
+            Ok(self.stop(out))
+        } else {
+            Err(crate::runtime::shape::truncated())
+        }
+    }
+}
+
+/// A failure the backend reported inside the stream (`{"error": …}` or an `error` event).
+fn backend_error(err: &Value) -> ApiError {
+    let message = match err {
+        Value::String(s) => s.clone(),
+        other => super::errors::message_of(other).unwrap_or_else(|| other.to_string()),
+    };
+    let code = err
+        .get("code")
+        .or_else(|| err.get("status"))
+        .and_then(Value::as_u64)
+        .and_then(|c| u16::try_from(c).ok())
+        .unwrap_or(500);
+    ApiError::ModelStreamError {
+        message: format!("The backend failed mid-stream: {message}"),
+        original_status_code: Some(code),
+        original_message: Some(message),
+    }
+}
+
+fn clamp(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &s[..cut])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn feed(d: &mut Decoder, chunks: &[Value]) -> (Vec<Delta>, bool) {
+        let mut out = Vec::new();
+        let mut complete = false;
+        for c in chunks {
+            complete = d.event("message", &c.to_string(), &mut out).unwrap();
+        }
+        (out, complete)
+    }
+
+    fn tc(index: u32, id: Option<&str>, name: Option<&str>, args: &str) -> Value {
+        let mut call = json!({"index": index, "function": {"arguments": args}});
+        if let Some(id) = id {
+            call["id"] = json!(id);
+        }
+        if let Some(name) = name {
+            call["function"]["name"] = json!(name);
+        }
+        json!({"choices": [{"index": 0, "delta": {"tool_calls": [call]}}]})
+    }
+
+    #[test]
+    fn text_reasoning_finish_and_usage() {
+        let mut d = Decoder::new(vec![], 7);
+        let (out, complete) = feed(
+            &mut d,
+            &[
+                json!({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}),
+                json!({"choices": [{"delta": {"reasoning_content": "think"}}]}),
+                json!({"choices": [{"delta": {"reasoning": " more"}}]}),
+                json!({"choices": [{"delta": {"content": "Hel"}}]}),
+                json!({"choices": [{"delta": {"content": "lo"}, "finish_reason": null}]}),
+                json!({"choices": [{"delta": {}, "finish_reason": "length"}]}),
+            ],
+        );
+        assert!(!complete);
+        assert_eq!(
+            out,
+            [
+                Delta::Reasoning("think".into()),
+                Delta::Reasoning(" more".into()),
+                Delta::Text("Hel".into()),
+                Delta::Text("lo".into()),
+            ]
+        );
+        let (_, complete) = feed(
+            &mut d,
+            &[json!({"choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 4}})],
+        );
+        assert!(complete);
+        let stop = d.stop(&mut Vec::new());
+        assert_eq!(stop.reason, StopReason::MaxTokens);
+        assert_eq!(stop.usage, Usage { input_tokens: 12, output_tokens: 4 });
+    }
+
+    #[test]
+    fn done_without_usage_counts_and_eof_without_finish_is_truncated() {
+        let mut d = Decoder::new(vec![], 5);
+        feed(&mut d, &[json!({"choices": [{"delta": {"content": "one two"}, "finish_reason": "stop"}]})]);
+        assert!(d.event("message", "[DONE]", &mut Vec::new()).unwrap());
+        let stop = d.stop(&mut Vec::new());
+        assert_eq!(stop.reason, StopReason::EndTurn);
+        assert_eq!(stop.usage, Usage { input_tokens: 5, output_tokens: 2 });
+
+        let mut d = Decoder::new(vec![], 5);
+        feed(&mut d, &[json!({"choices": [{"delta": {"content": "cut"}}]})]);
+        let err = d.at_eof(&mut Vec::new()).unwrap_err();
+        assert_eq!(err.type_name(), "ModelStreamErrorException");
+
+        let mut d = Decoder::new(vec![], 5);
+        feed(&mut d, &[json!({"choices": [{"delta": {}, "finish_reason": "content_filter"}]})]);
+        assert_eq!(d.at_eof(&mut Vec::new()).unwrap().reason, StopReason::ContentFiltered);
+    }
+
+    #[test]
+    fn parallel_tool_calls_stream_as_separate_blocks() {
+        let mut d = Decoder::new(vec![], 1);
+        let (out, _) = feed(
+            &mut d,
+            &[
+                tc(0, Some("call_a"), Some("weather"), ""),
+                tc(0, None, None, "{\"city\":"),
+                tc(0, None, None, "\"Paris\"}"),
+                tc(1, Some("call_b"), Some("time"), "{\"tz\":"),
+                tc(1, None, None, "\"CET\"}"),
+                json!({"choices": [{"delta": {}, "finish_reason": "tool_calls"}]}),
+            ],
+        );
+        assert_eq!(
+            out,
+            [
+                Delta::ToolStart { name: "weather".into() },
+                Delta::ToolInput("{\"city\":".into()),
+                Delta::ToolInput("\"Paris\"}".into()),
+                Delta::ToolStart { name: "time".into() },
+                Delta::ToolInput("{\"tz\":".into()),
+                Delta::ToolInput("\"CET\"}".into()),
+            ]
+        );
+        assert_eq!(d.stop(&mut Vec::new()).reason, StopReason::ToolUse);
+    }
+
+    #[test]
+    fn calls_told_apart_by_id_names_held_and_late_fragments_refused() {
+        // Every call numbered 0, whole calls in one chunk each, finish "stop" (Ollama).
+        let mut d = Decoder::new(vec![], 1);
+        let (out, _) = feed(
+            &mut d,
+            &[
+                tc(0, Some("a"), Some("f"), "{}"),
+                tc(0, Some("b"), Some("g"), "{\"x\":1}"),
+                json!({"choices": [{"delta": {}, "finish_reason": "stop"}]}),
+            ],
+        );
+        assert_eq!(out.len(), 4);
+        assert_eq!(out[2], Delta::ToolStart { name: "g".into() });
+        assert_eq!(d.stop(&mut Vec::new()).reason, StopReason::ToolUse);
+
+        // Arguments before the name are held until it comes.
+        let mut d = Decoder::new(vec![], 1);
+        let (out, _) = feed(&mut d, &[tc(0, Some("a"), None, "{\"k\""), tc(0, None, Some("f"), ":1}")]);
+        assert_eq!(
+            out,
+            [Delta::ToolStart { name: "f".into() }, Delta::ToolInput("{\"k\":1}".into())]
+        );
+
+        let mut d = Decoder::new(vec![], 1);
+        feed(&mut d, &[tc(0, Some("a"), Some("f"), "{"), tc(1, Some("b"), Some("g"), "{")]);
+        let err = d
+            .event("message", &tc(0, None, None, "}").to_string(), &mut Vec::new())
+            .unwrap_err();
+        assert!(err.message().contains("tool call 0"), "{err}");
+    }
+
+    #[test]
+    fn stop_sequences_are_detected_when_the_backend_shows_them() {
+        let mut d = Decoder::new(vec!["END".into(), "##".into()], 1);
+        feed(&mut d, &[json!({"choices": [{"delta": {"content": "a"}, "finish_reason": "stop", "stop_reason": "##"}]})]);
+        assert_eq!(d.stop(&mut Vec::new()).reason, StopReason::StopSequence("##".into()));
+
+        let mut d = Decoder::new(vec!["END".into()], 1);
+        feed(&mut d, &[json!({"choices": [{"delta": {"content": "the E"}}]}), json!({"choices": [{"delta": {"content": "ND"}, "finish_reason": "stop"}]})]);
+        assert_eq!(d.stop(&mut Vec::new()).reason, StopReason::StopSequence("END".into()));
+
+        let mut d = Decoder::new(vec!["END".into()], 1);
+        feed(&mut d, &[json!({"choices": [{"delta": {"content": "done"}, "finish_reason": "stop"}]})]);
+        assert_eq!(d.stop(&mut Vec::new()).reason, StopReason::EndTurn);
+    }
+
+    #[test]
+    fn errors_in_the_stream_carry_the_backend_status_and_message() {
+        let mut d = Decoder::new(vec![], 1);
+        let err = d
+            .event("message", r#"{"error":{"code":503,"message":"model unloaded"}}"#, &mut Vec::new())
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ApiError::ModelStreamError {
+                message: "The backend failed mid-stream: model unloaded".into(),
+                original_status_code: Some(503),
+                original_message: Some("model unloaded".into()),
+            }
+        );
+        let err = d.event("error", "boom", &mut Vec::new()).unwrap_err();
+        assert_eq!(err.body()["originalMessage"], "boom");
+        let err = d.event("message", "{not json", &mut Vec::new()).unwrap_err();
+        assert_eq!(err.type_name(), "ModelStreamErrorException");
+    }
+}
