@@ -6,5 +6,6 @@ mod support;
 
 mod frames_cli;
 mod golden_streams;
+mod management;
 mod runtime_converse;
 mod server;

@@ -77,9 +77,15 @@ impl CatalogModel {
         self.cross_region_profiles.iter().any(|g| g == geo)
     }
 
-    /// The on-demand model a context-window variant belongs to (`…-v1:0:200k` → `…-v1:0`,
-    /// `amazon.titan-text-express-v1:0:8k` → `amazon.titan-text-express-v1`); `None` for a base model.
+    /// The on-demand model a provisioned-only variant belongs to (`…-v1:0:200k` → `…-v1:0`,
+    /// `amazon.titan-text-express-v1:0:8k` → `amazon.titan-text-express-v1`); `None` for a model
+    /// invocable on its own (`anthropic.claude-v2:1` is a version of its own, not a variant).
     pub fn base(&self) -> Option<&'static CatalogModel> {
+        if self.supports_inference_type("ON_DEMAND")
+            || self.supports_inference_type("INFERENCE_PROFILE")
+        {
+            return None;
+        }
         let mut id = self.model_id.as_str();
         while let Some((head, _)) = id.rsplit_once(':') {
             if let Some(base) = find(head).filter(|b| b.model_id != self.model_id) {
@@ -309,6 +315,9 @@ mod tests {
         let v = find("amazon.titan-text-express-v1:0:8k").unwrap();
         assert_eq!(v.base().unwrap().model_id, "amazon.titan-text-express-v1");
         assert!(find("amazon.nova-pro-v1:0").unwrap().base().is_none());
+        assert!(find("anthropic.claude-v2:1").unwrap().base().is_none());
+        let v = find("anthropic.claude-v2:1:200k").unwrap();
+        assert_eq!(v.base().unwrap().model_id, "anthropic.claude-v2:1");
         let express = find("amazon.titan-text-express-v1").unwrap();
         assert_eq!(
             customizable_variant(express, "FINE_TUNING")

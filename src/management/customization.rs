@@ -176,6 +176,8 @@ impl Job {
             "jobArn": self.arn,
             "jobName": self.name,
             "outputModelName": self.custom_model_name,
+            // Not in the service model, but the product page lists it; SDKs ignore it.
+            "customModelName": self.custom_model_name,
             "outputModelArn": done.then_some(&self.custom_model_arn),
             "clientRequestToken": self.client_request_token,
             "roleArn": self.role_arn,

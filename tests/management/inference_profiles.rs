@@ -3,42 +3,81 @@
 
 use super::{failure, tag};
 use crate::support;
-use aws_sdk_bedrock::types::{InferenceProfileModelSource, InferenceProfileStatus, InferenceProfileType};
+use aws_sdk_bedrock::types::{
+    InferenceProfileModelSource, InferenceProfileStatus, InferenceProfileType,
+};
 
 const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 
 #[tokio::test]
 async fn us_callers_see_us_and_global_system_profiles() {
     let server = support::start().await;
-    let out = server.bedrock().list_inference_profiles().send().await.unwrap();
-    let ids: Vec<&str> = out.inference_profile_summaries().iter().map(|p| p.inference_profile_id()).collect();
-    assert!(ids.contains(&"us.anthropic.claude-3-haiku-20240307-v1:0"), "{ids:?}");
-    assert!(ids.contains(&"global.anthropic.claude-sonnet-4-5-20250929-v1:0"), "{ids:?}");
-    assert!(ids.iter().all(|id| id.starts_with("us.") || id.starts_with("global.")), "{ids:?}");
+    let out = server
+        .bedrock()
+        .list_inference_profiles()
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = out
+        .inference_profile_summaries()
+        .iter()
+        .map(|p| p.inference_profile_id())
+        .collect();
+    assert!(
+        ids.contains(&"us.anthropic.claude-3-haiku-20240307-v1:0"),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&"global.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+        "{ids:?}"
+    );
+    assert!(
+        ids.iter()
+            .all(|id| id.starts_with("us.") || id.starts_with("global.")),
+        "{ids:?}"
+    );
     let haiku = out
         .inference_profile_summaries()
         .iter()
         .find(|p| p.inference_profile_id() == format!("us.{HAIKU}"))
         .unwrap();
-    assert_eq!(haiku.inference_profile_name(), "US Anthropic Claude 3 Haiku");
+    assert_eq!(
+        haiku.inference_profile_name(),
+        "US Anthropic Claude 3 Haiku"
+    );
     assert_eq!(haiku.r#type(), &InferenceProfileType::SystemDefined);
     assert_eq!(haiku.status(), &InferenceProfileStatus::Active);
     assert_eq!(
         haiku.inference_profile_arn(),
         format!("arn:aws:bedrock:us-east-1:000000000000:inference-profile/us.{HAIKU}")
     );
-    let regions: Vec<&str> = haiku.models().iter().map(|m| m.model_arn().unwrap().split(':').nth(3).unwrap()).collect();
+    let regions: Vec<&str> = haiku
+        .models()
+        .iter()
+        .map(|m| m.model_arn().unwrap().split(':').nth(3).unwrap())
+        .collect();
     assert_eq!(regions, ["us-east-1", "us-east-2", "us-west-2"]);
 }
 
 #[tokio::test]
 async fn eu_callers_see_eu_profiles_with_their_region_in_the_arn() {
     let server = support::start().await;
-    let out = server.bedrock_in("eu-west-1").list_inference_profiles().send().await.unwrap();
+    let out = server
+        .bedrock_in("eu-west-1")
+        .list_inference_profiles()
+        .send()
+        .await
+        .unwrap();
     let profiles = out.inference_profile_summaries();
-    assert!(profiles.iter().any(|p| p.inference_profile_id() == format!("eu.{HAIKU}")));
-    assert!(profiles.iter().all(|p| !p.inference_profile_id().starts_with("us.")));
-    assert!(profiles.iter().all(|p| p.inference_profile_arn().starts_with("arn:aws:bedrock:eu-west-1:")));
+    assert!(profiles
+        .iter()
+        .any(|p| p.inference_profile_id() == format!("eu.{HAIKU}")));
+    assert!(profiles
+        .iter()
+        .all(|p| !p.inference_profile_id().starts_with("us.")));
+    assert!(profiles.iter().all(|p| p
+        .inference_profile_arn()
+        .starts_with("arn:aws:bedrock:eu-west-1:")));
 }
 
 #[tokio::test]
@@ -56,13 +95,19 @@ async fn the_paginator_walks_every_system_profile_once() {
         .await
         .unwrap();
     assert!(pages.len() > 2);
-    assert!(pages.iter().all(|p| p.inference_profile_summaries().len() <= 7));
+    assert!(pages
+        .iter()
+        .all(|p| p.inference_profile_summaries().len() <= 7));
     let paged: Vec<&str> = pages
         .iter()
         .flat_map(|p| p.inference_profile_summaries())
         .map(|p| p.inference_profile_id())
         .collect();
-    let once: Vec<&str> = all.inference_profile_summaries().iter().map(|p| p.inference_profile_id()).collect();
+    let once: Vec<&str> = all
+        .inference_profile_summaries()
+        .iter()
+        .map(|p| p.inference_profile_id())
+        .collect();
     assert_eq!(paged, once);
 }
 
@@ -84,7 +129,13 @@ async fn a_made_up_next_token_is_a_validation_error() {
 #[tokio::test]
 async fn max_results_outside_one_to_a_thousand_is_refused() {
     let server = support::start().await;
-    let err = server.bedrock().list_inference_profiles().max_results(0).send().await.unwrap_err();
+    let err = server
+        .bedrock()
+        .list_inference_profiles()
+        .max_results(0)
+        .send()
+        .await
+        .unwrap_err();
     let f = failure(err);
     assert_eq!(f.code, "ValidationException");
     assert!(f.message.contains("'maxResults'"), "{}", f.message);
@@ -139,9 +190,17 @@ async fn an_application_profile_copies_a_foundation_model() {
         .await
         .unwrap();
     let arn = created.inference_profile_arn();
-    assert!(arn.starts_with("arn:aws:bedrock:us-east-1:000000000000:application-inference-profile/"), "{arn}");
+    assert!(
+        arn.starts_with("arn:aws:bedrock:us-east-1:000000000000:application-inference-profile/"),
+        "{arn}"
+    );
     assert_eq!(created.status(), Some(&InferenceProfileStatus::Active));
-    let got = client.get_inference_profile().inference_profile_identifier(arn).send().await.unwrap();
+    let got = client
+        .get_inference_profile()
+        .inference_profile_identifier(arn)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.inference_profile_name(), "team-a haiku");
     assert_eq!(got.r#type(), &InferenceProfileType::Application);
     assert_eq!(got.models()[0].model_arn(), Some(model_arn.as_str()));
@@ -243,7 +302,11 @@ async fn copying_an_unknown_model_is_not_found() {
 async fn profile_names_are_validated_and_unique() {
     let server = support::start().await;
     let client = server.bedrock();
-    let source = || InferenceProfileModelSource::CopyFrom(format!("arn:aws:bedrock:us-east-1::foundation-model/{HAIKU}"));
+    let source = || {
+        InferenceProfileModelSource::CopyFrom(format!(
+            "arn:aws:bedrock:us-east-1::foundation-model/{HAIKU}"
+        ))
+    };
     let bad = client
         .create_inference_profile()
         .inference_profile_name("bad/name")
@@ -252,7 +315,11 @@ async fn profile_names_are_validated_and_unique() {
         .await
         .unwrap_err();
     let f = failure(bad);
-    assert!(f.message.contains("'bad/name' at 'inferenceProfileName'"), "{}", f.message);
+    assert!(
+        f.message.contains("'bad/name' at 'inferenceProfileName'"),
+        "{}",
+        f.message
+    );
     client
         .create_inference_profile()
         .inference_profile_name("same")
@@ -285,8 +352,18 @@ async fn application_profiles_can_be_deleted_system_profiles_cannot() {
         .await
         .unwrap();
     let arn = created.inference_profile_arn();
-    client.delete_inference_profile().inference_profile_identifier(arn).send().await.unwrap();
-    let gone = client.get_inference_profile().inference_profile_identifier(arn).send().await.unwrap_err();
+    client
+        .delete_inference_profile()
+        .inference_profile_identifier(arn)
+        .send()
+        .await
+        .unwrap();
+    let gone = client
+        .get_inference_profile()
+        .inference_profile_identifier(arn)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(failure(gone).code, "ResourceNotFoundException");
     let system = client
         .delete_inference_profile()

@@ -67,7 +67,10 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(start.elapsed() < limit, "condition not reached within {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "condition not reached within {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
@@ -77,7 +80,7 @@ pub fn job_request(
     client: &aws_sdk_bedrock::Client,
     job: &str,
     model: &str,
-) -> aws_sdk_bedrock::operation::create_model_customization_job::builders::CreateModelCustomizationJobFluentBuilder {
+) -> aws_sdk_bedrock::operation::create_model_customization_job::builders::CreateModelCustomizationJobFluentBuilder{
     use aws_sdk_bedrock::types::{OutputDataConfig, TrainingDataConfig};
     client
         .create_model_customization_job()
@@ -85,7 +88,16 @@ pub fn job_request(
         .custom_model_name(model)
         .role_arn("arn:aws:iam::123456789012:role/BedrockCustomization")
         .base_model_identifier("amazon.titan-text-express-v1")
-        .training_data_config(TrainingDataConfig::builder().s3_uri("s3://my-training-bucket/train.jsonl").build())
-        .output_data_config(OutputDataConfig::builder().s3_uri("s3://my-output-bucket/out/").build().unwrap())
+        .training_data_config(
+            TrainingDataConfig::builder()
+                .s3_uri("s3://my-training-bucket/train.jsonl")
+                .build(),
+        )
+        .output_data_config(
+            OutputDataConfig::builder()
+                .s3_uri("s3://my-output-bucket/out/")
+                .build()
+                .unwrap(),
+        )
         .hyper_parameters("epochCount", "2")
 }
