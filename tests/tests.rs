@@ -8,4 +8,6 @@ mod frames_cli;
 mod golden_streams;
 mod management;
 mod runtime_converse;
+mod runtime_embeddings;
+mod runtime_families;
 mod server;

@@ -10,6 +10,8 @@ const BASE64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 #[derive(Debug, Clone)]
 pub struct Ids {
     state: u64,
+    /// Seeded ids also pin the clock, so deterministic streams carry fixed timestamps.
+    pinned: bool,
 }
 
 impl Ids {
@@ -17,6 +19,7 @@ impl Ids {
         let seed = uuid::Uuid::new_v4().as_u128();
         Self {
             state: (seed as u64) ^ ((seed >> 64) as u64),
+            pinned: false,
         }
     }
 
@@ -24,7 +27,10 @@ impl Ids {
     pub fn seeded(seed: impl Hash) -> Self {
         let mut h = DefaultHasher::new();
         seed.hash(&mut h);
-        Self { state: h.finish() }
+        Self {
+            state: h.finish(),
+            pinned: true,
+        }
     }
 
     fn next_u64(&mut self) -> u64 {
@@ -67,6 +73,16 @@ impl Ids {
         uuid::Builder::from_random_bytes(((u128::from(hi) << 64) | u128::from(lo)).to_be_bytes())
             .into_uuid()
             .to_string()
+    }
+
+    /// Seconds since the epoch for `created` fields: now, or 2026-01-01T00:00:00Z when seeded.
+    pub fn unix_seconds(&self) -> u64 {
+        if self.pinned {
+            return 1_767_225_600;
+        }
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
     }
 
     /// A float in `[0, 1)`.

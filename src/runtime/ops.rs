@@ -14,7 +14,7 @@ use base64::Engine;
 use futures::StreamExt;
 use hyper::header::HeaderValue;
 use hyper::Response;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -41,9 +41,12 @@ async fn invoke(
     stream: bool,
 ) -> Result<Response<Body>, ApiError> {
     let model = resolve(app, call)?;
-    let family =
-        providers::family_for(&model.id).ok_or_else(|| unsupported(&model, "InvokeModel"))?;
+    if let Some(embedder) = providers::embed_family_for(&model.id) {
+        return embed(app, call, &model, embedder, started, stream).await;
+    }
     let body = input::object(&call.body)?;
+    let family = providers::family_for(&model.id, &body)
+        .ok_or_else(|| unsupported(&model, "InvokeModel"))?;
     let request = family.parse(&body, &model)?;
     let mut ids = app.runtime.ids(&call.body, &model.id);
     let (first, rest) = open(app, &request, &model).await?;
@@ -82,6 +85,44 @@ async fn invoke(
     ] {
         h.insert(name, HeaderValue::from(value));
     }
+    Ok(resp)
+}
+
+/// InvokeModel on an embedding model: vectors, not a token stream (embeddings do not stream).
+async fn embed(
+    app: &Arc<App>,
+    call: &Call,
+    model: &ModelInfo,
+    family: &dyn providers::EmbedFamily,
+    started: Instant,
+    stream: bool,
+) -> Result<Response<Body>, ApiError> {
+    if stream {
+        return Err(ApiError::validation(
+            "The model is unsupported for streaming.",
+        ));
+    }
+    let body = input::object(&call.body)?;
+    let request = family.parse(&body, model)?;
+    let embeddings = app
+        .runtime
+        .embed(&request, model)
+        .await
+        .map_err(|e| e.into_collected_error(&model.id))?;
+    let mut ids = app.runtime.ids(&call.body, &model.id);
+    let mut resp = json(200, &family.respond(&body, &request, &embeddings, &mut ids));
+    let latency = Clock::new(started, app.config.deterministic)
+        .timing()
+        .invocation_ms;
+    let h = resp.headers_mut();
+    h.insert(
+        "x-amzn-bedrock-input-token-count",
+        HeaderValue::from(embeddings.input_tokens),
+    );
+    h.insert(
+        "x-amzn-bedrock-invocation-latency",
+        HeaderValue::from(latency),
+    );
     Ok(resp)
 }
 
@@ -144,9 +185,10 @@ fn count_tokens(app: &App, call: &Call) -> Result<Response<Body>, ApiError> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(raw)
             .map_err(|_| ApiError::validation("input.invokeModel.body must be base64-encoded"))?;
-        let family =
-            providers::family_for(&model.id).ok_or_else(|| unsupported(&model, "CountTokens"))?;
-        family.parse(&input::object(&bytes)?, &model)?
+        let inner = input::object(&bytes)?;
+        let family = providers::family_for(&model.id, &inner)
+            .ok_or_else(|| unsupported(&model, "CountTokens"))?;
+        family.parse(&inner, &model)?
     } else if let Some(conv) = inp.object("converse")? {
         converse::parse(conv.obj)?
     } else {
@@ -166,7 +208,3 @@ fn unsupported(model: &ModelInfo, op: &str) -> ApiError {
         model.id
     ))
 }
-
-/// Silences the unused warning until embeddings land.
-#[allow(dead_code)]
-fn _value(_: Value) {}

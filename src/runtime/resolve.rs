@@ -3,28 +3,21 @@
 
 use super::providers::ModelInfo;
 use crate::aws::{ApiError, RequestContext};
+use crate::management::catalog;
 use crate::server::App;
 
-/// Resolves the `{modelId}` label of a runtime path.
-pub fn model(_app: &App, _ctx: &RequestContext, id: &str) -> Result<ModelInfo, ApiError> {
-    let base = ["us.", "eu.", "apac.", "global."]
-        .iter()
-        .find_map(|p| id.strip_prefix(p))
-        .unwrap_or(id);
-    let base = base.rsplit('/').next().unwrap_or(base);
-    if !base.contains('.') {
-        return Err(ApiError::validation(
-            "The provided model identifier is invalid.",
-        ));
-    }
+/// Resolves the `{modelId}` label of a runtime path (already percent-decoded).
+pub fn model(app: &App, ctx: &RequestContext, id: &str) -> Result<ModelInfo, ApiError> {
+    let resolved = app.store.resolve_model(&ctx.region, &ctx.account_id, id)?;
     Ok(ModelInfo {
-        id: base.to_string(),
-        name: base.to_string(),
-        via: vec![id.to_string(), base.to_string()],
+        id: resolved.model_id,
+        name: resolved.model.model_name.clone(),
+        via: resolved.via,
     })
 }
 
-/// Whether Converse can answer with this model (text output, not embeddings or images).
+/// Whether Converse can answer with this model: it writes text (not embeddings, images or video).
 pub fn is_chat_model(model: &ModelInfo) -> bool {
-    !model.id.contains("embed") && !model.id.contains("image") && !model.id.contains("canvas")
+    catalog::find(&model.id)
+        .is_some_and(|m| m.output_modalities.iter().any(|o| o == "TEXT") && !m.is_embedding())
 }

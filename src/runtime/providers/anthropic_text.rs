@@ -8,7 +8,7 @@
 //! ```
 
 use super::prompt::{self, ASSISTANT, HUMAN};
-use super::rules::{int_in, require};
+use super::rules::{int_in, keys};
 use super::{invocation_metrics, Family, ModelInfo};
 use crate::aws::ApiError;
 use crate::runtime::chat::{ChatRequest, Delta, StopReason};
@@ -61,8 +61,7 @@ fn check_prompt(prompt: &str) -> Result<(), ApiError> {
 impl Family for Completions {
     fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
         let f = Fields::new(body, "");
-        require(&f, &["prompt", "max_tokens_to_sample"])?;
-        f.only(KEYS)?;
+        keys(&f, &["prompt", "max_tokens_to_sample"], KEYS)?;
         let text = f.req_str("prompt")?;
         check_prompt(text)?;
         let mut req = prompt::request(text);
@@ -120,7 +119,10 @@ impl Shaper for CompletionShaper {
                 ));
             }
             // Text Completions have no tools and no reasoning.
-            Delta::Start { .. } | Delta::Reasoning(_) | Delta::ToolStart { .. } | Delta::ToolInput(_) => {}
+            Delta::Start { .. }
+            | Delta::Reasoning(_)
+            | Delta::ToolStart { .. }
+            | Delta::ToolInput(_) => {}
         }
     }
 }
@@ -159,8 +161,14 @@ mod tests {
         assert!(e.message().contains("[max_tokens_to_sample]"), "{e}");
         let e = parse(json!({"prompt": "\n\nHuman: hi\n\nAssistant:", "max_tokens_to_sample": 5, "max_tokens": 5})).unwrap_err();
         assert!(e.message().contains("extraneous key [max_tokens]"), "{e}");
-        let e = parse(json!({"prompt": "\n\nHuman: hi\n\nAssistant:", "max_tokens_to_sample": "5"})).unwrap_err();
-        assert!(e.message().contains("'max_tokens_to_sample' must be an integer"), "{e}");
+        let e =
+            parse(json!({"prompt": "\n\nHuman: hi\n\nAssistant:", "max_tokens_to_sample": "5"}))
+                .unwrap_err();
+        assert!(
+            e.message()
+                .contains("'max_tokens_to_sample' must be an integer"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -173,7 +181,10 @@ mod tests {
         s.on_delta(
             &Delta::Stop(Stop {
                 reason: StopReason::EndTurn,
-                usage: Usage { input_tokens: 4, output_tokens: 1 },
+                usage: Usage {
+                    input_tokens: 4,
+                    output_tokens: 1,
+                },
             }),
             &t,
             &mut out,
@@ -186,6 +197,9 @@ mod tests {
         let last: Value = serde_json::from_slice(&out[1].payload).unwrap();
         assert_eq!(last["stop_reason"], "stop_sequence");
         assert_eq!(last["stop"], "\n\nHuman:");
-        assert_eq!(last["amazon-bedrock-invocationMetrics"]["outputTokenCount"], 1);
+        assert_eq!(
+            last["amazon-bedrock-invocationMetrics"]["outputTokenCount"],
+            1
+        );
     }
 }

@@ -7,7 +7,7 @@
 //! {"generation":"","prompt_token_count":null,"generation_token_count":2,"stop_reason":"stop","amazon-bedrock-invocationMetrics":{…}}
 //! ```
 
-use super::rules::{int_in, require, schema};
+use super::rules::{int_in, keys, schema};
 use super::{invocation_metrics, prompt, Family, ModelInfo};
 use crate::aws::ApiError;
 use crate::runtime::chat::{Block, ChatRequest, Delta, Role, StopReason};
@@ -31,8 +31,7 @@ fn stop_reason(reason: &StopReason) -> &'static str {
 impl Family for Llama {
     fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
         let f = Fields::new(body, "");
-        require(&f, &["prompt"])?;
-        f.only(KEYS)?;
+        keys(&f, &["prompt"], KEYS)?;
         let mut req = prompt::request(f.req_str("prompt")?);
         req.max_tokens = int_in(&f, "max_gen_len", 1, 8192)?;
         req.temperature = f.f64_in("temperature", 0.0, 1.0)?;
@@ -154,15 +153,30 @@ mod tests {
             Delta::Start { input_tokens: 9 },
             Delta::Text("Hi".into()),
             Delta::Text(" there".into()),
-            Delta::Stop(Stop { reason: StopReason::MaxTokens, usage: Usage { input_tokens: 9, output_tokens: 2 } }),
+            Delta::Stop(Stop {
+                reason: StopReason::MaxTokens,
+                usage: Usage {
+                    input_tokens: 9,
+                    output_tokens: 2,
+                },
+            }),
         ] {
             s.on_delta(&d, &t, &mut out);
         }
-        let c: Vec<Value> = out.iter().map(|e| serde_json::from_slice(&e.payload).unwrap()).collect();
-        assert_eq!(c[0], json!({"generation": "Hi", "prompt_token_count": 9, "generation_token_count": 1, "stop_reason": null}));
+        let c: Vec<Value> = out
+            .iter()
+            .map(|e| serde_json::from_slice(&e.payload).unwrap())
+            .collect();
+        assert_eq!(
+            c[0],
+            json!({"generation": "Hi", "prompt_token_count": 9, "generation_token_count": 1, "stop_reason": null})
+        );
         assert_eq!(c[1]["prompt_token_count"], Value::Null);
         assert_eq!(c[1]["generation_token_count"], 2);
         assert_eq!(c[2]["stop_reason"], "length");
-        assert_eq!(c[2]["amazon-bedrock-invocationMetrics"]["outputTokenCount"], 2);
+        assert_eq!(
+            c[2]["amazon-bedrock-invocationMetrics"]["outputTokenCount"],
+            2
+        );
     }
 }

@@ -12,7 +12,7 @@
 //! {"metadata":{"usage":{…},"metrics":{},"trace":{}},"amazon-bedrock-invocationMetrics":{…}}
 //! ```
 
-use super::rules::{int_in, one_of, schema};
+use super::rules::{int_in, keys, one_of, schema};
 use super::{invocation_metrics, Family, ModelInfo};
 use crate::aws::ApiError;
 use crate::runtime::chat::{ChatRequest, Delta};
@@ -53,7 +53,7 @@ const VIDEO_FORMATS: &[&str] = &[
 impl Family for Nova {
     fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
         let f = Fields::new(body, "");
-        f.only(KEYS)?;
+        keys(&f, &["messages"], KEYS)?;
         one_of(&f, "schemaVersion", &["messages-v1"])?;
         // The conversation itself is Converse's shape: validate and translate it there.
         let mut conversation = Object::new();
@@ -63,15 +63,20 @@ impl Family for Nova {
             }
         }
         let messages = f.req_array("messages")?;
-        conversation.insert("messages".into(), Value::Array(without_video(&f, messages)?));
+        conversation.insert(
+            "messages".into(),
+            Value::Array(without_video(&f, messages)?),
+        );
         let mut req = converse::parse(&conversation)?;
         if let Some(cfg) = f.object("inferenceConfig")? {
-            cfg.only(INFERENCE_KEYS)?;
+            keys(&cfg, &[], INFERENCE_KEYS)?;
             req.max_tokens = cfg
                 .u32_min("max_new_tokens", 1)?
                 .or(cfg.u32_min("maxTokens", 1)?);
             req.temperature = cfg.f64_in("temperature", 0.0, 1.0)?;
-            req.top_p = cfg.f64_in("topP", 0.0, 1.0)?.or(cfg.f64_in("top_p", 0.0, 1.0)?);
+            req.top_p = cfg
+                .f64_in("topP", 0.0, 1.0)?
+                .or(cfg.f64_in("top_p", 0.0, 1.0)?);
             req.top_k = int_in(&cfg, "topK", 0, 128)?.or(int_in(&cfg, "top_k", 0, 128)?);
             req.stop_sequences = cfg.strings("stopSequences")?;
         }
@@ -98,7 +103,9 @@ impl Family for Nova {
             .iter()
             .map(|b| match b {
                 AnswerBlock::Text(t) => json!({"text": t}),
-                AnswerBlock::Reasoning(t) => json!({"reasoningContent": {"reasoningText": {"text": t}}}),
+                AnswerBlock::Reasoning(t) => {
+                    json!({"reasoningContent": {"reasoningText": {"text": t}}})
+                }
                 AnswerBlock::ToolUse { name, input } => json!({"toolUse": {
                     "toolUseId": ids.converse_tool(),
                     "name": name,
@@ -277,19 +284,38 @@ mod tests {
     #[test]
     fn bad_bodies_name_the_field() {
         let e = parse(json!({"schemaVersion": "v2", "messages": []})).unwrap_err();
-        assert!(e.message().contains("#/schemaVersion: v2 is not a valid enum value"), "{e}");
-        let e = parse(json!({"messages": [{"role": "user", "content": [{"text": "x"}]}], "max_tokens": 5})).unwrap_err();
+        assert!(
+            e.message()
+                .contains("#/schemaVersion: v2 is not a valid enum value"),
+            "{e}"
+        );
+        let e = parse(
+            json!({"messages": [{"role": "user", "content": [{"text": "x"}]}], "max_tokens": 5}),
+        )
+        .unwrap_err();
         assert!(e.message().contains("extraneous key [max_tokens]"), "{e}");
         let e = parse(json!({"messages": [{"role": "user", "content": [{"text": "x"}]}], "inferenceConfig": {"max_new_tokens": 0}})).unwrap_err();
-        assert!(e.message().contains("inferenceConfig.max_new_tokens"), "{e}");
+        assert!(
+            e.message().contains("inferenceConfig.max_new_tokens"),
+            "{e}"
+        );
         let e = parse(json!({"messages": [{"role": "user", "content": [{"video": {"format": "avi", "source": {"bytes": "A"}}}]}]})).unwrap_err();
-        assert!(e.message().contains("#/messages/0/content/0/video/format"), "{e}");
-        assert!(parse(json!({"system": [{"text": "x"}]})).unwrap_err().message().contains("[messages]"));
+        assert!(
+            e.message().contains("#/messages/0/content/0/video/format"),
+            "{e}"
+        );
+        assert!(parse(json!({"system": [{"text": "x"}]}))
+            .unwrap_err()
+            .message()
+            .contains("[messages]"));
     }
 
     #[test]
     fn chunks_mirror_converse_events_with_metrics_last() {
-        let mut s = NovaShaper { blocks: Blocks::default(), ids: Ids::seeded(1) };
+        let mut s = NovaShaper {
+            blocks: Blocks::default(),
+            ids: Ids::seeded(1),
+        };
         let mut out = Vec::new();
         let t = Timing::default();
         for d in [
@@ -297,19 +323,46 @@ mod tests {
             Delta::Text("Hi".into()),
             Delta::ToolStart { name: "f".into() },
             Delta::ToolInput("{}".into()),
-            Delta::Stop(Stop { reason: StopReason::ToolUse, usage: Usage { input_tokens: 3, output_tokens: 2 } }),
+            Delta::Stop(Stop {
+                reason: StopReason::ToolUse,
+                usage: Usage {
+                    input_tokens: 3,
+                    output_tokens: 2,
+                },
+            }),
         ] {
             s.on_delta(&d, &t, &mut out);
         }
-        let chunks: Vec<Value> = out.iter().map(|e| serde_json::from_slice(&e.payload).unwrap()).collect();
+        let chunks: Vec<Value> = out
+            .iter()
+            .map(|e| serde_json::from_slice(&e.payload).unwrap())
+            .collect();
         assert_eq!(chunks[0], json!({"messageStart": {"role": "assistant"}}));
-        assert_eq!(chunks[1], json!({"contentBlockDelta": {"delta": {"text": "Hi"}, "contentBlockIndex": 0}}));
-        assert_eq!(chunks[2], json!({"contentBlockStop": {"contentBlockIndex": 0}}));
-        assert_eq!(chunks[3]["contentBlockStart"]["start"]["toolUse"]["name"], "f");
-        assert_eq!(chunks[4], json!({"contentBlockDelta": {"delta": {"toolUse": {"input": "{}"}}, "contentBlockIndex": 1}}));
-        assert_eq!(chunks[6], json!({"messageStop": {"stopReason": "tool_use"}}));
+        assert_eq!(
+            chunks[1],
+            json!({"contentBlockDelta": {"delta": {"text": "Hi"}, "contentBlockIndex": 0}})
+        );
+        assert_eq!(
+            chunks[2],
+            json!({"contentBlockStop": {"contentBlockIndex": 0}})
+        );
+        assert_eq!(
+            chunks[3]["contentBlockStart"]["start"]["toolUse"]["name"],
+            "f"
+        );
+        assert_eq!(
+            chunks[4],
+            json!({"contentBlockDelta": {"delta": {"toolUse": {"input": "{}"}}, "contentBlockIndex": 1}})
+        );
+        assert_eq!(
+            chunks[6],
+            json!({"messageStop": {"stopReason": "tool_use"}})
+        );
         assert_eq!(chunks[7]["metadata"]["usage"]["outputTokens"], 2);
-        assert_eq!(chunks[7]["amazon-bedrock-invocationMetrics"]["inputTokenCount"], 3);
+        assert_eq!(
+            chunks[7]["amazon-bedrock-invocationMetrics"]["inputTokenCount"],
+            3
+        );
         assert_eq!(chunks.len(), 8);
     }
 }

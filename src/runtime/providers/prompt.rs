@@ -147,7 +147,9 @@ mod tests {
 
     #[test]
     fn claude_turns_and_a_leading_system_prompt() {
-        let r = request("Be terse.\n\nHuman: Hi there\n\nAssistant: Hello\n\nHuman: What is S3?\n\nAssistant:");
+        let r = request(
+            "Be terse.\n\nHuman: Hi there\n\nAssistant: Hello\n\nHuman: What is S3?\n\nAssistant:",
+        );
         assert_eq!(r.system, ["Be terse."]);
         assert_eq!(
             roles_and_texts(&r),
@@ -178,7 +180,9 @@ mod tests {
 
     #[test]
     fn deepseek_markers_and_plain_prompts() {
-        let r = request("<｜begin▁of▁sentence｜><｜User｜>Why is the sky blue?<｜Assistant｜><think>\n");
+        let r = request(
+            "<｜begin▁of▁sentence｜><｜User｜>Why is the sky blue?<｜Assistant｜><think>\n",
+        );
         assert_eq!(r.last_user_text(), "Why is the sky blue?");
         let r = request("  Tell me a joke ");
         assert_eq!(r.last_user_text(), "Tell me a joke");

@@ -56,18 +56,41 @@ pub fn stop_list(f: &Fields<'_>, key: &str) -> Result<Vec<String>, ApiError> {
     }
 }
 
-/// Every key in `required` that the body lacks, reported the way Bedrock does: one named key, or
-/// the count when several are missing.
+/// Checks an object against a closed schema the way Bedrock reports it: every missing required key
+/// and every key outside `allowed`, each as `#: …`, run together in one message
+/// (`#: required key [texts] not found#: extraneous key [inputText] is not permitted`).
+pub fn keys(f: &Fields<'_>, required: &[&str], allowed: &[&str]) -> Result<(), ApiError> {
+    violations(f, required, Some(allowed))
+}
+
+/// The required keys of an open schema (unknown keys are ignored).
 pub fn require(f: &Fields<'_>, required: &[&str]) -> Result<(), ApiError> {
-    let missing: Vec<&str> = required.iter().copied().filter(|k| !f.has(k)).collect();
-    match missing.as_slice() {
-        [] => Ok(()),
-        [one] => Err(f.missing(one)),
-        many => Err(ApiError::validation(format!(
-            "Malformed input request: {} schema violations found, please reformat your input and try again.",
-            many.len()
-        ))),
+    violations(f, required, None)
+}
+
+fn violations(f: &Fields<'_>, required: &[&str], allowed: Option<&[&str]>) -> Result<(), ApiError> {
+    let pointer = if f.path.is_empty() {
+        "#".to_string()
+    } else {
+        format!("#/{}", f.path.replace('.', "/"))
+    };
+    let mut found = String::new();
+    for key in required.iter().filter(|k| !f.has(k)) {
+        found.push_str(&format!("{pointer}: required key [{key}] not found"));
     }
+    if let Some(allowed) = allowed {
+        for key in f.obj.keys().filter(|k| !allowed.contains(&k.as_str())) {
+            found.push_str(&format!(
+                "{pointer}: extraneous key [{key}] is not permitted"
+            ));
+        }
+    }
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::validation(format!(
+        "Malformed input request: {found}, please reformat your input and try again."
+    )))
 }
 
 #[cfg(test)]
@@ -99,13 +122,16 @@ mod tests {
             .contains("#/e: maybe is not a valid enum value"));
         assert_eq!(stop_list(&f, "s").unwrap(), ["END"]);
         assert_eq!(stop_list(&f, "l").unwrap(), ["a", "b"]);
-        assert!(require(&f, &["n", "x"])
+        assert!(require(&f, &["n", "x"]).is_err());
+        assert_eq!(
+            keys(&f, &["x", "n"], &["n", "e", "s"]).unwrap_err().message(),
+            "Malformed input request: #: required key [x] not found#: extraneous key [l] is not permitted, please reformat your input and try again."
+        );
+        let inner = json!({"k": 1});
+        let g = Fields::new(inner.as_object().unwrap(), "cfg");
+        assert!(keys(&g, &[], &[])
             .unwrap_err()
             .message()
-            .contains("[x]"));
-        assert!(require(&f, &["x", "y"])
-            .unwrap_err()
-            .message()
-            .contains("2 schema violations"));
+            .contains("#/cfg: extraneous key [k]"));
     }
 }

@@ -1,0 +1,327 @@
+//! Mistral AI (`mistral.*`): the text-completion body (`prompt`, `max_tokens`, `stop`, `top_k`)
+//! and the chat body (`messages`, `tools`, `tool_choice`) of Mistral Large 2407 / Pixtral — the
+//! body's shape picks the format.
+//!
+//! ```text
+//! text: {"outputs":[{"text":" Hi","stop_reason":null}]} … {"outputs":[{"text":"","stop_reason":"stop"}],"amazon-bedrock-invocationMetrics":{…}}
+//! chat: {"choices":[{"index":0,"message":{"role":"assistant","content":" Hi"},"stop_reason":null}]} … "stop_reason":"tool_calls"
+//! ```
+
+use super::chat_messages::{read_messages, read_tool_choice, read_tools};
+use super::rules::{int_in, keys, stop_list};
+use super::{invocation_metrics, prompt, Family, ModelInfo};
+use crate::aws::ApiError;
+use crate::runtime::chat::{ChatRequest, Delta, StopReason};
+use crate::runtime::ids::Ids;
+use crate::runtime::input::{Fields, Object};
+use crate::runtime::shape::{push_json_str, Answer, AnswerBlock, Event, Shaper, Timing};
+use serde_json::{json, Value};
+
+/// `prompt` bodies.
+pub struct Text;
+/// `messages` bodies.
+pub struct Chat;
+
+const TEXT_KEYS: &[&str] = &[
+    "prompt",
+    "max_tokens",
+    "stop",
+    "temperature",
+    "top_p",
+    "top_k",
+];
+const CHAT_KEYS: &[&str] = &[
+    "messages",
+    "tools",
+    "tool_choice",
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "stop",
+    "random_seed",
+    "response_format",
+    "safe_prompt",
+];
+
+fn stop_reason(reason: &StopReason) -> &'static str {
+    match reason {
+        StopReason::MaxTokens => "length",
+        StopReason::ToolUse => "tool_calls",
+        _ => "stop",
+    }
+}
+
+impl Family for Text {
+    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
+        let f = Fields::new(body, "");
+        keys(&f, &["prompt"], TEXT_KEYS)?;
+        let mut req = prompt::request(f.req_str("prompt")?);
+        req.max_tokens = int_in(&f, "max_tokens", 1, 32_768)?;
+        req.temperature = f.f64_in("temperature", 0.0, 1.0)?;
+        req.top_p = f.f64_in("top_p", 0.0, 1.0)?;
+        req.top_k = int_in(&f, "top_k", 1, 200)?;
+        req.stop_sequences = stop_list(&f, "stop")?;
+        Ok(req)
+    }
+
+    fn shaper(&self, _model: &ModelInfo, _request: &ChatRequest, _ids: Ids) -> Box<dyn Shaper> {
+        Box::new(TextShaper)
+    }
+
+    fn respond(&self, answer: &Answer, _: &ModelInfo, _: &ChatRequest, _: &mut Ids) -> Value {
+        json!({"outputs": [{"text": answer.text(), "stop_reason": stop_reason(answer.reason())}]})
+    }
+}
+
+struct TextShaper;
+
+impl Shaper for TextShaper {
+    fn on_delta(&mut self, delta: &Delta, timing: &Timing, out: &mut Vec<Event>) {
+        match delta {
+            Delta::Text(t) => {
+                let mut p = Vec::with_capacity(48 + t.len());
+                p.extend_from_slice(b"{\"outputs\":[{\"text\":");
+                push_json_str(&mut p, t);
+                p.extend_from_slice(b",\"stop_reason\":null}]}");
+                out.push(Event::new("chunk", p));
+            }
+            Delta::Stop(stop) => out.push(Event::json(
+                "chunk",
+                &json!({
+                    "outputs": [{"text": "", "stop_reason": stop_reason(&stop.reason)}],
+                    "amazon-bedrock-invocationMetrics": invocation_metrics(stop.usage, timing),
+                }),
+            )),
+            Delta::Start { .. }
+            | Delta::Reasoning(_)
+            | Delta::ToolStart { .. }
+            | Delta::ToolInput(_) => {}
+        }
+    }
+}
+
+impl Family for Chat {
+    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
+        let f = Fields::new(body, "");
+        keys(&f, &["messages"], CHAT_KEYS)?;
+        let mut req = ChatRequest {
+            max_tokens: int_in(&f, "max_tokens", 1, 131_072)?,
+            temperature: f.f64_in("temperature", 0.0, 1.0)?,
+            top_p: f.f64_in("top_p", 0.0, 1.0)?,
+            stop_sequences: stop_list(&f, "stop")?,
+            ..Default::default()
+        };
+        read_messages(&f, &mut req)?;
+        req.tools = read_tools(&f)?;
+        req.tool_choice = read_tool_choice(&f, &["auto", "any", "none"])?;
+        Ok(req)
+    }
+
+    fn shaper(&self, _model: &ModelInfo, _request: &ChatRequest, ids: Ids) -> Box<dyn Shaper> {
+        Box::new(ChatShaper { ids, tools: 0 })
+    }
+
+    fn respond(&self, answer: &Answer, _: &ModelInfo, _: &ChatRequest, ids: &mut Ids) -> Value {
+        let calls: Vec<Value> = answer
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                AnswerBlock::ToolUse { name, input } => Some(json!({
+                    "id": ids.short(9),
+                    "function": {"name": name, "arguments": arguments(input)},
+                })),
+                _ => None,
+            })
+            .collect();
+        let mut message = json!({"role": "assistant", "content": answer.text()});
+        if !calls.is_empty() {
+            message["tool_calls"] = Value::Array(calls);
+        }
+        json!({"choices": [{"index": 0, "message": message, "stop_reason": stop_reason(answer.reason())}]})
+    }
+}
+
+/// A tool call's arguments as the model wrote them (`{}` for none).
+pub fn arguments(input: &str) -> String {
+    if input.trim().is_empty() {
+        "{}".to_string()
+    } else {
+        input.to_string()
+    }
+}
+
+struct ChatShaper {
+    ids: Ids,
+    /// Tool calls started so far (the next call's `index`).
+    tools: u32,
+}
+
+impl ChatShaper {
+    /// `{"choices":[{"index":0,"message":{"role":"assistant","content":…<extra>},"stop_reason":null}]}`
+    fn chunk(content: &str, extra: &[u8], out: &mut Vec<Event>) {
+        let mut p = Vec::with_capacity(112 + content.len() + extra.len());
+        p.extend_from_slice(
+            b"{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":",
+        );
+        push_json_str(&mut p, content);
+        p.extend_from_slice(extra);
+        p.extend_from_slice(b"},\"stop_reason\":null}]}");
+        out.push(Event::new("chunk", p));
+    }
+}
+
+impl Shaper for ChatShaper {
+    fn on_delta(&mut self, delta: &Delta, timing: &Timing, out: &mut Vec<Event>) {
+        match delta {
+            Delta::Text(t) => Self::chunk(t, b"", out),
+            Delta::ToolStart { name } => {
+                let call = json!([{
+                    "index": self.tools,
+                    "id": self.ids.short(9),
+                    "function": {"name": name, "arguments": ""},
+                }]);
+                self.tools += 1;
+                Self::chunk("", format!(",\"tool_calls\":{call}").as_bytes(), out);
+            }
+            Delta::ToolInput(fragment) => {
+                let mut extra = Vec::with_capacity(64 + fragment.len());
+                extra.extend_from_slice(b",\"tool_calls\":[{\"index\":");
+                extra.extend_from_slice(self.tools.saturating_sub(1).to_string().as_bytes());
+                extra.extend_from_slice(b",\"function\":{\"arguments\":");
+                push_json_str(&mut extra, fragment);
+                extra.extend_from_slice(b"}}]");
+                Self::chunk("", &extra, out);
+            }
+            Delta::Stop(stop) => out.push(Event::json(
+                "chunk",
+                &json!({
+                    "choices": [{
+                        "index": 0,
+                        "message": {"role": "assistant", "content": ""},
+                        "stop_reason": stop_reason(&stop.reason),
+                    }],
+                    "amazon-bedrock-invocationMetrics": invocation_metrics(stop.usage, timing),
+                }),
+            )),
+            Delta::Start { .. } | Delta::Reasoning(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::chat::{Stop, ToolChoice, Usage};
+
+    fn model() -> ModelInfo {
+        ModelInfo {
+            id: "mistral.mistral-large-2407-v1:0".into(),
+            name: "Mistral Large".into(),
+            via: vec![],
+        }
+    }
+
+    fn events(shaper: &mut dyn Shaper, deltas: Vec<Delta>) -> Vec<Value> {
+        let mut out = Vec::new();
+        for d in deltas {
+            shaper.on_delta(&d, &Timing::default(), &mut out);
+        }
+        out.iter()
+            .map(|e| serde_json::from_slice(&e.payload).unwrap())
+            .collect()
+    }
+
+    fn stop(reason: StopReason) -> Delta {
+        Delta::Stop(Stop {
+            reason,
+            usage: Usage {
+                input_tokens: 5,
+                output_tokens: 2,
+            },
+        })
+    }
+
+    #[test]
+    fn text_completion_bodies_are_closed_and_bounded() {
+        let r = Text.parse(json!({"prompt": "<s>[INST] What is S3? [/INST]", "max_tokens": 50, "stop": ["\n"], "top_k": 50}).as_object().unwrap(), &model()).unwrap();
+        assert_eq!(r.last_user_text(), "What is S3?");
+        assert_eq!(r.stop_sequences, ["\n"]);
+        let e = Text
+            .parse(
+                json!({"prompt": "x", "top_k": 0}).as_object().unwrap(),
+                &model(),
+            )
+            .unwrap_err();
+        assert!(e.message().contains("at 'top_k'"), "{e}");
+        let e = Text
+            .parse(
+                json!({"prompt": "x", "messages": []}).as_object().unwrap(),
+                &model(),
+            )
+            .unwrap_err();
+        assert!(e.message().contains("extraneous key [messages]"), "{e}");
+    }
+
+    #[test]
+    fn chat_bodies_take_tools_and_mistral_tool_choice() {
+        let r = Chat.parse(json!({"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}], "tool_choice": "any"}).as_object().unwrap(), &model()).unwrap();
+        assert_eq!(r.tool_choice, ToolChoice::Any);
+        let e = Chat
+            .parse(
+                json!({"messages": [{"role": "user", "content": "hi"}], "tool_choice": "required"})
+                    .as_object()
+                    .unwrap(),
+                &model(),
+            )
+            .unwrap_err();
+        assert!(
+            e.message().contains("required is not a valid enum value"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn text_chunks_and_chat_chunks() {
+        let c = events(
+            &mut TextShaper,
+            vec![Delta::Text("Hi".into()), stop(StopReason::MaxTokens)],
+        );
+        assert_eq!(
+            c[0],
+            json!({"outputs": [{"text": "Hi", "stop_reason": null}]})
+        );
+        assert_eq!(c[1]["outputs"][0]["stop_reason"], "length");
+        let mut chat = ChatShaper {
+            ids: Ids::seeded(1),
+            tools: 0,
+        };
+        let c = events(
+            &mut chat,
+            vec![
+                Delta::Text("Hi".into()),
+                Delta::ToolStart { name: "f".into() },
+                Delta::ToolInput("{\"a\":1}".into()),
+                stop(StopReason::ToolUse),
+            ],
+        );
+        assert_eq!(
+            c[0],
+            json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "stop_reason": null}]})
+        );
+        let call = &c[1]["choices"][0]["message"]["tool_calls"][0];
+        assert_eq!(
+            (call["index"].as_u64(), call["function"]["name"].as_str()),
+            (Some(0), Some("f"))
+        );
+        assert_eq!(call["id"].as_str().unwrap().len(), 9);
+        assert_eq!(
+            c[2]["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"],
+            "{\"a\":1}"
+        );
+        assert_eq!(c[3]["choices"][0]["stop_reason"], "tool_calls");
+        assert_eq!(
+            c[3]["amazon-bedrock-invocationMetrics"]["inputTokenCount"],
+            5
+        );
+    }
+}
