@@ -4,6 +4,10 @@
 
 mod support;
 
+mod backend;
+mod backend_errors;
+mod backend_families;
+mod backend_stream;
 mod frames_cli;
 mod golden_streams;
 mod management;

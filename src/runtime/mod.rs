@@ -14,6 +14,7 @@ pub mod converse;
 pub mod embed;
 pub mod ids;
 pub mod input;
+pub mod openai;
 pub mod ops;
 pub mod providers;
 pub mod resolve;
@@ -36,6 +37,8 @@ use std::sync::Arc;
 pub struct Runtime {
     pacing: canned::Pacing,
     deterministic: bool,
+    /// The configured backend; while there is one, every answer comes from it (never canned).
+    backend: Option<openai::Backend>,
 }
 
 impl Runtime {
@@ -46,21 +49,31 @@ impl Runtime {
                 between_tokens: config.canned_token_gap,
             },
             deterministic: config.deterministic,
+            backend: config
+                .backend
+                .as_ref()
+                .map(|b| openai::Backend::new(b, config.model_map.clone())),
         }
     }
 
     /// The token stream answering `request`.
     pub fn chat(&self, request: &ChatRequest, model: &ModelInfo) -> TokenStream {
-        canned::stream(canned::plan(request, &model.name), self.pacing)
+        match &self.backend {
+            Some(backend) => backend.chat(request, model),
+            None => canned::stream(canned::plan(request, &model.name), self.pacing),
+        }
     }
 
     /// The vectors answering an embedding request.
     pub async fn embed(
         &self,
         request: &embed::EmbedRequest,
-        _model: &ModelInfo,
+        model: &ModelInfo,
     ) -> Result<embed::Embeddings, ApiError> {
-        Ok(embed::canned(request))
+        match &self.backend {
+            Some(backend) => backend.embed(request, model).await,
+            None => Ok(embed::canned(request)),
+        }
     }
 
     /// Ids for one response: seeded from the request in deterministic mode.
@@ -74,7 +87,10 @@ impl Runtime {
 
     /// Whether the backend answers, for the health endpoint; `None` in canned mode.
     pub async fn probe_backend(&self) -> Option<serde_json::Value> {
-        None
+        match &self.backend {
+            Some(backend) => Some(backend.probe().await),
+            None => None,
+        }
     }
 }
 

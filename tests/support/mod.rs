@@ -98,3 +98,5 @@ impl Server {
 pub fn sigv4(region: &str, service: &str) -> String {
     format!("AWS4-HMAC-SHA256 Credential=test/20260421/{region}/{service}/aws4_request, SignedHeaders=host, Signature=fake")
 }
+
+pub mod fake_openai;

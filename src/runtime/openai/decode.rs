@@ -11,12 +11,9 @@
 //! data: [DONE]                                                     → complete
 //! ```
 //!
-//! Tool calls stream one block at a time, in the order they start: a fragment for another call
-//! closes the open block and opens the next (parallel calls get their own blocks). Servers send a
-//! call's fragments contiguously; a fragment for a call whose block is already closed (interleaved
-//! parallel calls) cannot be put back into it, so it is reported as a stream error rather than
-//! silently producing a broken tool input.
+//! Tool-call fragments are assembled into blocks by [`super::tool_calls`].
 
+use super::tool_calls::{ToolCalls, WireToolCall};
 use crate::aws::ApiError;
 use crate::runtime::chat::{Delta, Stop, StopReason, Usage};
 use crate::runtime::tokens;
@@ -50,33 +47,9 @@ struct WireDelta {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct WireToolCall {
-    index: Option<u32>,
-    id: Option<String>,
-    function: Option<WireFunction>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct WireFunction {
-    name: Option<String>,
-    arguments: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
 pub struct WireUsage {
     pub prompt_tokens: Option<u64>,
     pub completion_tokens: Option<u64>,
-}
-
-/// A tool call the backend has started.
-#[derive(Debug)]
-struct Call {
-    index: u32,
-    id: Option<String>,
-    name: Option<String>,
-    /// Arguments that arrived before the name (held until the block can open).
-    pending: String,
-    opened: bool,
 }
 
 /// The decoding state of one stream.
@@ -84,9 +57,7 @@ struct Call {
 pub struct Decoder {
     stop_sequences: Vec<String>,
     input_estimate: u32,
-    calls: Vec<Call>,
-    /// Position in `calls` of the call whose block is open.
-    current: Option<usize>,
+    calls: ToolCalls,
     /// Text the answer produced (for stop-sequence detection and the fallback count).
     text_tail: String,
     counted: u32,
@@ -105,9 +76,19 @@ impl Decoder {
         }
     }
 
+    /// The input-token figure announced before the backend's own count arrives.
+    pub fn input_estimate(&self) -> u32 {
+        self.input_estimate
+    }
+
     /// Decodes one SSE event into `out`; returns whether the answer is complete (`[DONE]`, or a
     /// finish reason together with usage).
-    pub fn event(&mut self, kind: &str, data: &str, out: &mut Vec<Delta>) -> Result<bool, ApiError> {
+    pub fn event(
+        &mut self,
+        kind: &str,
+        data: &str,
+        out: &mut Vec<Delta>,
+    ) -> Result<bool, ApiError> {
         let data = data.trim();
         if data == "[DONE]" {
             self.done = true;
@@ -121,7 +102,9 @@ impl Decoder {
                 backend_error(&Value::String(data.to_string()))
             } else {
                 ApiError::ModelStreamError {
-                    message: format!("The backend sent a chunk that is not chat-completion JSON: {e}"),
+                    message: format!(
+                        "The backend sent a chunk that is not chat-completion JSON: {e}"
+                    ),
                     original_status_code: None,
                     original_message: Some(truncate(data, 500)),
                 }
@@ -167,23 +150,32 @@ impl Decoder {
             .as_deref()
             .or(delta.reasoning.as_deref());
         if let Some(r) = reasoning.filter(|r| !r.is_empty()) {
+            // A text or reasoning delta closes the open tool block in every shaper.
+            self.calls.interrupt();
             self.counted = self.counted.saturating_add(tokens::count(r));
             out.push(Delta::Reasoning(r.to_string()));
         }
         if let Some(t) = delta.content.as_deref().filter(|t| !t.is_empty()) {
+            self.calls.interrupt();
             self.counted = self.counted.saturating_add(tokens::count(t));
             self.note_text(t);
             out.push(Delta::Text(t.to_string()));
         }
         for (position, call) in delta.tool_calls.iter().flatten().enumerate() {
-            self.tool_fragment(call, position, out)?;
+            self.counted = self.counted.saturating_add(tokens::count(call.arguments()));
+            self.calls.fragment(call, position, out)?;
         }
         Ok(())
     }
 
     /// Keeps the end of the text, enough to see whether it ends with a stop sequence.
     fn note_text(&mut self, t: &str) {
-        let keep = self.stop_sequences.iter().map(String::len).max().unwrap_or(0);
+        let keep = self
+            .stop_sequences
+            .iter()
+            .map(String::len)
+            .max()
+            .unwrap_or(0);
         if keep == 0 {
             return;
         }
@@ -197,75 +189,10 @@ impl Decoder {
         }
     }
 
-    fn tool_fragment(
-        &mut self,
-        wire: &WireToolCall,
-        position: usize,
-        out: &mut Vec<Delta>,
-    ) -> Result<(), ApiError> {
-        let index = wire
-            .index
-            .unwrap_or_else(|| u32::try_from(position).unwrap_or(u32::MAX));
-        let function = wire.function.as_ref();
-        let name = function.and_then(|f| f.name.as_deref()).filter(|n| !n.is_empty());
-        let args = function.and_then(|f| f.arguments.as_deref()).unwrap_or("");
-        // Some servers number every call 0 and tell them apart only by id.
-        let found = self.calls.iter().rposition(|c| {
-            c.index == index
-                && match (&c.id, &wire.id) {
-                    (Some(a), Some(b)) => a == b,
-                    _ => true,
-                }
-        });
-        let at = match found {
-            Some(at) => at,
-            None => {
-                self.calls.push(Call {
-                    index,
-                    id: wire.id.clone(),
-                    name: None,
-                    pending: String::new(),
-                    opened: false,
-                });
-                self.calls.len() - 1
-            }
-        };
-        if self.calls[at].opened && self.current != Some(at) {
-            return Err(ApiError::ModelStreamError {
-                message: format!(
-                    "The backend sent arguments for tool call {index} after another tool call had started; awsim streams tool calls one at a time and cannot reopen a finished one."
-                ),
-                original_status_code: None,
-                original_message: None,
-            });
-        }
-        self.counted = self.counted.saturating_add(tokens::count(args));
-        let call = &mut self.calls[at];
-        if call.name.is_none() {
-            call.name = name.map(str::to_string);
-        }
-        if !call.opened {
-            call.pending.push_str(args);
-            let Some(name) = call.name.clone() else {
-                return Ok(()); // the name has not come yet: hold the arguments
-            };
-            call.opened = true;
-            let held = std::mem::take(&mut call.pending);
-            self.current = Some(at);
-            out.push(Delta::ToolStart { name });
-            if !held.is_empty() {
-                out.push(Delta::ToolInput(held));
-            }
-        } else if !args.is_empty() {
-            out.push(Delta::ToolInput(args.to_string()));
-        }
-        Ok(())
-    }
-
     /// The stop for a stream that completed.
     pub fn stop(&mut self, out: &mut Vec<Delta>) -> Stop {
-        self.flush_nameless(out);
-        let used_tools = self.calls.iter().any(|c| c.opened);
+        self.calls.flush_nameless(out);
+        let used_tools = self.calls.used();
         let reason = match self.finish.as_deref() {
             Some("length") => StopReason::MaxTokens,
             Some("tool_calls" | "function_call") => StopReason::ToolUse,
@@ -274,7 +201,10 @@ impl Decoder {
             _ if used_tools => StopReason::ToolUse,
             Some("stop") | None => self.stop_sequence(),
             Some(other) => {
-                tracing::debug!(finish_reason = other, "unknown finish_reason, taken as end_turn");
+                tracing::debug!(
+                    finish_reason = other,
+                    "unknown finish_reason, taken as end_turn"
+                );
                 StopReason::EndTurn
             }
         };
@@ -300,19 +230,6 @@ impl Decoder {
         match hit {
             Some(s) => StopReason::StopSequence(s.clone()),
             None => StopReason::EndTurn,
-        }
-    }
-
-    /// A call whose name never came still gets its block, so its arguments are not lost.
-    fn flush_nameless(&mut self, out: &mut Vec<Delta>) {
-        for call in self.calls.iter_mut().filter(|c| !c.opened) {
-            call.opened = true;
-            out.push(Delta::ToolStart {
-                name: String::new(),
-            });
-            if !call.pending.is_empty() {
-                out.push(Delta::ToolInput(std::mem::take(&mut call.pending)));
-            }
         }
     }
 
@@ -416,59 +333,55 @@ mod tests {
         assert!(complete);
         let stop = d.stop(&mut Vec::new());
         assert_eq!(stop.reason, StopReason::MaxTokens);
-        assert_eq!(stop.usage, Usage { input_tokens: 12, output_tokens: 4 });
+        assert_eq!(
+            stop.usage,
+            Usage {
+                input_tokens: 12,
+                output_tokens: 4
+            }
+        );
     }
 
     #[test]
     fn done_without_usage_counts_and_eof_without_finish_is_truncated() {
         let mut d = Decoder::new(vec![], 5);
-        feed(&mut d, &[json!({"choices": [{"delta": {"content": "one two"}, "finish_reason": "stop"}]})]);
+        feed(
+            &mut d,
+            &[json!({"choices": [{"delta": {"content": "one two"}, "finish_reason": "stop"}]})],
+        );
         assert!(d.event("message", "[DONE]", &mut Vec::new()).unwrap());
         let stop = d.stop(&mut Vec::new());
         assert_eq!(stop.reason, StopReason::EndTurn);
-        assert_eq!(stop.usage, Usage { input_tokens: 5, output_tokens: 2 });
+        assert_eq!(
+            stop.usage,
+            Usage {
+                input_tokens: 5,
+                output_tokens: 2
+            }
+        );
 
         let mut d = Decoder::new(vec![], 5);
-        feed(&mut d, &[json!({"choices": [{"delta": {"content": "cut"}}]})]);
+        feed(
+            &mut d,
+            &[json!({"choices": [{"delta": {"content": "cut"}}]})],
+        );
         let err = d.at_eof(&mut Vec::new()).unwrap_err();
         assert_eq!(err.type_name(), "ModelStreamErrorException");
 
         let mut d = Decoder::new(vec![], 5);
-        feed(&mut d, &[json!({"choices": [{"delta": {}, "finish_reason": "content_filter"}]})]);
-        assert_eq!(d.at_eof(&mut Vec::new()).unwrap().reason, StopReason::ContentFiltered);
-    }
-
-    #[test]
-    fn parallel_tool_calls_stream_as_separate_blocks() {
-        let mut d = Decoder::new(vec![], 1);
-        let (out, _) = feed(
+        feed(
             &mut d,
-            &[
-                tc(0, Some("call_a"), Some("weather"), ""),
-                tc(0, None, None, "{\"city\":"),
-                tc(0, None, None, "\"Paris\"}"),
-                tc(1, Some("call_b"), Some("time"), "{\"tz\":"),
-                tc(1, None, None, "\"CET\"}"),
-                json!({"choices": [{"delta": {}, "finish_reason": "tool_calls"}]}),
-            ],
+            &[json!({"choices": [{"delta": {}, "finish_reason": "content_filter"}]})],
         );
         assert_eq!(
-            out,
-            [
-                Delta::ToolStart { name: "weather".into() },
-                Delta::ToolInput("{\"city\":".into()),
-                Delta::ToolInput("\"Paris\"}".into()),
-                Delta::ToolStart { name: "time".into() },
-                Delta::ToolInput("{\"tz\":".into()),
-                Delta::ToolInput("\"CET\"}".into()),
-            ]
+            d.at_eof(&mut Vec::new()).unwrap().reason,
+            StopReason::ContentFiltered
         );
-        assert_eq!(d.stop(&mut Vec::new()).reason, StopReason::ToolUse);
     }
 
     #[test]
-    fn calls_told_apart_by_id_names_held_and_late_fragments_refused() {
-        // Every call numbered 0, whole calls in one chunk each, finish "stop" (Ollama).
+    fn tool_calls_end_in_tool_use_even_when_the_backend_says_stop() {
+        // Ollama: whole calls in one chunk, all numbered 0, finish "stop".
         let mut d = Decoder::new(vec![], 1);
         let (out, _) = feed(
             &mut d,
@@ -480,36 +393,43 @@ mod tests {
         );
         assert_eq!(out.len(), 4);
         assert_eq!(out[2], Delta::ToolStart { name: "g".into() });
-        assert_eq!(d.stop(&mut Vec::new()).reason, StopReason::ToolUse);
-
-        // Arguments before the name are held until it comes.
-        let mut d = Decoder::new(vec![], 1);
-        let (out, _) = feed(&mut d, &[tc(0, Some("a"), None, "{\"k\""), tc(0, None, Some("f"), ":1}")]);
-        assert_eq!(
-            out,
-            [Delta::ToolStart { name: "f".into() }, Delta::ToolInput("{\"k\":1}".into())]
-        );
-
-        let mut d = Decoder::new(vec![], 1);
-        feed(&mut d, &[tc(0, Some("a"), Some("f"), "{"), tc(1, Some("b"), Some("g"), "{")]);
-        let err = d
-            .event("message", &tc(0, None, None, "}").to_string(), &mut Vec::new())
-            .unwrap_err();
-        assert!(err.message().contains("tool call 0"), "{err}");
+        let stop = d.stop(&mut Vec::new());
+        assert_eq!(stop.reason, StopReason::ToolUse);
+        assert_eq!(stop.usage.output_tokens, 9, "counted from the arguments");
     }
 
     #[test]
     fn stop_sequences_are_detected_when_the_backend_shows_them() {
         let mut d = Decoder::new(vec!["END".into(), "##".into()], 1);
-        feed(&mut d, &[json!({"choices": [{"delta": {"content": "a"}, "finish_reason": "stop", "stop_reason": "##"}]})]);
-        assert_eq!(d.stop(&mut Vec::new()).reason, StopReason::StopSequence("##".into()));
+        feed(
+            &mut d,
+            &[
+                json!({"choices": [{"delta": {"content": "a"}, "finish_reason": "stop", "stop_reason": "##"}]}),
+            ],
+        );
+        assert_eq!(
+            d.stop(&mut Vec::new()).reason,
+            StopReason::StopSequence("##".into())
+        );
 
         let mut d = Decoder::new(vec!["END".into()], 1);
-        feed(&mut d, &[json!({"choices": [{"delta": {"content": "the E"}}]}), json!({"choices": [{"delta": {"content": "ND"}, "finish_reason": "stop"}]})]);
-        assert_eq!(d.stop(&mut Vec::new()).reason, StopReason::StopSequence("END".into()));
+        feed(
+            &mut d,
+            &[
+                json!({"choices": [{"delta": {"content": "the E"}}]}),
+                json!({"choices": [{"delta": {"content": "ND"}, "finish_reason": "stop"}]}),
+            ],
+        );
+        assert_eq!(
+            d.stop(&mut Vec::new()).reason,
+            StopReason::StopSequence("END".into())
+        );
 
         let mut d = Decoder::new(vec!["END".into()], 1);
-        feed(&mut d, &[json!({"choices": [{"delta": {"content": "done"}, "finish_reason": "stop"}]})]);
+        feed(
+            &mut d,
+            &[json!({"choices": [{"delta": {"content": "done"}, "finish_reason": "stop"}]})],
+        );
         assert_eq!(d.stop(&mut Vec::new()).reason, StopReason::EndTurn);
     }
 
@@ -517,7 +437,11 @@ mod tests {
     fn errors_in_the_stream_carry_the_backend_status_and_message() {
         let mut d = Decoder::new(vec![], 1);
         let err = d
-            .event("message", r#"{"error":{"code":503,"message":"model unloaded"}}"#, &mut Vec::new())
+            .event(
+                "message",
+                r#"{"error":{"code":503,"message":"model unloaded"}}"#,
+                &mut Vec::new(),
+            )
             .unwrap_err();
         assert_eq!(
             err,
@@ -529,7 +453,9 @@ mod tests {
         );
         let err = d.event("error", "boom", &mut Vec::new()).unwrap_err();
         assert_eq!(err.body()["originalMessage"], "boom");
-        let err = d.event("message", "{not json", &mut Vec::new()).unwrap_err();
+        let err = d
+            .event("message", "{not json", &mut Vec::new())
+            .unwrap_err();
         assert_eq!(err.type_name(), "ModelStreamErrorException");
     }
 }

@@ -1,0 +1,376 @@
+//! The OpenAI-compatible backend (`--bedrock-backend`): Ollama, LM Studio, llama.cpp, vLLM, LocalAI…
+//!
+//! ```text
+//! ChatRequest ─ request::chat_body ─▶ POST {url}/chat/completions (stream, include_usage)
+//!   200 ─▶ Delta::Start at once ─ bytes_stream ─ eventsource ─ decode::Decoder ─▶ Delta… Stop
+//!   non-2xx / refused / silent ─ errors ─▶ ApiError before the first item (an HTTP error)
+//! EmbedRequest ─▶ POST {url}/embeddings ─ embeddings::fit ─▶ Embeddings
+//! ```
+//!
+//! The token stream is lazy and pulled by the HTTP body: nothing runs in a task of its own, so a
+//! client that goes away drops the stream, which drops the reqwest response and closes the
+//! backend connection mid-answer.
+
+mod decode;
+mod embeddings;
+mod errors;
+mod request;
+mod tool_calls;
+
+use super::chat::{ChatRequest, Delta, TokenStream};
+use super::embed::{EmbedRequest, Embeddings};
+use super::providers::ModelInfo;
+use super::tokens;
+use crate::aws::ApiError;
+use crate::config::BackendConfig;
+use crate::model_map::ModelMap;
+use decode::Decoder;
+use errors::Target;
+use eventsource_stream::{EventStreamError, Eventsource};
+use futures::StreamExt;
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio::time::{timeout_at, Instant};
+
+/// How long `GET /_awsim/health` waits for `GET {backend}/models`.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// After the answer is complete, how long to wait for the rest of the body (`[DONE]`, the chunked
+/// terminator): a connection read to its end goes back to the pool instead of being closed.
+const DRAIN_GRACE: Duration = Duration::from_millis(100);
+/// Error bodies are read up to this size for their message.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// A configured backend: one pooled HTTP client shared by every request.
+#[derive(Debug)]
+pub struct Backend {
+    client: reqwest::Client,
+    url: String,
+    api_key: Option<String>,
+    first_byte_timeout: Duration,
+    map: ModelMap,
+}
+
+impl Backend {
+    pub fn new(config: &BackendConfig, map: ModelMap) -> Self {
+        let client = reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(64)
+            // Backends are local; a proxy from the environment would only get in the way.
+            .no_proxy()
+            .build()
+            .unwrap_or_else(|err| {
+                // Without TLS there is nothing in this configuration that can fail to build.
+                tracing::warn!(%err, "backend HTTP client options refused; using defaults");
+                reqwest::Client::new()
+            });
+        Self {
+            client,
+            url: config.url.clone(),
+            api_key: config.api_key.clone(),
+            first_byte_timeout: config.first_byte_timeout,
+            map,
+        }
+    }
+
+    fn post(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
+        let builder = self
+            .client
+            .post(format!("{}/{path}", self.url))
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        self.authorized(builder)
+    }
+
+    fn authorized(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.api_key {
+            Some(key) => builder.bearer_auth(key),
+            None => builder,
+        }
+    }
+
+    fn target(&self, model: &str, info: &ModelInfo) -> Target {
+        Target {
+            url: self.url.clone(),
+            model: model.to_string(),
+            resource: info.id.clone(),
+        }
+    }
+
+    /// The answer to `request`, token by token.
+    pub fn chat(&self, request: &ChatRequest, model: &ModelInfo) -> TokenStream {
+        let backend_model = self.map.chat_model(&lookup_ids(model)).to_string();
+        let body = match request::chat_body(request, &backend_model) {
+            Ok(body) => body,
+            Err(err) => return Box::pin(futures::stream::once(async move { Err(err) })),
+        };
+        tracing::debug!(model = %model.id, backend_model = %backend_model, "chat → backend");
+        let http = self
+            .post("chat/completions", &body)
+            .header(ACCEPT, "text/event-stream");
+        let decoder = Decoder::new(
+            request.stop_sequences.clone(),
+            tokens::input_tokens(request),
+        );
+        Box::pin(stream(
+            http,
+            self.target(&backend_model, model),
+            self.first_byte_timeout,
+            decoder,
+        ))
+    }
+
+    /// The vectors for an embedding request, fitted to the requested dimension.
+    pub async fn embed(
+        &self,
+        request: &EmbedRequest,
+        model: &ModelInfo,
+    ) -> Result<Embeddings, ApiError> {
+        let backend_model = self.map.embed_model(&lookup_ids(model)).to_string();
+        let target = self.target(&backend_model, model);
+        let body = json!({"model": backend_model, "input": request.texts});
+        let deadline = Instant::now() + self.first_byte_timeout;
+        let response = match timeout_at(deadline, send(self.post("embeddings", &body))).await {
+            Err(_) => {
+                return Err(errors::first_byte_timeout(
+                    &self.url,
+                    self.first_byte_timeout,
+                ))
+            }
+            Ok(Err(err)) => return Err(errors::from_send(&err, &self.url)),
+            Ok(Ok(response)) => response,
+        };
+        let status = response.status().as_u16();
+        if !response.status().is_success() {
+            let body = read_error_body(response, deadline).await;
+            return Err(errors::from_status(status, &body, &target));
+        }
+        let bytes = match timeout_at(deadline, response.bytes()).await {
+            Err(_) => {
+                return Err(errors::first_byte_timeout(
+                    &self.url,
+                    self.first_byte_timeout,
+                ))
+            }
+            Ok(Err(err)) => return Err(errors::from_send(&err, &self.url)),
+            Ok(Ok(bytes)) => bytes,
+        };
+        let answer = embeddings::parse(&bytes, request.texts.len(), &target)?;
+        let input_tokens = answer
+            .prompt_tokens
+            .unwrap_or_else(|| request.texts.iter().map(|t| tokens::count(t)).sum());
+        let vectors = answer
+            .vectors
+            .into_iter()
+            .map(|v| embeddings::fit(v, request.dimensions, request.normalize))
+            .collect();
+        Ok(Embeddings {
+            vectors,
+            input_tokens,
+        })
+    }
+
+    /// `GET {backend}/models`, briefly: whether the backend answers and what it serves.
+    pub async fn probe(&self) -> Value {
+        let started = Instant::now();
+        let get = self.authorized(self.client.get(format!("{}/models", self.url)));
+        let answer = timeout_at(started + PROBE_TIMEOUT, async {
+            let response = send(get).await?;
+            let status = response.status().as_u16();
+            let body = response.bytes().await?;
+            Ok::<_, reqwest::Error>((status, body))
+        })
+        .await;
+        let latency = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let mut report = json!({"url": self.url, "latencyMs": latency});
+        match answer {
+            Err(_) => {
+                report["reachable"] = json!(false);
+                report["error"] = json!(format!(
+                    "no answer to GET /models within {}s",
+                    PROBE_TIMEOUT.as_secs()
+                ));
+            }
+            Ok(Err(err)) => {
+                report["reachable"] = json!(false);
+                report["error"] = json!(errors::root_cause(&err));
+            }
+            Ok(Ok((status, body))) if !(200..300).contains(&status) => {
+                report["reachable"] = json!(true);
+                report["status"] = json!(status);
+                report["error"] = json!(errors::body_message(
+                    status,
+                    &String::from_utf8_lossy(&body)
+                ));
+            }
+            Ok(Ok((_, body))) => {
+                let models = embeddings::model_ids(&body);
+                report["reachable"] = json!(true);
+                // The mapped models the backend does not list: what `ollama pull` would fix.
+                let missing: Vec<&str> = self
+                    .map
+                    .targets()
+                    .into_iter()
+                    .filter(|m| !models.iter().any(|have| have == m))
+                    .collect();
+                report["models"] = json!(models);
+                report["missingModels"] = json!(missing);
+            }
+        }
+        report
+    }
+}
+
+/// The ids to look a model up by: as sent, then what it resolved through, then the foundation id.
+fn lookup_ids(model: &ModelInfo) -> Vec<&str> {
+    let mut ids: Vec<&str> = model.via.iter().map(String::as_str).collect();
+    if !ids.contains(&model.id.as_str()) {
+        ids.push(&model.id);
+    }
+    ids
+}
+
+/// The streaming half of [`Backend::chat`]. The first-byte timeout covers the response head and
+/// the first event; after that it bounds the silence between events.
+fn stream(
+    request: reqwest::RequestBuilder,
+    target: Target,
+    wait: Duration,
+    mut decoder: Decoder,
+) -> impl futures::Stream<Item = Result<Delta, ApiError>> + Send {
+    async_stream::stream! {
+        let deadline = Instant::now() + wait;
+        let response = match timeout_at(deadline, send(request)).await {
+            Err(_) => {
+                yield Err(errors::first_byte_timeout(&target.url, wait));
+                return;
+            }
+            Ok(Err(err)) => {
+                yield Err(errors::from_send(&err, &target.url));
+                return;
+            }
+            Ok(Ok(response)) => response,
+        };
+        let status = response.status().as_u16();
+        if !response.status().is_success() {
+            let body = read_error_body(response, deadline).await;
+            yield Err(errors::from_status(status, &body, &target));
+            return;
+        }
+        yield Ok(Delta::Start { input_tokens: decoder.input_estimate() });
+
+        let mut events = response.bytes_stream().eventsource();
+        let mut out = Vec::with_capacity(4);
+        let mut until = deadline;
+        let mut first = true;
+        loop {
+            let event = match timeout_at(until, events.next()).await {
+                Err(_) => {
+                    let err = if first {
+                        errors::first_byte_timeout(&target.url, wait)
+                    } else {
+                        errors::stalled(&target.url, wait)
+                    };
+                    yield Err(err);
+                    return;
+                }
+                Ok(None) => {
+                    let end = decoder.at_eof(&mut out);
+                    for delta in out.drain(..) {
+                        yield Ok(delta);
+                    }
+                    yield end.map(Delta::Stop);
+                    return;
+                }
+                Ok(Some(Err(err))) => {
+                    yield Err(sse_error(&target.url, err));
+                    return;
+                }
+                Ok(Some(Ok(event))) => event,
+            };
+            first = false;
+            until = Instant::now() + wait;
+            let complete = decoder.event(&event.event, &event.data, &mut out);
+            // One delta per item, forwarded as it came: no batching between backend and client.
+            for delta in out.drain(..) {
+                yield Ok(delta);
+            }
+            match complete {
+                Err(err) => {
+                    yield Err(err);
+                    return;
+                }
+                Ok(false) => {}
+                Ok(true) => {
+                    let grace = Instant::now() + DRAIN_GRACE;
+                    while let Ok(Some(Ok(_))) = timeout_at(grace, events.next()).await {}
+                    let stop = decoder.stop(&mut out);
+                    for delta in out.drain(..) {
+                        yield Ok(delta);
+                    }
+                    yield Ok(Delta::Stop(stop));
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Sends `request`, once more on a fresh connection if a pooled one turns out to be closed.
+///
+/// Servers such as llama.cpp's close a keep-alive connection right after a streamed answer; when
+/// the next request is written before that close is seen, it fails with no answer at all. Nothing
+/// was generated, so sending it again is safe — and a real failure fails the second time too.
+async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, reqwest::Error> {
+    let again = request.try_clone();
+    match request.send().await {
+        Err(err) if closed_unanswered(&err) => match again {
+            Some(again) => {
+                tracing::debug!(%err, "backend closed a pooled connection; sending again");
+                again.send().await
+            }
+            None => Err(err),
+        },
+        other => other,
+    }
+}
+
+/// The connection closed after the request went out and before any response head came back.
+fn closed_unanswered(err: &reqwest::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cause {
+        if e.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_incomplete_message)
+        {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+fn sse_error(url: &str, err: EventStreamError<reqwest::Error>) -> ApiError {
+    match err {
+        EventStreamError::Transport(err) => errors::broken(url, &errors::root_cause(&err)),
+        EventStreamError::Utf8(err) => {
+            errors::broken(url, &format!("the stream is not UTF-8: {err}"))
+        }
+        EventStreamError::Parser(err) => {
+            errors::broken(url, &format!("the stream is not server-sent events: {err}"))
+        }
+    }
+}
+
+/// The body of an error answer, as far as it arrives before `deadline` and within the size limit.
+async fn read_error_body(mut response: reqwest::Response, deadline: Instant) -> String {
+    let mut body = Vec::new();
+    while body.len() < ERROR_BODY_LIMIT {
+        match timeout_at(deadline, response.chunk()).await {
+            Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}

@@ -1,0 +1,382 @@
+//! A scripted fake OpenAI-compatible upstream on 127.0.0.1:0, written on raw TCP so every byte,
+//! delay, cut and disconnect is under the test's control.
+//!
+//! A handler maps each recorded request to a [`Reply`]: an SSE script (chunks, delays, `[DONE]`, a
+//! mid-stream cut, a hold that waits for the client to leave), an HTTP error, a JSON body, or no
+//! answer at all. Connections are kept alive (chunked bodies) so pooling shows in
+//! [`FakeOpenAi::connections`]; a client that closes its connection mid-answer is counted in
+//! [`FakeOpenAi::disconnects`].
+
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+/// One request as the fake received it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    /// The path, e.g. `/v1/chat/completions`.
+    pub path: String,
+    /// Header names lowercased.
+    pub headers: HashMap<String, String>,
+    /// The body as JSON (`Null` when empty or not JSON).
+    pub body: Value,
+}
+
+/// What to answer.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// 200 `text/event-stream`, chunked, one write per step.
+    Sse(Vec<Step>),
+    /// An error status with this body.
+    Status(u16, String),
+    /// 200 with a JSON body.
+    Json(Value),
+    /// Read the request, never answer.
+    Hang,
+    /// Read the request, close the connection without a word (a kept-alive connection the server
+    /// dropped just as the client reused it).
+    Close,
+}
+
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// `data: {json}\n\n`
+    Data(Value),
+    /// Bytes as they are (for odd framings).
+    Raw(String),
+    /// `data: [DONE]\n\n`
+    Done,
+    Delay(Duration),
+    /// Close the connection now, with no chunked terminator: a truncated answer.
+    Cut,
+    /// Stay silent until the client goes away.
+    Hold,
+}
+
+type Handler = dyn Fn(&Recorded) -> Reply + Send + Sync;
+
+struct State {
+    handler: Box<Handler>,
+    requests: Mutex<Vec<Recorded>>,
+    connections: AtomicUsize,
+    disconnects: AtomicUsize,
+    changed: Notify,
+}
+
+/// A running fake; dropping it stops accepting.
+pub struct FakeOpenAi {
+    /// The base URL to configure as the backend (ends in `/v1`).
+    pub url: String,
+    pub addr: SocketAddr,
+    state: Arc<State>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeOpenAi {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeOpenAi {
+    pub async fn start(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(State {
+            handler: Box::new(handler),
+            requests: Mutex::new(Vec::new()),
+            connections: AtomicUsize::new(0),
+            disconnects: AtomicUsize::new(0),
+            changed: Notify::new(),
+        });
+        let accept_state = state.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                accept_state.connections.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(serve(socket, accept_state.clone()));
+            }
+        });
+        Self {
+            url: format!("http://{addr}/v1"),
+            addr,
+            state,
+            task,
+        }
+    }
+
+    /// Every chat request answered with the same script.
+    pub async fn always(reply: Reply) -> Self {
+        Self::start(move |_| reply.clone()).await
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.requests.lock().unwrap().clone()
+    }
+
+    /// The body of the last request.
+    pub fn last_body(&self) -> Value {
+        self.requests()
+            .last()
+            .expect("no request reached the fake")
+            .body
+            .clone()
+    }
+
+    pub fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
+    }
+
+    /// Requests the client abandoned before their answer was complete (or had begun).
+    pub fn disconnects(&self) -> usize {
+        self.state.disconnects.load(Ordering::SeqCst)
+    }
+
+    /// Waits until at least `n` answers were abandoned; false after `within`.
+    pub async fn wait_disconnects(&self, n: usize, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let notified = self.state.changed.notified();
+            if self.disconnects() >= n {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.disconnects() >= n;
+            }
+        }
+    }
+}
+
+async fn serve(socket: TcpStream, state: Arc<State>) {
+    socket.set_nodelay(true).ok();
+    let (read, mut write) = socket.into_split();
+    let mut reader = BufReader::new(read);
+    while let Some(request) = read_request(&mut reader).await {
+        state.requests.lock().unwrap().push(request.clone());
+        state.changed.notify_waiters();
+        let keep = match (state.handler)(&request) {
+            Reply::Status(code, body) => respond(&mut write, code, "application/json", &body).await,
+            Reply::Json(v) => respond(&mut write, 200, "application/json", &v.to_string()).await,
+            Reply::Close => false,
+            Reply::Hang => {
+                watch_close(&mut reader).await;
+                state.disconnects.fetch_add(1, Ordering::SeqCst);
+                state.changed.notify_waiters();
+                false
+            }
+            Reply::Sse(steps) => {
+                let outcome = tokio::select! {
+                    outcome = play(&mut write, &steps) => outcome,
+                    () = watch_close(&mut reader) => Outcome::ClientLeft,
+                };
+                if outcome == Outcome::ClientLeft {
+                    state.disconnects.fetch_add(1, Ordering::SeqCst);
+                    state.changed.notify_waiters();
+                }
+                outcome == Outcome::Complete
+            }
+        };
+        if !keep {
+            break;
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Complete,
+    Cut,
+    ClientLeft,
+}
+
+async fn play(write: &mut OwnedWriteHalf, steps: &[Step]) -> Outcome {
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n";
+    if write.write_all(head.as_bytes()).await.is_err() {
+        return Outcome::ClientLeft;
+    }
+    for step in steps {
+        let text = match step {
+            Step::Data(v) => format!("data: {v}\n\n"),
+            Step::Raw(s) => s.clone(),
+            Step::Done => "data: [DONE]\n\n".to_string(),
+            Step::Delay(d) => {
+                tokio::time::sleep(*d).await;
+                continue;
+            }
+            Step::Cut => {
+                write.shutdown().await.ok();
+                return Outcome::Cut;
+            }
+            Step::Hold => std::future::pending().await,
+        };
+        let chunk = format!("{:x}\r\n{text}\r\n", text.len());
+        if write.write_all(chunk.as_bytes()).await.is_err() {
+            return Outcome::ClientLeft;
+        }
+    }
+    if write.write_all(b"0\r\n\r\n").await.is_err() {
+        return Outcome::ClientLeft;
+    }
+    Outcome::Complete
+}
+
+/// Resolves when the client closes its side (EOF or reset); a pipelined byte is left unread.
+async fn watch_close(reader: &mut BufReader<OwnedReadHalf>) {
+    match reader.fill_buf().await {
+        Ok([]) | Err(_) => {}
+        Ok(_) => std::future::pending().await,
+    }
+}
+
+async fn respond(write: &mut OwnedWriteHalf, code: u16, kind: &str, body: &str) -> bool {
+    let head = format!(
+        "HTTP/1.1 {code} Fake\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    write.write_all(head.as_bytes()).await.is_ok() && write.write_all(body.as_bytes()).await.is_ok()
+}
+
+async fn read_request(reader: &mut BufReader<OwnedReadHalf>) -> Option<Recorded> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).await.ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
+    let mut headers = HashMap::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).await.ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
+    }
+    let len: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).await.ok()?;
+    Some(Recorded {
+        method,
+        path,
+        headers,
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    })
+}
+
+// ----- chunk builders: what real servers send --------------------------------------------------
+
+fn chunk(delta: Value, finish: Option<&str>) -> Value {
+    json!({
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": 1_700_000_000,
+        "model": "fake",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    })
+}
+
+/// The first chunk: the role and an empty content.
+pub fn role() -> Step {
+    Step::Data(chunk(json!({"role": "assistant", "content": ""}), None))
+}
+
+pub fn text(t: &str) -> Step {
+    Step::Data(chunk(json!({"content": t}), None))
+}
+
+pub fn reasoning(t: &str) -> Step {
+    Step::Data(chunk(json!({"reasoning_content": t}), None))
+}
+
+/// A tool-call fragment; the first of a call carries its id and name.
+pub fn tool(index: u32, id_and_name: Option<(&str, &str)>, args: &str) -> Step {
+    let mut call = json!({"index": index, "function": {"arguments": args}});
+    if let Some((id, name)) = id_and_name {
+        call["id"] = json!(id);
+        call["type"] = json!("function");
+        call["function"]["name"] = json!(name);
+    }
+    Step::Data(chunk(json!({"tool_calls": [call]}), None))
+}
+
+pub fn finish(reason: &str) -> Step {
+    Step::Data(chunk(json!({}), Some(reason)))
+}
+
+/// The `include_usage` chunk: no choices, the counts.
+pub fn usage(prompt: u32, completion: u32) -> Step {
+    Step::Data(json!({
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "choices": [],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+    }))
+}
+
+/// A whole answer the way llama.cpp and OpenAI stream it.
+pub fn answer(tokens: &[&str], reason: &str, prompt: u32) -> Vec<Step> {
+    let mut steps = vec![role()];
+    steps.extend(tokens.iter().map(|t| text(t)));
+    steps.push(finish(reason));
+    steps.push(usage(prompt, tokens.len() as u32));
+    steps.push(Step::Done);
+    steps
+}
+
+/// The same answer with a pause before every token.
+pub fn paced(tokens: &[&str], gap: Duration) -> Vec<Step> {
+    let mut steps = vec![role()];
+    for t in tokens {
+        steps.push(Step::Delay(gap));
+        steps.push(text(t));
+    }
+    steps.extend([finish("stop"), usage(5, tokens.len() as u32), Step::Done]);
+    steps
+}
+
+/// An `/embeddings` answer: vector `i` is `[i + 1, 1, 1, …]` (unnormalized on purpose; its first
+/// component grows with `i`, normalized or not), listed in reverse order to test reordering.
+pub fn embeddings(inputs: usize, dim: usize) -> Value {
+    let data: Vec<Value> = (0..inputs)
+        .rev()
+        .map(|i| {
+            let mut v = vec![1.0_f32; dim];
+            v[0] = (i + 1) as f32;
+            json!({"object": "embedding", "index": i, "embedding": v})
+        })
+        .collect();
+    json!({"object": "list", "data": data, "model": "fake-embed", "usage": {"prompt_tokens": 3 * inputs, "total_tokens": 3 * inputs}})
+}
+
+/// A handler for the usual routes: chat answers with `steps`, embeddings with `dim`-sized vectors,
+/// `/models` lists `fake-chat` and `fake-embed`.
+pub fn routes(steps: Vec<Step>, dim: usize) -> impl Fn(&Recorded) -> Reply + Send + Sync {
+    move |req| match req.path.as_str() {
+        "/v1/chat/completions" => Reply::Sse(steps.clone()),
+        "/v1/embeddings" => {
+            let n = req.body["input"].as_array().map_or(1, Vec::len);
+            Reply::Json(embeddings(n, dim))
+        }
+        "/v1/models" => Reply::Json(
+            json!({"object": "list", "data": [{"id": "fake-chat"}, {"id": "fake-embed"}]}),
+        ),
+        other => Reply::Status(
+            404,
+            json!({"error": format!("no route {other}")}).to_string(),
+        ),
+    }
+}
