@@ -1,6 +1,5 @@
-//! Mistral AI (`mistral.*`): the text-completion body (`prompt`, `max_tokens`, `stop`, `top_k`)
-//! and the chat body (`messages`, `tools`, `tool_choice`) of Mistral Large 2407 / Pixtral — the
-//! body's shape picks the format.
+//! Mistral AI (`mistral.*`) chat: the `messages` body (with `tools`, `tool_choice`) of Mistral Large
+//! 2407 / Pixtral. The text-completion `prompt` body is `completion::MISTRAL`; the body's shape picks.
 //!
 //! ```text
 //! text: {"outputs":[{"text":" Hi","stop_reason":null}]} … {"outputs":[{"text":"","stop_reason":"stop"}],"amazon-bedrock-invocationMetrics":{…}}
@@ -9,7 +8,7 @@
 
 use super::chat_messages::{read_messages, read_tool_choice, read_tools};
 use super::rules::{int_in, keys, stop_list};
-use super::{invocation_metrics, prompt, Family, ModelInfo};
+use super::{invocation_metrics, Family, ModelInfo};
 use crate::aws::ApiError;
 use crate::runtime::chat::{ChatRequest, Delta, StopReason};
 use crate::runtime::ids::Ids;
@@ -17,19 +16,9 @@ use crate::runtime::input::{Fields, Object};
 use crate::runtime::shape::{push_json_str, Answer, AnswerBlock, Event, Shaper, Timing};
 use serde_json::{json, Value};
 
-/// `prompt` bodies.
-pub struct Text;
-/// `messages` bodies.
+/// `messages` bodies (the `prompt` form is [`super::completion::MISTRAL`]).
 pub struct Chat;
 
-const TEXT_KEYS: &[&str] = &[
-    "prompt",
-    "max_tokens",
-    "stop",
-    "temperature",
-    "top_p",
-    "top_k",
-];
 const CHAT_KEYS: &[&str] = &[
     "messages",
     "tools",
@@ -48,55 +37,6 @@ fn stop_reason(reason: &StopReason) -> &'static str {
         StopReason::MaxTokens => "length",
         StopReason::ToolUse => "tool_calls",
         _ => "stop",
-    }
-}
-
-impl Family for Text {
-    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
-        let f = Fields::new(body, "");
-        keys(&f, &["prompt"], TEXT_KEYS)?;
-        let mut req = prompt::request(f.req_str("prompt")?);
-        req.max_tokens = int_in(&f, "max_tokens", 1, 32_768)?;
-        req.temperature = f.f64_in("temperature", 0.0, 1.0)?;
-        req.top_p = f.f64_in("top_p", 0.0, 1.0)?;
-        req.top_k = int_in(&f, "top_k", 1, 200)?;
-        req.stop_sequences = stop_list(&f, "stop")?;
-        Ok(req)
-    }
-
-    fn shaper(&self, _model: &ModelInfo, _request: &ChatRequest, _ids: Ids) -> Box<dyn Shaper> {
-        Box::new(TextShaper)
-    }
-
-    fn respond(&self, answer: &Answer, _: &ModelInfo, _: &ChatRequest, _: &mut Ids) -> Value {
-        json!({"outputs": [{"text": answer.text(), "stop_reason": stop_reason(answer.reason())}]})
-    }
-}
-
-struct TextShaper;
-
-impl Shaper for TextShaper {
-    fn on_delta(&mut self, delta: &Delta, timing: &Timing, out: &mut Vec<Event>) {
-        match delta {
-            Delta::Text(t) => {
-                let mut p = Vec::with_capacity(48 + t.len());
-                p.extend_from_slice(b"{\"outputs\":[{\"text\":");
-                push_json_str(&mut p, t);
-                p.extend_from_slice(b",\"stop_reason\":null}]}");
-                out.push(Event::new("chunk", p));
-            }
-            Delta::Stop(stop) => out.push(Event::json(
-                "chunk",
-                &json!({
-                    "outputs": [{"text": "", "stop_reason": stop_reason(&stop.reason)}],
-                    "amazon-bedrock-invocationMetrics": invocation_metrics(stop.usage, timing),
-                }),
-            )),
-            Delta::Start { .. }
-            | Delta::Reasoning(_)
-            | Delta::ToolStart { .. }
-            | Delta::ToolInput(_) => {}
-        }
     }
 }
 
@@ -242,27 +182,6 @@ mod tests {
     }
 
     #[test]
-    fn text_completion_bodies_are_closed_and_bounded() {
-        let r = Text.parse(json!({"prompt": "<s>[INST] What is S3? [/INST]", "max_tokens": 50, "stop": ["\n"], "top_k": 50}).as_object().unwrap(), &model()).unwrap();
-        assert_eq!(r.last_user_text(), "What is S3?");
-        assert_eq!(r.stop_sequences, ["\n"]);
-        let e = Text
-            .parse(
-                json!({"prompt": "x", "top_k": 0}).as_object().unwrap(),
-                &model(),
-            )
-            .unwrap_err();
-        assert!(e.message().contains("at 'top_k'"), "{e}");
-        let e = Text
-            .parse(
-                json!({"prompt": "x", "messages": []}).as_object().unwrap(),
-                &model(),
-            )
-            .unwrap_err();
-        assert!(e.message().contains("extraneous key [messages]"), "{e}");
-    }
-
-    #[test]
     fn chat_bodies_take_tools_and_mistral_tool_choice() {
         let r = Chat.parse(json!({"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}], "tool_choice": "any"}).as_object().unwrap(), &model()).unwrap();
         assert_eq!(r.tool_choice, ToolChoice::Any);
@@ -281,16 +200,7 @@ mod tests {
     }
 
     #[test]
-    fn text_chunks_and_chat_chunks() {
-        let c = events(
-            &mut TextShaper,
-            vec![Delta::Text("Hi".into()), stop(StopReason::MaxTokens)],
-        );
-        assert_eq!(
-            c[0],
-            json!({"outputs": [{"text": "Hi", "stop_reason": null}]})
-        );
-        assert_eq!(c[1]["outputs"][0]["stop_reason"], "length");
+    fn chat_chunks() {
         let mut chat = ChatShaper {
             ids: Ids::seeded(1),
             tools: 0,

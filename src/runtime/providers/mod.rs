@@ -8,6 +8,7 @@ pub mod chat_messages;
 pub mod cohere;
 pub mod cohere_embed;
 pub mod command_r;
+pub mod completion;
 pub mod llama;
 pub mod mistral;
 pub mod nova;
@@ -98,7 +99,7 @@ pub fn family_for(model_id: &str, body: &Object) -> Option<&'static dyn Family> 
         return Some(if chat_body {
             &mistral::Chat
         } else {
-            &mistral::Text
+            &completion::MISTRAL
         });
     }
     if id.starts_with("cohere.command-r") {
@@ -108,7 +109,7 @@ pub fn family_for(model_id: &str, body: &Object) -> Option<&'static dyn Family> 
         return Some(&cohere::Command);
     }
     if id.starts_with("deepseek.") && !chat_body {
-        return Some(&openai_chat::PromptCompletions);
+        return Some(&completion::DEEPSEEK);
     }
     if OPENAI_STYLE.iter().any(|p| id.starts_with(p)) {
         return Some(&openai_chat::ChatCompletions);

@@ -10,8 +10,8 @@
 
 use super::chat_messages::{read_messages, read_tool_choice, read_tools};
 use super::mistral::arguments;
-use super::rules::{int_in, keys, one_of, require, stop_list};
-use super::{invocation_metrics, prompt, Family, ModelInfo};
+use super::rules::{int_in, one_of, require, stop_list};
+use super::{invocation_metrics, Family, ModelInfo};
 use crate::aws::ApiError;
 use crate::runtime::chat::{ChatRequest, Delta, StopReason, Usage};
 use crate::runtime::ids::Ids;
@@ -21,10 +21,6 @@ use serde_json::{json, Value};
 
 /// `messages` bodies answered as `chat.completion`.
 pub struct ChatCompletions;
-/// `prompt` bodies (DeepSeek R1) answered as `{"choices":[{"text","stop_reason"}]}`.
-pub struct PromptCompletions;
-
-const PROMPT_KEYS: &[&str] = &["prompt", "temperature", "top_p", "max_tokens", "stop"];
 
 fn finish_reason(reason: &StopReason) -> &'static str {
     match reason {
@@ -197,54 +193,6 @@ impl Shaper for ChunkShaper {
     }
 }
 
-impl Family for PromptCompletions {
-    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
-        let f = Fields::new(body, "");
-        keys(&f, &["prompt"], PROMPT_KEYS)?;
-        let mut req = prompt::request(f.req_str("prompt")?);
-        req.max_tokens = int_in(&f, "max_tokens", 1, 32_768)?;
-        req.temperature = f.f64_in("temperature", 0.0, 1.0)?;
-        req.top_p = f.f64_in("top_p", 0.0, 1.0)?;
-        req.stop_sequences = stop_list(&f, "stop")?;
-        Ok(req)
-    }
-
-    fn shaper(&self, _model: &ModelInfo, _request: &ChatRequest, _ids: Ids) -> Box<dyn Shaper> {
-        Box::new(PromptShaper)
-    }
-
-    fn respond(&self, answer: &Answer, _: &ModelInfo, _: &ChatRequest, _: &mut Ids) -> Value {
-        json!({"choices": [{"text": answer.text(), "stop_reason": finish_reason(answer.reason())}]})
-    }
-}
-
-struct PromptShaper;
-
-impl Shaper for PromptShaper {
-    fn on_delta(&mut self, delta: &Delta, timing: &Timing, out: &mut Vec<Event>) {
-        match delta {
-            Delta::Text(t) => {
-                let mut p = Vec::with_capacity(48 + t.len());
-                p.extend_from_slice(b"{\"choices\":[{\"text\":");
-                push_json_str(&mut p, t);
-                p.extend_from_slice(b",\"stop_reason\":null}]}");
-                out.push(Event::new("chunk", p));
-            }
-            Delta::Stop(stop) => out.push(Event::json(
-                "chunk",
-                &json!({
-                    "choices": [{"text": "", "stop_reason": finish_reason(&stop.reason)}],
-                    "amazon-bedrock-invocationMetrics": invocation_metrics(stop.usage, timing),
-                }),
-            )),
-            Delta::Start { .. }
-            | Delta::Reasoning(_)
-            | Delta::ToolStart { .. }
-            | Delta::ToolInput(_) => {}
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,32 +294,5 @@ mod tests {
             3
         );
         assert!(c.iter().all(|x| x["id"] == c[0]["id"]));
-    }
-
-    #[test]
-    fn deepseek_prompt_form() {
-        let r = PromptCompletions.parse(json!({"prompt": "<｜begin▁of▁sentence｜><｜User｜>Why?<｜Assistant｜>", "max_tokens": 10}).as_object().unwrap(), &model()).unwrap();
-        assert_eq!(r.last_user_text(), "Why?");
-        assert!(PromptCompletions
-            .parse(
-                json!({"prompt": "x", "messages": []}).as_object().unwrap(),
-                &model()
-            )
-            .is_err());
-        let c = events(
-            &mut PromptShaper,
-            vec![
-                Delta::Text("A".into()),
-                Delta::Stop(Stop {
-                    reason: StopReason::MaxTokens,
-                    usage: Usage::default(),
-                }),
-            ],
-        );
-        assert_eq!(
-            c[0],
-            json!({"choices": [{"text": "A", "stop_reason": null}]})
-        );
-        assert_eq!(c[1]["choices"][0]["stop_reason"], "length");
     }
 }
