@@ -91,3 +91,9 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
+
+// Every request allocates many small, short-lived buffers (JSON, tokens, frames); mimalloc's
+// per-thread free lists make those cheaper than glibc's malloc (a quarter fewer instructions per
+// canned Converse request, measured with callgrind).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -89,6 +89,9 @@ struct Template {
 #[derive(Debug)]
 pub struct Router {
     templates: Vec<Template>,
+    /// Template indices by first path segment (every template starts with a literal), so a request
+    /// is matched against the handful of templates that can match, not all ~150.
+    by_first: std::collections::HashMap<&'static str, Vec<usize>>,
 }
 
 impl Default for Router {
@@ -138,7 +141,16 @@ impl Router {
         // More literal segments win (`/evaluation-jobs/batch-delete` over `/evaluation-jobs/{id}`);
         // the sort is stable, so runtime routes keep their place at the front.
         templates.sort_by_key(|t| std::cmp::Reverse(t.literals));
-        Self { templates }
+        let mut by_first: std::collections::HashMap<&'static str, Vec<usize>> = Default::default();
+        for (i, t) in templates.iter().enumerate() {
+            if let Some(Segment::Literal(first)) = t.segments.first() {
+                by_first.entry(first).or_default().push(i);
+            }
+        }
+        Self {
+            templates,
+            by_first,
+        }
     }
 
     /// Finds the operation for `method` and the raw path; unknown paths and methods are AWS errors.
@@ -149,7 +161,12 @@ impl Router {
             .unwrap_or(raw_path);
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let mut allowed: Vec<&str> = Vec::new();
-        for t in &self.templates {
+        let candidates = segments
+            .first()
+            .and_then(|first| self.by_first.get(first))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for t in candidates.iter().map(|&i| &self.templates[i]) {
             let Some(raw_params) = match_segments(&t.segments, &segments) else {
                 continue;
             };
@@ -298,6 +315,13 @@ mod tests {
             route(Method::GET, "/_awsim/health").unwrap().service,
             Service::Admin
         );
+    }
+
+    #[test]
+    fn every_template_is_reachable_by_its_first_segment() {
+        let router = Router::new();
+        let indexed: usize = router.by_first.values().map(Vec::len).sum();
+        assert_eq!(indexed, router.templates.len());
     }
 
     #[test]

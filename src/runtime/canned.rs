@@ -3,9 +3,10 @@
 //! start of the last user message; tool calls get schema-valid inputs.
 
 use super::chat::{
-    Block, ChatRequest, Delta, Role, Stop, StopReason, TokenStream, ToolChoice, Usage,
+    Block, ChatRequest, Delta, Role, Stop, StopReason, Token, TokenStream, ToolChoice, Usage,
 };
 use super::tokens;
+use bytes::Bytes;
 use serde_json::{json, Value};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::Duration;
@@ -66,7 +67,7 @@ pub fn plan(request: &ChatRequest, model_name: &str) -> Vec<Delta> {
             let json = input.to_string();
             used += tokens::count(&json);
             for piece in fragments(&json, 12) {
-                out.push(Delta::ToolInput(piece.to_string()));
+                out.push(Delta::ToolInput(piece.into()));
             }
             StopReason::ToolUse
         }
@@ -91,11 +92,11 @@ fn finish(
 }
 
 /// Streams the text token by token; returns the stop reason if a stop sequence or the token budget
-/// ended the answer.
+/// ended the answer. Every token is a slice of one shared buffer: no allocation per token.
 fn emit_text(
     out: &mut Vec<Delta>,
     text: &str,
-    make: fn(String) -> Delta,
+    make: fn(Token) -> Delta,
     budget: &mut u32,
     used: &mut u32,
     stop_sequences: &[String],
@@ -111,8 +112,9 @@ fn emit_text(
         text = &text[..at];
         stopped = Some(StopReason::StopSequence(seq.clone()));
     }
-    for piece in tokens::split(text) {
-        if piece.trim().is_empty() {
+    let shared = Bytes::copy_from_slice(text.as_bytes());
+    for span in tokens::spans(text) {
+        if text[span.clone()].trim().is_empty() {
             continue;
         }
         if *budget == 0 {
@@ -120,7 +122,7 @@ fn emit_text(
         }
         *budget -= 1;
         *used += 1;
-        out.push(make(piece.to_string()));
+        out.push(make(Token::slice(&shared, span)));
     }
     stopped
 }

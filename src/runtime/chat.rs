@@ -3,6 +3,7 @@
 //! turn deltas into each operation's events.
 
 use crate::aws::ApiError;
+use bytes::Bytes;
 use futures::Stream;
 use serde_json::Value;
 use std::pin::Pin;
@@ -130,6 +131,54 @@ impl ChatRequest {
     }
 }
 
+/// A piece of generated text. Cheap to make and to clone: canned answers slice one shared buffer,
+/// and a backend's SSE delta hands over its string without a copy — no allocation per token.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Token(Bytes);
+
+impl Token {
+    /// Slices a shared buffer of UTF-8 text (the range must lie on char boundaries).
+    pub fn slice(text: &Bytes, range: std::ops::Range<usize>) -> Self {
+        Self(text.slice(range))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Built only from `str`s and char-boundary slices of them, so this never fails.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for Token {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<String> for Token {
+    fn from(s: String) -> Self {
+        Self(Bytes::from(s))
+    }
+}
+
+impl From<&str> for Token {
+    fn from(s: &str) -> Self {
+        Self(Bytes::copy_from_slice(s.as_bytes()))
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One step of an answer as it is generated.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Delta {
@@ -137,14 +186,14 @@ pub enum Delta {
     Start {
         input_tokens: u32,
     },
-    Text(String),
-    Reasoning(String),
+    Text(Token),
+    Reasoning(Token),
     /// A new tool call begins; its input follows as [`Delta::ToolInput`] fragments.
     ToolStart {
         name: String,
     },
     /// A fragment of the current tool call's JSON input.
-    ToolInput(String),
+    ToolInput(Token),
     /// The answer is complete; always last.
     Stop(Stop),
 }

@@ -11,6 +11,7 @@ use super::shape::{
     push_json_str, tool_input, Answer, AnswerBlock, BlockKind, Blocks, Event, Shaper, Timing,
 };
 use crate::aws::ApiError;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 /// Translates a Converse / ConverseStream body.
@@ -392,34 +393,102 @@ impl Shaper for ConverseShaper {
     }
 }
 
-/// The Converse response for a whole answer.
-pub fn respond(answer: &Answer, ids: &mut Ids) -> Value {
-    let content: Vec<Value> = answer
+/// The Converse response for a whole answer, serialized straight from the answer (no `Value` tree:
+/// this runs once per request on the canned fast path).
+pub fn respond<'a>(answer: &'a Answer, ids: &mut Ids) -> ConverseResponse<'a> {
+    let content = answer
         .blocks
         .iter()
         .map(|b| match b {
-            AnswerBlock::Text(t) => json!({"text": t}),
-            AnswerBlock::Reasoning(t) => {
-                json!({"reasoningContent": {"reasoningText": {"text": t, "signature": ids.short(48)}}})
-            }
-            AnswerBlock::ToolUse { name, input } => json!({"toolUse": {
-                "toolUseId": ids.converse_tool(),
-                "name": name,
-                "input": tool_input(input),
-            }}),
+            AnswerBlock::Text(t) => ContentOut::Text(t),
+            AnswerBlock::Reasoning(t) => ContentOut::ReasoningContent {
+                reasoning_text: ReasoningText {
+                    text: t,
+                    signature: ids.short(48),
+                },
+            },
+            AnswerBlock::ToolUse { name, input } => ContentOut::ToolUse {
+                tool_use_id: ids.converse_tool(),
+                name,
+                input: tool_input(input),
+            },
         })
         .collect();
     let u = answer.usage();
-    json!({
-        "output": {"message": {"role": "assistant", "content": content}},
-        "stopReason": answer.reason().as_str(),
-        "usage": {
-            "inputTokens": u.input_tokens,
-            "outputTokens": u.output_tokens,
-            "totalTokens": u.input_tokens + u.output_tokens,
+    ConverseResponse {
+        output: Output {
+            message: MessageOut {
+                role: "assistant",
+                content,
+            },
         },
-        "metrics": {"latencyMs": answer.timing.invocation_ms},
-    })
+        stop_reason: answer.reason().as_str(),
+        usage: UsageOut {
+            input_tokens: u.input_tokens,
+            output_tokens: u.output_tokens,
+            total_tokens: u.input_tokens + u.output_tokens,
+        },
+        metrics: Metrics {
+            latency_ms: answer.timing.invocation_ms,
+        },
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConverseResponse<'a> {
+    output: Output<'a>,
+    stop_reason: &'static str,
+    usage: UsageOut,
+    metrics: Metrics,
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    message: MessageOut<'a>,
+}
+
+#[derive(Serialize)]
+struct MessageOut<'a> {
+    role: &'static str,
+    content: Vec<ContentOut<'a>>,
+}
+
+/// A `ContentBlock` union member: serde's external tagging writes exactly one member.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+enum ContentOut<'a> {
+    Text(&'a str),
+    #[serde(rename_all = "camelCase")]
+    ReasoningContent {
+        reasoning_text: ReasoningText<'a>,
+    },
+    #[serde(rename_all = "camelCase")]
+    ToolUse {
+        tool_use_id: String,
+        name: &'a str,
+        input: Value,
+    },
+}
+
+#[derive(Serialize)]
+struct ReasoningText<'a> {
+    text: &'a str,
+    signature: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UsageOut {
+    input_tokens: u32,
+    output_tokens: u32,
+    total_tokens: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Metrics {
+    latency_ms: u64,
 }
 
 #[cfg(test)]

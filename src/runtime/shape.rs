@@ -175,11 +175,11 @@ impl Answer {
                 Delta::Start { .. } => {}
                 Delta::Text(t) => match blocks.last_mut() {
                     Some(AnswerBlock::Text(s)) => s.push_str(&t),
-                    _ => blocks.push(AnswerBlock::Text(t)),
+                    _ => blocks.push(AnswerBlock::Text(t.to_string())),
                 },
                 Delta::Reasoning(t) => match blocks.last_mut() {
                     Some(AnswerBlock::Reasoning(s)) => s.push_str(&t),
-                    _ => blocks.push(AnswerBlock::Reasoning(t)),
+                    _ => blocks.push(AnswerBlock::Reasoning(t.to_string())),
                 },
                 Delta::ToolStart { name } => blocks.push(AnswerBlock::ToolUse {
                     name,

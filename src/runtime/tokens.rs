@@ -6,28 +6,86 @@ use super::chat::{Block, ChatRequest, DocumentSource, ToolResultContent};
 /// Splits text into tokens: optional leading whitespace, then a run of letters/digits or one other
 /// character. Concatenating the pieces gives back the text.
 pub fn split(text: &str) -> impl Iterator<Item = &str> {
-    let mut rest = text;
+    spans(text).map(move |r| &text[r])
+}
+
+/// The same rule on pure-ASCII text, in a tight loop (canned answers are ASCII).
+fn ascii_span(bytes: &[u8], at: &mut usize) -> Option<std::ops::Range<usize>> {
+    let start = *at;
+    let mut i = start;
+    while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    if i < bytes.len() {
+        let word = bytes[i].is_ascii_alphanumeric();
+        i += 1;
+        while word && i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+    }
+    *at = i;
+    (i > start).then_some(start..i)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Word,
+    Space,
+    Mark,
+}
+
+/// The byte ranges of [`split`]'s pieces (they tile the text, on char boundaries).
+pub fn spans(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let bytes = text.as_bytes();
+    let ascii = text.is_ascii();
+    let mut at = 0;
     std::iter::from_fn(move || {
-        if rest.is_empty() {
+        if ascii {
+            return ascii_span(bytes, &mut at);
+        }
+        if at >= bytes.len() {
             return None;
         }
-        let body = rest.trim_start();
-        let lead = rest.len() - body.len();
-        let len = if body.is_empty() {
-            0
-        } else {
-            let mut chars = body.char_indices();
-            match chars.next() {
-                Some((_, c)) if c.is_alphanumeric() => chars
-                    .find(|(_, c)| !c.is_alphanumeric())
-                    .map_or(body.len(), |(i, _)| i),
-                Some((_, c)) => c.len_utf8(),
-                None => 0,
+        let start = at;
+        // ASCII is the common case and needs no Unicode tables; anything else decodes one char.
+        let class_at = |i: usize| -> (Class, usize) {
+            match bytes[i] {
+                b if b.is_ascii_alphanumeric() => (Class::Word, 1),
+                b if b.is_ascii_whitespace() => (Class::Space, 1),
+                b if b.is_ascii() => (Class::Mark, 1),
+                _ => text[i..].chars().next().map_or((Class::Mark, 1), |c| {
+                    let class = if c.is_alphanumeric() {
+                        Class::Word
+                    } else if c.is_whitespace() {
+                        Class::Space
+                    } else {
+                        Class::Mark
+                    };
+                    (class, c.len_utf8())
+                }),
             }
         };
-        let (piece, tail) = rest.split_at(lead + len);
-        rest = tail;
-        Some(piece)
+        while at < bytes.len() {
+            let (class, len) = class_at(at);
+            if class != Class::Space {
+                break;
+            }
+            at += len;
+        }
+        if at < bytes.len() {
+            let (class, len) = class_at(at);
+            at += len;
+            if class == Class::Word {
+                while at < bytes.len() {
+                    let (class, len) = class_at(at);
+                    if class != Class::Word {
+                        break;
+                    }
+                    at += len;
+                }
+            }
+        }
+        Some(start..at)
     })
 }
 

@@ -153,13 +153,13 @@ impl Decoder {
             // A text or reasoning delta closes the open tool block in every shaper.
             self.calls.interrupt();
             self.counted = self.counted.saturating_add(tokens::count(r));
-            out.push(Delta::Reasoning(r.to_string()));
+            out.push(Delta::Reasoning(r.into()));
         }
         if let Some(t) = delta.content.as_deref().filter(|t| !t.is_empty()) {
             self.calls.interrupt();
             self.counted = self.counted.saturating_add(tokens::count(t));
             self.note_text(t);
-            out.push(Delta::Text(t.to_string()));
+            out.push(Delta::Text(t.into()));
         }
         for (position, call) in delta.tool_calls.iter().flatten().enumerate() {
             self.counted = self.counted.saturating_add(tokens::count(call.arguments()));

@@ -113,7 +113,7 @@ impl ToolCalls {
         }
         if call.opened {
             if !args.is_empty() {
-                out.push(Delta::ToolInput(args.to_string()));
+                out.push(Delta::ToolInput(args.into()));
             }
             return Ok(());
         }
@@ -126,7 +126,7 @@ impl ToolCalls {
         self.current = Some(at);
         out.push(Delta::ToolStart { name });
         if !held.is_empty() {
-            out.push(Delta::ToolInput(held));
+            out.push(Delta::ToolInput(held.into()));
         }
         Ok(())
     }
@@ -149,7 +149,7 @@ impl ToolCalls {
                 name: String::new(),
             });
             if !call.pending.is_empty() {
-                out.push(Delta::ToolInput(std::mem::take(&mut call.pending)));
+                out.push(Delta::ToolInput(std::mem::take(&mut call.pending).into()));
             }
         }
     }
