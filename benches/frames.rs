@@ -1,7 +1,7 @@
 //! Event-stream codec benchmarks: encoding one Bedrock event frame three ways (our hot path, our
 //! generic encoder, aws-smithy-eventstream's), and decoding throughput of a 1000-frame stream.
 //!
-//! Run with `cargo bench --bench frames`.
+//! Run with `cargo bench -p awsim-bench --bench frames`.
 
 #![allow(
     clippy::unwrap_used,

@@ -1,0 +1,278 @@
+//! Canned throughput: Converse and ConverseStream (canned answers, no pacing) as fast as the load
+//! generator goes, at a fixed concurrency for a fixed time; then the soak: RSS after 10,000 and
+//! after N requests of both operations on a fresh process.
+
+use super::{at_most, Ctx};
+use crate::awsim::Awsim;
+use crate::client::{Api, Call, Endpoint, Format};
+use crate::measure::{check, connect_all, load, Until};
+use crate::procfs::{self, CpuTimes};
+use crate::report::{table, Report};
+use crate::stats::{mib, thousands, us};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const SOAK_FIRST: u64 = 10_000;
+
+pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
+    let o = ctx.opts;
+    let c = o.canned_concurrency;
+    let awsim = match &o.target {
+        Some(_) => None,
+        None => Some(Awsim::start(ctx.bin()?, &[])?),
+    };
+    let url = o
+        .target
+        .clone()
+        .or_else(|| awsim.as_ref().map(Awsim::url))
+        .ok_or("no endpoint")?;
+    let pid = o.target_pid.or(awsim.as_ref().map(|a| a.pid));
+    let endpoint = ctx.rt.block_on(Endpoint::parse(&url))?;
+    let calls = o
+        .canned_ops
+        .iter()
+        .map(|&api| Call::new(api, Format::EventStream, &endpoint, &o.model, None))
+        .collect::<crate::Result<Vec<_>>>()?;
+
+    let mut rows = Vec::new();
+    for call in &calls {
+        eprintln!("canned: {} at c={c} for {:?}", call.label(), o.duration);
+        let rss_before = pid.map(procfs::rss_kib).transpose()?;
+        let (result, cpu, busy) = ctx.rt.block_on(async {
+            let mut conns = connect_all(&endpoint, o.proto, c).await?;
+            for conn in &mut conns {
+                check(conn, call).await?;
+            }
+            let cpu_before = pid.map(procfs::cpu_times).transpose()?;
+            let busy_before = CpuTimes::now();
+            let result = load(
+                &endpoint,
+                conns,
+                Arc::new(vec![call.clone()]),
+                Until::Deadline(Instant::now() + o.duration),
+                Arc::new(AtomicU64::new(0)),
+            )
+            .await?;
+            let cpu = match (pid, cpu_before) {
+                (Some(pid), Some((user, system))) => {
+                    let (u, s) = procfs::cpu_times(pid)?;
+                    Some((u.saturating_sub(user), s.saturating_sub(system)))
+                }
+                _ => None,
+            };
+            Ok::<_, crate::Error>((result, cpu, CpuTimes::now().busy_since(&busy_before)))
+        })?;
+        let secs = result.elapsed.as_secs_f64();
+        let rps = result.requests as f64 / secs;
+        let per_req = |d: Duration| d.as_nanos() as f64 / result.requests.max(1) as f64;
+        let cpu_per_req = cpu
+            .filter(|_| result.requests > 0)
+            .map(|(u, s)| per_req(u + s));
+        let split = cpu
+            .filter(|_| result.requests > 0)
+            .map_or("–".into(), |(u, s)| {
+                format!("{:.1} + {:.1} µs", per_req(u) / 1e3, per_req(s) / 1e3)
+            });
+        let rss_after = pid.map(procfs::rss_kib).transpose()?;
+        let is_converse = call.api == Api::Converse;
+        let target = if is_converse {
+            "≥ 60,000 req/s; ≤ 15 µs CPU/request"
+        } else {
+            "–"
+        };
+        rows.push(vec![
+            call.label(),
+            c.to_string(),
+            thousands(result.requests),
+            format!("{rps:.0}"),
+            us(result.latency.p50()),
+            us(result.latency.p99()),
+            cpu_per_req.map_or("–".into(), |n| format!("{:.1} µs", n / 1e3)),
+            split,
+            cpu.map_or("–".into(), |(u, s)| {
+                format!("{:.0}%", 100.0 * (u + s).as_secs_f64() / secs)
+            }),
+            format!("{busy:.0}%"),
+            match (rss_before, rss_after) {
+                (Some(b), Some(a)) => format!("{} → {}", mib(b), mib(a)),
+                _ => "–".into(),
+            },
+            match &result.first_error {
+                None => "0".into(),
+                Some(e) => format!("{} (first: {})", result.errors, short(e)),
+            },
+            target.into(),
+        ]);
+        if is_converse {
+            report.figure(
+                format!("canned Converse, c={c}: server CPU per request"),
+                cpu_per_req.map_or("–".into(), |n| format!("{:.1} µs", n / 1e3)),
+                "≤ 15 µs",
+                at_most(cpu_per_req, 15e3),
+            );
+            report.figure(
+                format!("canned Converse, c={c}: throughput"),
+                format!("{rps:.0} req/s"),
+                "≥ 60,000 req/s",
+                Some(rps >= 60_000.0),
+            );
+        }
+    }
+    let mut s = String::from("## Canned throughput\n\n");
+    s.push_str(&format!(
+        "awsim in canned mode (no pacing), `{url}`. Load generator: this process, {} client thread(s), {c} kept-alive {} connections, each sending the next request as soon as the last body ended, for {:?} per operation; every body read whole (ConverseStream as event-stream frames, undecoded after one checked answer per connection). **CPU/request** = awsim's utime+stime over the run (`/proc/<pid>/stat`) / requests, then split into user and system (kernel: its TCP reads and writes, which on loopback carry the receiver's side of the stack too); **awsim CPU** = that over wall time (200% = both cores); **busy** = both cores, everything.\n\n",
+        o.client_threads,
+        o.proto.label(),
+        o.duration
+    ));
+    s.push_str(&table(
+        &[
+            "operation",
+            "c",
+            "requests",
+            "req/s",
+            "latency p50",
+            "p99",
+            "CPU/request",
+            "user + sys",
+            "awsim CPU",
+            "busy",
+            "RSS before → after",
+            "errors",
+            "target",
+        ],
+        &rows,
+    ));
+    if let Some(a) = &awsim {
+        for line in a.notes() {
+            report.note(format!("awsim logged during the canned section: `{line}`"));
+        }
+    }
+    drop(awsim);
+
+    if o.soak > 0 && (o.target.is_none() || o.target_pid.is_some()) {
+        s.push('\n');
+        s.push_str(&soak(ctx, report, o.soak)?);
+    }
+    report.sections.push(s);
+    Ok(())
+}
+
+/// RSS after 10,000 and after `total` requests (Converse and ConverseStream in turn) on a fresh
+/// process.
+fn soak(ctx: &Ctx<'_>, report: &mut Report, total: u64) -> crate::Result<String> {
+    let o = ctx.opts;
+    let c = o.canned_concurrency;
+    let awsim = match &o.target {
+        Some(_) => None,
+        None => Some(Awsim::start(ctx.bin()?, &[])?),
+    };
+    let url = o
+        .target
+        .clone()
+        .or_else(|| awsim.as_ref().map(Awsim::url))
+        .ok_or("no endpoint")?;
+    let pid = o
+        .target_pid
+        .or(awsim.as_ref().map(|a| a.pid))
+        .ok_or("the soak needs the server's pid")?;
+    let endpoint = ctx.rt.block_on(Endpoint::parse(&url))?;
+    let calls = Arc::new(vec![
+        Call::new(
+            Api::Converse,
+            Format::EventStream,
+            &endpoint,
+            &o.model,
+            None,
+        )?,
+        Call::new(
+            Api::ConverseStream,
+            Format::EventStream,
+            &endpoint,
+            &o.model,
+            None,
+        )?,
+    ]);
+    let rss_idle = procfs::rss_kib(pid)?;
+    let started = Arc::new(AtomicU64::new(0));
+    let mut phases = Vec::new();
+    let t0 = Instant::now();
+    for upto in [SOAK_FIRST.min(total), total] {
+        eprintln!("canned: soak to {} requests", thousands(upto));
+        let t = Instant::now();
+        let result = ctx.rt.block_on(async {
+            let conns = connect_all(&endpoint, o.proto, c).await?;
+            load(
+                &endpoint,
+                conns,
+                calls.clone(),
+                Until::Count(upto),
+                started.clone(),
+            )
+            .await
+        })?;
+        // Let the connections close and the server settle before reading its memory.
+        std::thread::sleep(Duration::from_millis(300));
+        phases.push((upto, result, t.elapsed(), procfs::rss_kib(pid)?));
+    }
+    let took = t0.elapsed();
+    let hwm = procfs::status_kib(pid, "VmHWM").ok();
+    let mut rows = vec![vec![
+        "0 (idle)".to_string(),
+        mib(rss_idle),
+        "".into(),
+        "".into(),
+    ]];
+    let mut served = 0;
+    for (_, result, elapsed, rss) in &phases {
+        served += result.requests;
+        rows.push(vec![
+            thousands(served),
+            mib(*rss),
+            format!("{:.1} s", elapsed.as_secs_f64()),
+            match &result.first_error {
+                None => "0".into(),
+                Some(e) => format!("{} (first: {})", result.errors, short(e)),
+            },
+        ]);
+    }
+    let mut s = format!(
+        "### Memory under sustained load\n\nA fresh awsim, Converse and ConverseStream in turn at c={c}, RSS (`VmRSS`) read 300 ms after each phase; the whole soak took {:.0} s; peak RSS (`VmHWM`) {}.\n\n",
+        took.as_secs_f64(),
+        hwm.map_or("–".into(), mib)
+    );
+    s.push_str(&table(
+        &["requests served", "RSS", "phase took", "errors"],
+        &rows,
+    ));
+    if let [(_, _, _, first), (_, _, _, last)] = phases.as_slice() {
+        let growth = 100.0 * (*last as f64 - *first as f64) / *first as f64;
+        report.figure(
+            "memory under sustained load",
+            format!(
+                "RSS {} after 10,000 → {} after {} ({growth:+.1}%)",
+                mib(*first),
+                mib(*last),
+                thousands(served)
+            ),
+            "within 10% of RSS after 10,000",
+            Some(growth.abs() <= 10.0),
+        );
+    }
+    if let Some(a) = &awsim {
+        for line in a.notes() {
+            report.note(format!("awsim logged during the soak: `{line}`"));
+        }
+    }
+    Ok(s)
+}
+
+/// An error message cut to fit a table cell.
+pub fn short(e: &str) -> String {
+    let e = e.replace('|', "\\|").replace('\n', " ");
+    match e.char_indices().nth(160) {
+        Some((i, _)) => format!("{}…", &e[..i]),
+        None => e,
+    }
+}

@@ -1,0 +1,446 @@
+//! Time to first token and per-token latency through awsim against the same workload sent straight
+//! to the synthetic upstream, for ConverseStream and InvokeModelWithResponseStream (Anthropic body)
+//! in both stream formats, at each concurrency.
+
+use super::{at_most, Ctx};
+use crate::awsim::Awsim;
+use crate::client::{Api, Call, Endpoint, Format, Proto};
+use crate::measure::{closed_loop, Run};
+use crate::relay::Relay;
+use crate::report::{table, Report};
+use crate::stats::{added, ms, ratio, signed, us};
+use crate::upstream::{Shape, Upstream};
+use std::sync::Arc;
+
+struct Row {
+    label: String,
+    concurrency: usize,
+    through: Run,
+    /// The bare TCP relay: what any process in the middle costs here; no target applies.
+    floor: bool,
+}
+
+const FLOOR_LABEL: &str = "direct through a bare TCP relay (the floor)";
+
+struct Level {
+    concurrency: usize,
+    direct: Run,
+    rows: Vec<Row>,
+}
+
+pub fn shape(ctx: &Ctx<'_>) -> Shape {
+    Shape {
+        first_token: ctx.opts.first_token,
+        tokens: ctx.opts.tokens,
+        gap: ctx.opts.token_gap,
+        token_bytes: ctx.opts.token_bytes,
+    }
+}
+
+pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
+    let o = ctx.opts;
+    let upstream = Upstream::start(shape(ctx), o.upstream_port)?;
+    eprintln!("ttft: synthetic upstream at {}", upstream.base_url());
+    let awsim = match &o.target {
+        Some(_) => None,
+        None => Some(Awsim::start(
+            ctx.bin()?,
+            &["--bedrock-backend".into(), upstream.base_url()],
+        )?),
+    };
+    let bedrock_url = o
+        .target
+        .clone()
+        .or_else(|| awsim.as_ref().map(Awsim::url))
+        .ok_or("no endpoint")?;
+    let pid = o.target_pid.or(awsim.as_ref().map(|a| a.pid));
+    let baseline_url = o.baseline.clone().unwrap_or_else(|| upstream.base_url());
+    let (bedrock, baseline) = ctx.rt.block_on(async {
+        Ok::<_, crate::Error>((
+            Endpoint::parse(&bedrock_url).await?,
+            Endpoint::parse(&baseline_url).await?,
+        ))
+    })?;
+    let max_tokens = Some(o.tokens);
+    // One answer's length: workers start spread over it.
+    let stagger = o.first_token + o.token_gap * o.tokens.saturating_sub(1);
+
+    let mut levels = Vec::new();
+    for &c in &o.concurrency {
+        let n = o.requests.max(4 * c);
+        let direct_call = Arc::new(Call::new(
+            Api::ChatCompletions,
+            Format::EventStream,
+            &baseline,
+            "bench",
+            max_tokens,
+        )?);
+        eprintln!("ttft: c={c}, {n} requests: direct baseline");
+        let direct = ctx.rt.block_on(closed_loop(
+            &baseline,
+            Proto::Http1,
+            direct_call,
+            c,
+            n,
+            stagger,
+            None,
+        ))?;
+        let mut rows = Vec::new();
+        let relay = Relay::start(baseline.addr)?;
+        let relayed = Endpoint::from_addr(relay.addr(), &baseline.prefix);
+        let relay_call = Arc::new(Call::new(
+            Api::ChatCompletions,
+            Format::EventStream,
+            &relayed,
+            "bench",
+            max_tokens,
+        )?);
+        eprintln!("ttft: c={c}, {n} requests: {FLOOR_LABEL}");
+        let through = ctx.rt.block_on(closed_loop(
+            &relayed,
+            Proto::Http1,
+            relay_call,
+            c,
+            n,
+            stagger,
+            None,
+        ))?;
+        rows.push(Row {
+            label: FLOOR_LABEL.into(),
+            concurrency: c,
+            through,
+            floor: true,
+        });
+        // Its connections end with the client's; the relay's threads with them.
+        drop(relay);
+        for &(api, format) in &o.combos {
+            let call = Arc::new(Call::new(api, format, &bedrock, &o.model, max_tokens)?);
+            eprintln!("ttft: c={c}, {n} requests: {}", call.label());
+            let through = ctx.rt.block_on(closed_loop(
+                &bedrock,
+                o.proto,
+                call.clone(),
+                c,
+                n,
+                stagger,
+                pid,
+            ))?;
+            rows.push(Row {
+                label: call.label(),
+                concurrency: c,
+                through,
+                floor: false,
+            });
+        }
+        levels.push(Level {
+            concurrency: c,
+            direct,
+            rows,
+        });
+    }
+    if let Some(a) = &awsim {
+        for line in a.notes() {
+            report.note(format!("awsim logged during the TTFT section: `{line}`"));
+        }
+    }
+    render(ctx, report, &levels, &bedrock_url, &baseline_url, &upstream);
+    Ok(())
+}
+
+fn ttft_target(c: usize) -> (&'static str, Option<f64>, Option<f64>) {
+    match c {
+        1 => ("p50 ≤ 0.2 ms, p99 ≤ 1 ms", Some(0.2e6), Some(1e6)),
+        256 => ("p50 ≤ 1 ms", Some(1e6), None),
+        _ => ("–", None, None),
+    }
+}
+
+fn verdict(p50: Option<i64>, p99: Option<i64>, c: usize) -> Option<bool> {
+    let (_, b50, b99) = ttft_target(c);
+    let check = |v: Option<i64>, b: Option<f64>| match b {
+        None => None,
+        Some(b) => at_most(v.map(|v| v as f64), b),
+    };
+    match (check(p50, b50), check(p99, b99)) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(true) && b.unwrap_or(true)),
+    }
+}
+
+fn render(
+    ctx: &Ctx<'_>,
+    report: &mut Report,
+    levels: &[Level],
+    bedrock_url: &str,
+    baseline_url: &str,
+    upstream: &Upstream,
+) {
+    let o = ctx.opts;
+    let mut s = String::from("## Time to first token: through awsim vs direct\n\n");
+    s.push_str(&format!(
+        "Client: {} ({}), one worker per concurrent request sending again as soon as its answer ends, the workers' first requests spread over one answer's length (a steady state, not a burst); measured requests per row: {} (at least 4 per worker), after one warm-up request per worker. Through: `{bedrock_url}`; direct: `{baseline_url}` (OpenAI SSE, time to the first non-empty `delta.content`). The synthetic upstream answered {} chat completions in this section.\n\n",
+        o.proto.label(),
+        if o.proto == Proto::Http1 { "a kept-alive connection per worker" } else { "one shared connection" },
+        o.requests,
+        upstream.requests(),
+    ));
+    s.push_str("The **bare TCP relay** row sends the direct workload through a relay of two blocking threads per connection that copy bytes and do nothing else: the floor any process in the middle pays on this machine (one more thread to wake per write), against which awsim's added latency reads.
+
+**TTFT** = request sent → first text delta decoded by the client (ConverseStream `contentBlockDelta`, InvokeModelWithResponseStream `content_block_delta` inside the base64 `chunk`). *Added* = through − direct, per percentile; ratio = through / direct at p50.\n\n");
+    let mut rows = Vec::new();
+    for level in levels {
+        let d = &level.direct;
+        rows.push(vec![
+            "direct (baseline)".into(),
+            level.concurrency.to_string(),
+            d.requests.to_string(),
+            ms(d.ttft.p50()),
+            ms(d.ttft.p90()),
+            ms(d.ttft.p99()),
+            "".into(),
+            "".into(),
+            "".into(),
+            "".into(),
+            "".into(),
+            errors(d),
+        ]);
+        for r in &level.rows {
+            let t = &r.through;
+            let a50 = added(t.ttft.p50(), d.ttft.p50());
+            let a99 = added(t.ttft.p99(), d.ttft.p99());
+            let (target, _, _) = ttft_target(r.concurrency);
+            let target = if r.floor {
+                "(no target: the floor)".to_string()
+            } else {
+                format!("{target}{}", mark(verdict(a50, a99, r.concurrency)))
+            };
+            rows.push(vec![
+                r.label.clone(),
+                r.concurrency.to_string(),
+                t.requests.to_string(),
+                ms(t.ttft.p50()),
+                ms(t.ttft.p90()),
+                ms(t.ttft.p99()),
+                signed(a50),
+                ratio(t.ttft.p50(), d.ttft.p50()),
+                signed(added(t.ttft.p90(), d.ttft.p90())),
+                signed(a99),
+                target,
+                errors(t),
+            ]);
+        }
+    }
+    s.push_str(&table(
+        &[
+            "operation · format",
+            "c",
+            "n",
+            "TTFT p50",
+            "p90",
+            "p99",
+            "added p50",
+            "ratio p50",
+            "added p90",
+            "added p99",
+            "target (added)",
+            "errors",
+        ],
+        &rows,
+    ));
+
+    s.push_str("\n### Where the added TTFT goes\n\nFrom the stamps the upstream writes into the first token: **request leg** = client sent → upstream received the request (awsim: routing, parsing, translation, the pooled connection to the upstream); **first-token leg** = upstream wrote the first token → client decoded it (awsim: SSE decode, shaping, framing, the write).\n\n");
+    let mut rows = Vec::new();
+    for level in levels {
+        let d = &level.direct;
+        for r in &level.rows {
+            let t = &r.through;
+            rows.push(vec![
+                r.label.clone(),
+                r.concurrency.to_string(),
+                us(d.request_leg.p50()),
+                us(t.request_leg.p50()),
+                signed(added(t.request_leg.p50(), d.request_leg.p50())),
+                signed(added(t.request_leg.p99(), d.request_leg.p99())),
+                us(d.first_token_latency.p50()),
+                us(t.first_token_latency.p50()),
+                signed(added(
+                    t.first_token_latency.p50(),
+                    d.first_token_latency.p50(),
+                )),
+                signed(added(
+                    t.first_token_latency.p99(),
+                    d.first_token_latency.p99(),
+                )),
+            ]);
+        }
+    }
+    s.push_str(&table(
+        &[
+            "operation · format",
+            "c",
+            "request leg direct p50",
+            "through p50",
+            "added p50",
+            "added p99",
+            "first-token leg direct p50",
+            "through p50",
+            "added p50",
+            "added p99",
+        ],
+        &rows,
+    ));
+
+    s.push_str(&format!("\n### Per token\n\n**Token latency** = upstream wrote the token → client decoded it (one clock: upstream and client share the process), every token; its added p50 is the issue's *added inter-token latency*. **Gap** = time between consecutive text deltas at the client (the upstream paces them {} apart). **awsim CPU** = CPU time of the awsim process over the row / tokens streamed (includes each request's own cost); **busy** = share of both cores in use during the row (client, upstream and awsim together).\n\n", us(Some(u64::try_from(o.token_gap.as_nanos()).unwrap_or(0)))));
+    let mut rows = Vec::new();
+    for level in levels {
+        let d = &level.direct;
+        rows.push(vec![
+            "direct (baseline)".into(),
+            level.concurrency.to_string(),
+            us(d.token_latency.p50()),
+            us(d.token_latency.p99()),
+            "".into(),
+            "".into(),
+            us(d.gaps.p50()),
+            us(d.gaps.p99()),
+            "".into(),
+            format!("{:.0}%", d.machine_busy),
+        ]);
+        for r in &level.rows {
+            let t = &r.through;
+            let a50 = added(t.token_latency.p50(), d.token_latency.p50());
+            let cpu_per_token = t
+                .server_cpu
+                .filter(|_| t.tokens > 0)
+                .map(|c| u64::try_from(c.as_nanos()).unwrap_or(0) / t.tokens);
+            rows.push(vec![
+                r.label.clone(),
+                r.concurrency.to_string(),
+                us(t.token_latency.p50()),
+                us(t.token_latency.p99()),
+                format!(
+                    "{}{}",
+                    signed(a50),
+                    if r.floor {
+                        ""
+                    } else {
+                        mark(at_most(a50.map(|v| v as f64), 50e3))
+                    }
+                ),
+                signed(added(t.token_latency.p99(), d.token_latency.p99())),
+                us(t.gaps.p50()),
+                us(t.gaps.p99()),
+                us(cpu_per_token),
+                format!("{:.0}%", t.machine_busy),
+            ]);
+        }
+    }
+    s.push_str(&table(
+        &[
+            "operation · format",
+            "c",
+            "token latency p50",
+            "p99",
+            "added p50 (target ≤ 50 µs)",
+            "added p99",
+            "gap p50",
+            "gap p99",
+            "awsim CPU / token",
+            "busy",
+        ],
+        &rows,
+    ));
+    report.sections.push(s);
+
+    // Summary: the worst combination at each target.
+    for (c, name) in [(1, "added TTFT, c=1"), (256, "added TTFT, c=256")] {
+        let Some(level) = levels.iter().find(|l| l.concurrency == c) else {
+            continue;
+        };
+        let d = &level.direct;
+        let worst = |p: fn(&crate::stats::Dist) -> Option<u64>| {
+            level
+                .rows
+                .iter()
+                .filter(|r| !r.floor)
+                .filter_map(|r| added(p(&r.through.ttft), p(&d.ttft)).map(|a| (a, &r.label)))
+                .max_by_key(|(a, _)| *a)
+        };
+        let w50 = worst(crate::stats::Dist::p50);
+        let w99 = worst(crate::stats::Dist::p99);
+        let (target, _, _) = ttft_target(c);
+        let floor = level
+            .rows
+            .iter()
+            .find(|r| r.floor)
+            .and_then(|r| added(r.through.ttft.p50(), d.ttft.p50()));
+        let measured = match c {
+            1 => format!(
+                "worst p50 {} ({}), worst p99 {} ({})",
+                signed(w50.map(|w| w.0)),
+                w50.map_or("–", |w| w.1.as_str()),
+                signed(w99.map(|w| w.0)),
+                w99.map_or("–", |w| w.1.as_str()),
+            ),
+            _ => format!(
+                "worst p50 {} ({})",
+                signed(w50.map(|w| w.0)),
+                w50.map_or("–", |w| w.1.as_str())
+            ),
+        };
+        let measured = match floor {
+            Some(f) => format!("{measured}; a bare TCP relay adds p50 {}", signed(Some(f))),
+            None => measured,
+        };
+        report.figure(
+            name,
+            measured,
+            target,
+            verdict(w50.map(|w| w.0), w99.map(|w| w.0), c),
+        );
+    }
+    let worst_token = levels
+        .iter()
+        .flat_map(|l| {
+            l.rows.iter().filter(|r| !r.floor).filter_map(move |r| {
+                added(r.through.token_latency.p50(), l.direct.token_latency.p50())
+                    .map(|a| (a, format!("{}, c={}", r.label, l.concurrency)))
+            })
+        })
+        .max_by_key(|(a, _)| *a);
+    let floor_token = levels
+        .iter()
+        .flat_map(|l| {
+            l.rows.iter().filter(|r| r.floor).filter_map(move |r| {
+                added(r.through.token_latency.p50(), l.direct.token_latency.p50())
+            })
+        })
+        .max();
+    if let Some((a, label)) = worst_token {
+        report.figure(
+            "added inter-token latency",
+            format!(
+                "worst p50 {} ({label}); a bare TCP relay adds up to {}",
+                signed(Some(a)),
+                signed(floor_token)
+            ),
+            "p50 ≤ 50 µs",
+            at_most(Some(a as f64), 50e3),
+        );
+    }
+}
+
+fn errors(run: &Run) -> String {
+    match &run.first_error {
+        None => "0".into(),
+        Some(e) => format!("{} (first: {})", run.errors, super::canned::short(e)),
+    }
+}
+
+fn mark(met: Option<bool>) -> &'static str {
+    match met {
+        Some(true) => " ✓",
+        Some(false) => " ✗",
+        None => "",
+    }
+}
