@@ -40,7 +40,7 @@ fn serve(cli: &Cli) -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(config.addr).await {
+        let listener = match awsim::server::bind(config.addr) {
             Ok(l) => l,
             Err(err) => {
                 tracing::error!("cannot listen on {}: {err}", config.addr);

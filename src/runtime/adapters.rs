@@ -3,7 +3,7 @@
 //! the first byte become an exception frame (or a final exception element) and a clean end.
 
 use super::chat::{Delta, TokenStream};
-use super::shape::{truncated, Clock, Event, Shaper};
+use super::shape::{truncated, Clock, Event, Shaper, Timing};
 use crate::aws::http::{streaming, with_type, Body};
 use crate::aws::ApiError;
 use crate::cli::StreamFormat;
@@ -109,7 +109,9 @@ fn encode(
                 Some(Ok(delta)) => {
                     clock.saw(&delta);
                     let done = matches!(delta, Delta::Stop(_));
-                    shaper.on_delta(&delta, &clock.timing(), &mut events);
+                    // Latencies are only reported at the end: no clock reads per token.
+                    let timing = if done { clock.timing() } else { Timing::default() };
+                    shaper.on_delta(&delta, &timing, &mut events);
                     for event in events.drain(..) {
                         writer.event(&event);
                     }

@@ -359,9 +359,15 @@ impl Shaper for ConverseShaper {
                 let e = self.blocks.enter(BlockKind::Tool, true);
                 self.close(e.closed, out);
                 let id = self.ids.converse_tool();
-                out.push(Event::json(
+                out.push(Event::typed(
                     "contentBlockStart",
-                    &json!({"contentBlockIndex": e.index, "start": {"toolUse": {"toolUseId": id, "name": name}}}),
+                    &BlockStartEvent {
+                        content_block_index: e.index,
+                        start: BlockStartUnion::ToolUse {
+                            tool_use_id: id,
+                            name,
+                        },
+                    },
                 ));
             }
             Delta::ToolInput(fragment) => {
@@ -372,21 +378,25 @@ impl Shaper for ConverseShaper {
             Delta::Stop(stop) => {
                 let closed = self.blocks.close();
                 self.close(closed, out);
-                out.push(Event::json(
+                out.push(Event::typed(
                     "messageStop",
-                    &json!({"stopReason": stop.reason.as_str()}),
+                    &MessageStopEvent {
+                        stop_reason: stop.reason.as_str(),
+                    },
                 ));
                 let u = stop.usage;
-                out.push(Event::json(
+                out.push(Event::typed(
                     "metadata",
-                    &json!({
-                        "usage": {
-                            "inputTokens": u.input_tokens,
-                            "outputTokens": u.output_tokens,
-                            "totalTokens": u.input_tokens + u.output_tokens,
+                    &MetadataEvent {
+                        usage: UsageOut {
+                            input_tokens: u.input_tokens,
+                            output_tokens: u.output_tokens,
+                            total_tokens: u.input_tokens + u.output_tokens,
                         },
-                        "metrics": {"latencyMs": timing.invocation_ms},
-                    }),
+                        metrics: Metrics {
+                            latency_ms: timing.invocation_ms,
+                        },
+                    },
                 ));
             }
         }
@@ -432,6 +442,33 @@ pub fn respond<'a>(answer: &'a Answer, ids: &mut Ids) -> ConverseResponse<'a> {
             latency_ms: answer.timing.invocation_ms,
         },
     }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockStartEvent<'a> {
+    content_block_index: u32,
+    start: BlockStartUnion<'a>,
+}
+
+/// The `ContentBlockStart` union: only tool use starts a block explicitly.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+enum BlockStartUnion<'a> {
+    #[serde(rename_all = "camelCase")]
+    ToolUse { tool_use_id: String, name: &'a str },
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageStopEvent {
+    stop_reason: &'static str,
+}
+
+#[derive(Serialize)]
+struct MetadataEvent {
+    usage: UsageOut,
+    metrics: Metrics,
 }
 
 #[derive(Serialize)]

@@ -23,6 +23,12 @@ impl Event {
     pub fn json(name: &'static str, value: &serde_json::Value) -> Self {
         Self::new(name, value.to_string().into_bytes())
     }
+
+    /// An event from a typed payload: no `Value` tree on the stream path.
+    pub fn typed(name: &'static str, payload: &impl serde::Serialize) -> Self {
+        // Serializing plain structs of strings and numbers into a Vec cannot fail.
+        Self::new(name, serde_json::to_vec(payload).unwrap_or_default())
+    }
 }
 
 /// Latencies reported at the end of a stream, in milliseconds.

@@ -28,7 +28,7 @@ pub async fn start() -> Server {
 }
 
 pub async fn start_with(config: Config) -> Server {
-    let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
+    let listener = awsim::server::bind(config.addr).unwrap();
     let addr = listener.local_addr().unwrap();
     let app = App::new(config);
     let (tx, rx) = oneshot::channel::<()>();

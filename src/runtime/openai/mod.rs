@@ -46,6 +46,8 @@ const ERROR_BODY_LIMIT: usize = 64 * 1024;
 pub struct Backend {
     client: reqwest::Client,
     url: String,
+    /// `{url}/chat/completions`, parsed once: reqwest would parse a string on every request.
+    chat_url: Option<reqwest::Url>,
     api_key: Option<String>,
     first_byte_timeout: Duration,
     map: ModelMap,
@@ -57,7 +59,11 @@ impl Backend {
             .tcp_nodelay(true)
             .connect_timeout(config.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(64)
+            // Keep a connection per concurrent stream: a smaller pool closes connections under load
+            // and the next request pays a reconnect on its first-token path.
+            .pool_max_idle_per_host(usize::MAX)
+            // A backend never redirects a completion; skipping the policy saves work per request.
+            .redirect(reqwest::redirect::Policy::none())
             // Backends are local; a proxy from the environment would only get in the way.
             .no_proxy()
             .build()
@@ -68,6 +74,7 @@ impl Backend {
             });
         Self {
             client,
+            chat_url: reqwest::Url::parse(&format!("{}/chat/completions", config.url)).ok(),
             url: config.url.clone(),
             api_key: config.api_key.clone(),
             first_byte_timeout: config.first_byte_timeout,
@@ -76,12 +83,15 @@ impl Backend {
     }
 
     fn post(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
-        let builder = self
-            .client
-            .post(format!("{}/{path}", self.url))
-            .header(CONTENT_TYPE, "application/json")
-            .body(body.to_string());
-        self.authorized(builder)
+        let builder = match (&self.chat_url, path) {
+            (Some(url), "chat/completions") => self.client.post(url.clone()),
+            _ => self.client.post(format!("{}/{path}", self.url)),
+        };
+        self.authorized(
+            builder
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.to_string()),
+        )
     }
 
     fn authorized(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {

@@ -2,7 +2,7 @@
 //! the `message_start` … `message_stop` chunk sequence (`msg_bdrk_`/`toolu_bdrk_` ids, the bare model
 //! name, `input_json_delta` for tool input, metrics merged into `message_stop`) and the response.
 
-use super::{invocation_metrics, Family, ModelInfo};
+use super::{invocation_metrics, Family, InvocationMetrics, ModelInfo};
 use crate::aws::ApiError;
 use crate::runtime::chat::{
     Block, ChatRequest, Delta, DocumentSource, Message, Role, Tool, ToolChoice, ToolResultContent,
@@ -12,6 +12,7 @@ use crate::runtime::input::{constraint, Fields, Object};
 use crate::runtime::shape::{
     push_json_str, tool_input, Answer, AnswerBlock, BlockKind, Blocks, Event, Shaper, Timing,
 };
+use serde::Serialize;
 use serde_json::{json, Value};
 
 pub struct Messages;
@@ -316,17 +317,96 @@ impl MessagesShaper {
         &mut self,
         kind: BlockKind,
         fresh: bool,
-        block: impl FnOnce(&mut Ids) -> Value,
+        block: impl FnOnce(&mut Ids) -> BlockStart,
         out: &mut Vec<Event>,
     ) -> u32 {
         let e = self.blocks.enter(kind, fresh);
         self.close(e.closed, out);
         if e.opened {
             let content_block = block(&mut self.ids);
-            out.push(chunk(json!({"type": "content_block_start", "index": e.index, "content_block": content_block})));
+            out.push(Event::typed(
+                "chunk",
+                &Chunk::ContentBlockStart {
+                    index: e.index,
+                    content_block,
+                },
+            ));
         }
         e.index
     }
+}
+
+/// The stream's structural chunks, serialized straight from these types (`"type"` first).
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Chunk<'a> {
+    MessageStart {
+        message: StartMessage<'a>,
+    },
+    ContentBlockStart {
+        index: u32,
+        content_block: BlockStart,
+    },
+    MessageDelta {
+        delta: StopDelta<'a>,
+        usage: OutputUsage,
+    },
+    MessageStop {
+        #[serde(rename = "amazon-bedrock-invocationMetrics")]
+        metrics: InvocationMetrics,
+    },
+}
+
+#[derive(Serialize)]
+struct StartMessage<'a> {
+    id: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    role: &'static str,
+    model: &'a str,
+    content: [(); 0],
+    stop_reason: Option<&'static str>,
+    stop_sequence: Option<&'static str>,
+    usage: StartUsage,
+}
+
+#[derive(Serialize)]
+struct StartUsage {
+    input_tokens: u32,
+    cache_creation_input_tokens: u32,
+    cache_read_input_tokens: u32,
+    output_tokens: u32,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum BlockStart {
+    Text {
+        text: &'static str,
+    },
+    Thinking {
+        thinking: &'static str,
+    },
+    ToolUse {
+        id: String,
+        name: String,
+        input: EmptyInput,
+    },
+}
+
+/// `{}`: a tool block starts with empty input; the JSON follows as `input_json_delta`s.
+#[derive(Serialize)]
+struct EmptyInput {}
+
+#[derive(Serialize)]
+struct StopDelta<'a> {
+    stop_reason: &'static str,
+    stop_sequence: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct OutputUsage {
+    output_tokens: u32,
 }
 
 fn chunk(v: Value) -> Event {
@@ -352,31 +432,28 @@ impl Shaper for MessagesShaper {
     fn on_delta(&mut self, delta: &Delta, timing: &Timing, out: &mut Vec<Event>) {
         match delta {
             Delta::Start { input_tokens } => {
-                let id = self.ids.message();
-                out.push(chunk(json!({
-                    "type": "message_start",
-                    "message": {
-                        "id": id,
-                        "type": "message",
-                        "role": "assistant",
-                        "model": self.model,
-                        "content": [],
-                        "stop_reason": null,
-                        "stop_sequence": null,
-                        "usage": {
-                            "input_tokens": input_tokens,
-                            "cache_creation_input_tokens": 0,
-                            "cache_read_input_tokens": 0,
-                            "output_tokens": 1,
-                        },
+                let message = StartMessage {
+                    id: self.ids.message(),
+                    kind: "message",
+                    role: "assistant",
+                    model: &self.model,
+                    content: [],
+                    stop_reason: None,
+                    stop_sequence: None,
+                    usage: StartUsage {
+                        input_tokens: *input_tokens,
+                        cache_creation_input_tokens: 0,
+                        cache_read_input_tokens: 0,
+                        output_tokens: 1,
                     },
-                })));
+                };
+                out.push(Event::typed("chunk", &Chunk::MessageStart { message }));
             }
             Delta::Text(t) => {
                 let index = self.start(
                     BlockKind::Text,
                     false,
-                    |_| json!({"type": "text", "text": ""}),
+                    |_| BlockStart::Text { text: "" },
                     out,
                 );
                 out.push(delta_chunk(index, "text_delta", "text", t));
@@ -385,7 +462,7 @@ impl Shaper for MessagesShaper {
                 let index = self.start(
                     BlockKind::Reasoning,
                     false,
-                    |_| json!({"type": "thinking", "thinking": ""}),
+                    |_| BlockStart::Thinking { thinking: "" },
                     out,
                 );
                 out.push(delta_chunk(index, "thinking_delta", "thinking", t));
@@ -394,7 +471,11 @@ impl Shaper for MessagesShaper {
                 self.start(
                     BlockKind::Tool,
                     true,
-                    |ids| json!({"type": "tool_use", "id": ids.anthropic_tool(), "name": name, "input": {}}),
+                    |ids| BlockStart::ToolUse {
+                        id: ids.anthropic_tool(),
+                        name: name.clone(),
+                        input: EmptyInput {},
+                    },
                     out,
                 );
             }
@@ -411,15 +492,24 @@ impl Shaper for MessagesShaper {
             Delta::Stop(stop) => {
                 let closed = self.blocks.close();
                 self.close(closed, out);
-                out.push(chunk(json!({
-                    "type": "message_delta",
-                    "delta": {"stop_reason": stop.reason.as_str(), "stop_sequence": stop.reason.sequence()},
-                    "usage": {"output_tokens": stop.usage.output_tokens},
-                })));
-                out.push(chunk(json!({
-                    "type": "message_stop",
-                    "amazon-bedrock-invocationMetrics": invocation_metrics(stop.usage, timing),
-                })));
+                out.push(Event::typed(
+                    "chunk",
+                    &Chunk::MessageDelta {
+                        delta: StopDelta {
+                            stop_reason: stop.reason.as_str(),
+                            stop_sequence: stop.reason.sequence(),
+                        },
+                        usage: OutputUsage {
+                            output_tokens: stop.usage.output_tokens,
+                        },
+                    },
+                ));
+                out.push(Event::typed(
+                    "chunk",
+                    &Chunk::MessageStop {
+                        metrics: invocation_metrics(stop.usage, timing),
+                    },
+                ));
             }
         }
     }

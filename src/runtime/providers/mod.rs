@@ -24,7 +24,7 @@ use super::ids::Ids;
 use super::input::Object;
 use super::shape::{Answer, Shaper, Timing};
 use crate::aws::ApiError;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The model a request resolved to.
 #[derive(Debug, Clone)]
@@ -155,13 +155,23 @@ pub fn embed_family_for(model_id: &str) -> Option<&'static dyn EmbedFamily> {
 }
 
 /// `amazon-bedrock-invocationMetrics`, merged into the last chunk of every family's stream.
-pub fn invocation_metrics(usage: Usage, timing: &Timing) -> Value {
-    json!({
-        "inputTokenCount": usage.input_tokens,
-        "outputTokenCount": usage.output_tokens,
-        "invocationLatency": timing.invocation_ms,
-        "firstByteLatency": timing.first_byte_ms,
-    })
+pub fn invocation_metrics(usage: Usage, timing: &Timing) -> InvocationMetrics {
+    InvocationMetrics {
+        input_token_count: usage.input_tokens,
+        output_token_count: usage.output_tokens,
+        invocation_latency: timing.invocation_ms,
+        first_byte_latency: timing.first_byte_ms,
+    }
+}
+
+/// The `amazon-bedrock-invocationMetrics` object (integers, milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvocationMetrics {
+    pub input_token_count: u32,
+    pub output_token_count: u32,
+    pub invocation_latency: u64,
+    pub first_byte_latency: u64,
 }
 
 #[cfg(test)]

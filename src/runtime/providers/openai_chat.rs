@@ -181,11 +181,8 @@ impl Shaper for ChunkShaper {
                 p.extend_from_slice(b"}],\"usage\":");
                 p.extend_from_slice(usage(stop.usage).to_string().as_bytes());
                 p.extend_from_slice(b",\"amazon-bedrock-invocationMetrics\":");
-                p.extend_from_slice(
-                    invocation_metrics(stop.usage, timing)
-                        .to_string()
-                        .as_bytes(),
-                );
+                // Writing plain numbers into a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut p, &invocation_metrics(stop.usage, timing));
                 p.push(b'}');
                 out.push(Event::new("chunk", p));
             }
