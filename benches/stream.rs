@@ -15,12 +15,24 @@
 use awsim_bench::args::{Options, Parsed, Section, USAGE};
 use awsim_bench::report::{Head, Report};
 use awsim_bench::sections::{self, Ctx};
-use awsim_bench::{awsim, procfs, report, stamp};
+use awsim_bench::{awsim, floor, procfs, report, stamp};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, kind, arg] = args.as_slice() {
+        if flag == floor::CHILD_FLAG {
+            return match floor::child_main(kind, arg) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("floor child: {err}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+    }
     let opts = match Options::parse(std::env::args().skip(1)) {
         Ok(Parsed::Run(o)) => *o,
         Ok(Parsed::Help) => {

@@ -116,6 +116,17 @@ pub struct Cli {
     )]
     pub shutdown_timeout: f64,
 
+    /// Threads serving requests, each running its own single-threaded event loop; a connection
+    /// stays on the thread that accepted it. 0 = one per CPU core.
+    #[arg(
+        long,
+        env = "AWSIM_WORKERS",
+        default_value_t = 0,
+        value_name = "N",
+        global = true
+    )]
+    pub workers: usize,
+
     /// Log filter: error, warn, info, debug, trace, or a tracing directive such as `awsim=debug`.
     #[arg(long, env = "AWSIM_LOG_LEVEL", default_value = "info", global = true)]
     pub log_level: String,

@@ -28,6 +28,8 @@ pub struct Config {
     pub customization_duration: Duration,
     pub account_id: String,
     pub shutdown_timeout: Duration,
+    /// Serving threads, at least 1 (`--workers`, 0 resolved to the number of cores).
+    pub workers: usize,
 }
 
 impl Default for Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             customization_duration: Duration::from_secs(5),
             account_id: "000000000000".into(),
             shutdown_timeout: Duration::from_secs(5),
+            workers: 1,
         }
     }
 }
@@ -97,9 +100,21 @@ impl Config {
             )?,
             account_id: cli.account_id.clone(),
             shutdown_timeout: seconds("--shutdown-timeout", cli.shutdown_timeout)?,
+            workers: match cli.workers {
+                0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+                n if n > MAX_WORKERS => {
+                    return Err(format!(
+                        "--workers {n}: at most {MAX_WORKERS} (0 = one per CPU core)"
+                    ))
+                }
+                n => n,
+            },
         })
     }
 }
+
+/// More serving threads than this only costs memory: each holds its own event loop.
+const MAX_WORKERS: usize = 1024;
 
 fn seconds(flag: &str, value: f64) -> Result<Duration, String> {
     Duration::try_from_secs_f64(value)

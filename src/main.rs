@@ -1,7 +1,7 @@
 //! The `awsim` binary: flags → config → logging → bind → serve until SIGINT/SIGTERM.
 
 use awsim::cli::{Cli, Command};
-use awsim::{App, Config};
+use awsim::Config;
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -29,38 +29,28 @@ fn serve(cli: &Cli) -> ExitCode {
         Ok(c) => c,
         Err(msg) => return usage_error(&msg),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(err) => {
-            tracing::error!("cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(async move {
-        let listener = match awsim::server::bind(config.addr) {
-            Ok(l) => l,
-            Err(err) => {
-                tracing::error!("cannot listen on {}: {err}", config.addr);
-                return ExitCode::FAILURE;
-            }
-        };
-        let addr = listener
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        let mode = config
+    let workers = config.workers;
+    let addr = config.addr;
+    let served = awsim::server::serve(config, shutdown_signal(), |addr, app| {
+        let mode = app
+            .config
             .backend
             .as_ref()
             .map_or("canned answers".to_string(), |b| {
                 format!("backend {}", b.url)
             });
-        tracing::info!("awsim listening on http://{addr} (HTTP/1.1 + h2c, {mode})");
-        awsim::run(listener, App::new(config), shutdown_signal()).await;
-        ExitCode::SUCCESS
-    })
+        let threads = if workers == 1 { "thread" } else { "threads" };
+        tracing::info!(
+            "awsim listening on http://{addr} (HTTP/1.1 + h2c, {mode}, {workers} {threads})"
+        );
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("cannot serve on {addr}: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn usage_error(msg: &str) -> ExitCode {

@@ -190,9 +190,17 @@ async fn region_comes_from_the_credential_scope() {
 
 #[tokio::test]
 async fn the_real_binary_starts_reports_its_port_and_stops_on_sigterm() {
+    for workers in ["1", "3"] {
+        real_binary_round_trip(workers).await;
+    }
+}
+
+/// Starts the binary with `--workers N`, has many connections served at once (each thread accepts
+/// from the one socket), and stops it with SIGTERM.
+async fn real_binary_round_trip(workers: &str) {
     use tokio::io::{AsyncBufReadExt, BufReader};
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_awsim"))
-        .args(["--port", "0"])
+        .args(["--port", "0", "--workers", workers])
         .env_remove("AWSIM_PORT")
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -210,8 +218,18 @@ async fn the_real_binary_starts_reports_its_port_and_stops_on_sigterm() {
         .and_then(|s| s.split_whitespace().next())
         .unwrap_or_else(|| panic!("first log line names the address: {first}"))
         .to_string();
-    let resp = reqwest::get(format!("{url}/_awsim/health")).await.unwrap();
-    assert_eq!(resp.status(), 200);
+    assert!(
+        first.contains(&format!("{workers} thread")),
+        "the first log line says how many threads serve: {first}"
+    );
+    let requests = (0..24).map(|_| {
+        // A client each: a connection each.
+        let health = format!("{url}/_awsim/health");
+        async move { reqwest::Client::new().get(health).send().await }
+    });
+    for resp in futures::future::join_all(requests).await {
+        assert_eq!(resp.unwrap().status(), 200);
+    }
     let pid = child.id().unwrap();
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])
@@ -220,7 +238,7 @@ async fn the_real_binary_starts_reports_its_port_and_stops_on_sigterm() {
         .await
         .unwrap()
         .unwrap();
-    assert!(status.success(), "{status:?}");
+    assert!(status.success(), "--workers {workers}: {status:?}");
 }
 
 #[tokio::test]
@@ -230,6 +248,8 @@ async fn bad_flags_exit_with_code_2_and_say_why() {
         vec!["--bedrock-stream-format", "xml"],
         vec!["--bedrock-backend", "localhost:11434"],
         vec!["--host", "not-an-ip"],
+        vec!["--workers", "5000"],
+        vec!["--workers", "two"],
     ] {
         let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_awsim"))
             .args(&args)

@@ -18,7 +18,8 @@
 //! - [`decode`]: response bodies → text deltas: event-stream frames, the JSON array, OpenAI SSE.
 //! - [`measure`]: one timed request; closed-loop and fixed-duration drivers.
 //! - [`awsim`]: the awsim child process; [`procfs`]: CPU time, RSS, machine facts.
-//! - [`relay`]: a bare TCP relay, the floor any process in the middle costs.
+//! - [`relay`]: a bare TCP relay, the floor any process in the middle costs; [`floor`]: it and
+//!   the other floors (a tokio relay, a fixed-answer hyper server), each in a child process.
 //! - [`stats`]: distributions and formatting; [`report`]: the Markdown report.
 //! - [`sections`]: TTFT, canned throughput, memory, start-up.
 
@@ -26,6 +27,7 @@ pub mod args;
 pub mod awsim;
 pub mod client;
 pub mod decode;
+pub mod floor;
 pub mod measure;
 pub mod pacer;
 pub mod procfs;

@@ -1,6 +1,7 @@
 //! A bare TCP relay: one blocking thread per direction copies bytes as they come, nothing else.
 //! Put between the client and the upstream, it measures the floor any process in the middle pays
 //! on this machine (one more thread to wake per write), against which awsim's added latency reads.
+//! The bench runs it in a child process of its own ([`crate::floor`]), as awsim runs.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

@@ -4,16 +4,156 @@
 
 use super::{at_most, Ctx};
 use crate::awsim::Awsim;
-use crate::client::{Api, Call, Endpoint, Format};
+use crate::client::{Api, Call, Conn, Endpoint, Format};
+use crate::floor::FloorProcess;
 use crate::measure::{check, connect_all, load, Until};
 use crate::procfs::{self, CpuTimes};
 use crate::report::{table, Report};
 use crate::stats::{mib, thousands, us};
+use http_body_util::BodyExt;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const SOAK_FIRST: u64 = 10_000;
+const FLOOR_LABEL: &str = "fixed-answer hyper server (the floor)";
+
+/// One fixed-duration load run against one server.
+struct Measured {
+    result: crate::measure::Load,
+    /// The server's (user, system) CPU time over the run.
+    cpu: Option<(Duration, Duration)>,
+    busy: f64,
+    rss_before: Option<u64>,
+    rss_after: Option<u64>,
+}
+
+impl Measured {
+    fn secs(&self) -> f64 {
+        self.result.elapsed.as_secs_f64()
+    }
+
+    fn rps(&self) -> f64 {
+        self.result.requests as f64 / self.secs()
+    }
+
+    fn per_req(&self, d: Duration) -> f64 {
+        d.as_nanos() as f64 / self.result.requests.max(1) as f64
+    }
+
+    /// Nanoseconds of server CPU per request.
+    fn cpu_per_req(&self) -> Option<f64> {
+        self.cpu
+            .filter(|_| self.result.requests > 0)
+            .map(|(u, s)| self.per_req(u + s))
+    }
+
+    fn cpu_label(&self) -> String {
+        self.cpu_per_req()
+            .map_or("–".into(), |n| format!("{:.1} µs", n / 1e3))
+    }
+
+    fn row(&self, label: String, c: usize, target: &str) -> Vec<String> {
+        let r = &self.result;
+        vec![
+            label,
+            c.to_string(),
+            thousands(r.requests),
+            format!("{:.0}", self.rps()),
+            us(r.latency.p50()),
+            us(r.latency.p99()),
+            self.cpu_label(),
+            self.cpu
+                .filter(|_| r.requests > 0)
+                .map_or("–".into(), |(u, s)| {
+                    format!(
+                        "{:.1} + {:.1} µs",
+                        self.per_req(u) / 1e3,
+                        self.per_req(s) / 1e3
+                    )
+                }),
+            self.cpu.map_or("–".into(), |(u, s)| {
+                format!("{:.0}%", 100.0 * (u + s).as_secs_f64() / self.secs())
+            }),
+            format!("{:.0}%", self.busy),
+            match (self.rss_before, self.rss_after) {
+                (Some(b), Some(a)) => format!("{} → {}", mib(b), mib(a)),
+                _ => "–".into(),
+            },
+            match &r.first_error {
+                None => "0".into(),
+                Some(e) => format!("{} (first: {})", r.errors, short(e)),
+            },
+            target.into(),
+        ]
+    }
+}
+
+/// `call` on `endpoint` at the canned concurrency for the canned duration, after checking one
+/// answer per connection decodes.
+fn measure(
+    ctx: &Ctx<'_>,
+    endpoint: &Endpoint,
+    pid: Option<u32>,
+    call: &Call,
+) -> crate::Result<Measured> {
+    run_load(ctx, endpoint, pid, call, true)
+}
+
+/// As [`measure`], for a server whose answers are not Bedrock's own (the floor).
+fn measure_unchecked(
+    ctx: &Ctx<'_>,
+    endpoint: &Endpoint,
+    pid: Option<u32>,
+    call: &Call,
+) -> crate::Result<Measured> {
+    run_load(ctx, endpoint, pid, call, false)
+}
+
+fn run_load(
+    ctx: &Ctx<'_>,
+    endpoint: &Endpoint,
+    pid: Option<u32>,
+    call: &Call,
+    checked: bool,
+) -> crate::Result<Measured> {
+    let o = ctx.opts;
+    let rss_before = pid.map(procfs::rss_kib).transpose()?;
+    let (result, cpu, busy) = ctx.rt.block_on(async {
+        let mut conns = connect_all(endpoint, o.proto, o.canned_concurrency).await?;
+        if checked {
+            for conn in &mut conns {
+                check(conn, call).await?;
+            }
+        }
+        let cpu_before = pid.map(procfs::cpu_times).transpose()?;
+        let busy_before = CpuTimes::now();
+        let result = load(
+            endpoint,
+            conns,
+            Arc::new(vec![call.clone()]),
+            Until::Deadline(Instant::now() + o.duration),
+            Arc::new(AtomicU64::new(0)),
+        )
+        .await?;
+        let cpu = match (pid, cpu_before) {
+            (Some(pid), Some((user, system))) => {
+                let (u, s) = procfs::cpu_times(pid)?;
+                Some((u.saturating_sub(user), s.saturating_sub(system)))
+            }
+            _ => None,
+        };
+        Ok::<_, crate::Error>((result, cpu, CpuTimes::now().busy_since(&busy_before)))
+    })?;
+    let rss_after = pid.map(procfs::rss_kib).transpose()?;
+    Ok(Measured {
+        result,
+        cpu,
+        busy,
+        rss_before,
+        rss_after,
+    })
+}
 
 pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
     let o = ctx.opts;
@@ -38,82 +178,50 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
     let mut rows = Vec::new();
     for call in &calls {
         eprintln!("canned: {} at c={c} for {:?}", call.label(), o.duration);
-        let rss_before = pid.map(procfs::rss_kib).transpose()?;
-        let (result, cpu, busy) = ctx.rt.block_on(async {
-            let mut conns = connect_all(&endpoint, o.proto, c).await?;
-            for conn in &mut conns {
-                check(conn, call).await?;
-            }
-            let cpu_before = pid.map(procfs::cpu_times).transpose()?;
-            let busy_before = CpuTimes::now();
-            let result = load(
-                &endpoint,
-                conns,
-                Arc::new(vec![call.clone()]),
-                Until::Deadline(Instant::now() + o.duration),
-                Arc::new(AtomicU64::new(0)),
-            )
-            .await?;
-            let cpu = match (pid, cpu_before) {
-                (Some(pid), Some((user, system))) => {
-                    let (u, s) = procfs::cpu_times(pid)?;
-                    Some((u.saturating_sub(user), s.saturating_sub(system)))
-                }
-                _ => None,
-            };
-            Ok::<_, crate::Error>((result, cpu, CpuTimes::now().busy_since(&busy_before)))
-        })?;
-        let secs = result.elapsed.as_secs_f64();
-        let rps = result.requests as f64 / secs;
-        let per_req = |d: Duration| d.as_nanos() as f64 / result.requests.max(1) as f64;
-        let cpu_per_req = cpu
-            .filter(|_| result.requests > 0)
-            .map(|(u, s)| per_req(u + s));
-        let split = cpu
-            .filter(|_| result.requests > 0)
-            .map_or("–".into(), |(u, s)| {
-                format!("{:.1} + {:.1} µs", per_req(u) / 1e3, per_req(s) / 1e3)
-            });
-        let rss_after = pid.map(procfs::rss_kib).transpose()?;
+        let m = measure(ctx, &endpoint, pid, call)?;
         let is_converse = call.api == Api::Converse;
         let target = if is_converse {
             "≥ 60,000 req/s; ≤ 15 µs CPU/request"
         } else {
             "–"
         };
-        rows.push(vec![
-            call.label(),
-            c.to_string(),
-            thousands(result.requests),
-            format!("{rps:.0}"),
-            us(result.latency.p50()),
-            us(result.latency.p99()),
-            cpu_per_req.map_or("–".into(), |n| format!("{:.1} µs", n / 1e3)),
-            split,
-            cpu.map_or("–".into(), |(u, s)| {
-                format!("{:.0}%", 100.0 * (u + s).as_secs_f64() / secs)
-            }),
-            format!("{busy:.0}%"),
-            match (rss_before, rss_after) {
-                (Some(b), Some(a)) => format!("{} → {}", mib(b), mib(a)),
-                _ => "–".into(),
-            },
-            match &result.first_error {
-                None => "0".into(),
-                Some(e) => format!("{} (first: {})", result.errors, short(e)),
-            },
-            target.into(),
-        ]);
+        rows.push(m.row(call.label(), c, target));
         if is_converse {
+            // The floor: a hyper server that answers with the very bytes awsim just sent.
+            let body = ctx.rt.block_on(async {
+                let mut conn = Conn::open(&endpoint, o.proto).await?;
+                let resp = conn.send(call.request(conn.proto())).await?;
+                Ok::<_, crate::Error>(resp.into_body().collect().await?.to_bytes())
+            })?;
+            let floor = FloorProcess::fixed_answer(&body)?;
+            let floor_endpoint = Endpoint::from_addr(floor.addr(), "");
+            let floor_call = Call::new(
+                call.api,
+                Format::EventStream,
+                &floor_endpoint,
+                &o.model,
+                None,
+            )?;
+            eprintln!("canned: {FLOOR_LABEL} at c={c} for {:?}", o.duration);
+            let f = measure_unchecked(ctx, &floor_endpoint, Some(floor.pid), &floor_call)?;
+            drop(floor);
+            rows.push(f.row(FLOOR_LABEL.into(), c, "(no target: the floor)"));
+
+            let cpu_per_req = m.cpu_per_req();
+            let rps = m.rps();
             report.figure(
                 format!("canned Converse, c={c}: server CPU per request"),
-                cpu_per_req.map_or("–".into(), |n| format!("{:.1} µs", n / 1e3)),
+                format!(
+                    "{}; floor: a hyper server answering fixed bytes uses {}",
+                    m.cpu_label(),
+                    f.cpu_label()
+                ),
                 "≤ 15 µs",
                 at_most(cpu_per_req, 15e3),
             );
             report.figure(
                 format!("canned Converse, c={c}: throughput"),
-                format!("{rps:.0} req/s"),
+                format!("{rps:.0} req/s; floor: {:.0} req/s", f.rps()),
                 "≥ 60,000 req/s",
                 Some(rps >= 60_000.0),
             );
@@ -121,7 +229,7 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
     }
     let mut s = String::from("## Canned throughput\n\n");
     s.push_str(&format!(
-        "awsim in canned mode (no pacing), `{url}`. Load generator: this process, {} client thread(s), {c} kept-alive {} connections, each sending the next request as soon as the last body ended, for {:?} per operation; every body read whole (ConverseStream as event-stream frames, undecoded after one checked answer per connection). **CPU/request** = awsim's utime+stime over the run (`/proc/<pid>/stat`) / requests, then split into user and system (kernel: its TCP reads and writes, which on loopback carry the receiver's side of the stack too); **awsim CPU** = that over wall time (200% = both cores); **busy** = both cores, everything.\n\n",
+        "awsim in canned mode (no pacing), `{url}`. The **fixed-answer hyper server** row is the floor: a child process running hyper's HTTP/1.1 server threaded as awsim is (a single-threaded tokio runtime per core, all accepting from one socket), that reads each request whole and answers with the bytes awsim gave for the same Converse request, doing nothing else; what hyper, tokio and the kernel cost per request on this machine before any Bedrock work. Load generator: this process, {} client thread(s), {c} kept-alive {} connections, each sending the next request as soon as the last body ended, for {:?} per operation; every body read whole (ConverseStream as event-stream frames, undecoded after one checked answer per connection). **CPU/request** = the server's utime+stime over the run (`/proc/<pid>/stat`) / requests, then split into user and system (kernel: its TCP reads and writes, which on loopback carry the receiver's side of the stack too); **server CPU** = that over wall time (200% = both cores); **busy** = both cores, everything.\n\n",
         o.client_threads,
         o.proto.label(),
         o.duration
@@ -136,7 +244,7 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
             "p99",
             "CPU/request",
             "user + sys",
-            "awsim CPU",
+            "server CPU",
             "busy",
             "RSS before → after",
             "errors",

@@ -5,8 +5,8 @@
 use super::{at_most, Ctx};
 use crate::awsim::Awsim;
 use crate::client::{Api, Call, Endpoint, Format, Proto};
+use crate::floor::{Floor, FloorProcess};
 use crate::measure::{closed_loop, Run};
-use crate::relay::Relay;
 use crate::report::{table, Report};
 use crate::stats::{added, ms, ratio, signed, us};
 use crate::upstream::{Shape, Upstream};
@@ -16,11 +16,18 @@ struct Row {
     label: String,
     concurrency: usize,
     through: Run,
-    /// The bare TCP relay: what any process in the middle costs here; no target applies.
-    floor: bool,
+    /// A relay floor: what any process in the middle costs here; no target applies.
+    floor: Option<Floor>,
 }
 
-const FLOOR_LABEL: &str = "direct through a bare TCP relay (the floor)";
+/// The relay floors, each sent the direct workload, with their row labels.
+const FLOORS: [(Floor, &str); 2] = [
+    (Floor::Relay, "direct through a bare TCP relay (the floor)"),
+    (
+        Floor::AsyncRelay,
+        "direct through a tokio relay (the floor on awsim's runtime)",
+    ),
+];
 
 struct Level {
     concurrency: usize,
@@ -86,33 +93,35 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
             None,
         ))?;
         let mut rows = Vec::new();
-        let relay = Relay::start(baseline.addr)?;
-        let relayed = Endpoint::from_addr(relay.addr(), &baseline.prefix);
-        let relay_call = Arc::new(Call::new(
-            Api::ChatCompletions,
-            Format::EventStream,
-            &relayed,
-            "bench",
-            max_tokens,
-        )?);
-        eprintln!("ttft: c={c}, {n} requests: {FLOOR_LABEL}");
-        let through = ctx.rt.block_on(closed_loop(
-            &relayed,
-            Proto::Http1,
-            relay_call,
-            c,
-            n,
-            stagger,
-            None,
-        ))?;
-        rows.push(Row {
-            label: FLOOR_LABEL.into(),
-            concurrency: c,
-            through,
-            floor: true,
-        });
-        // Its connections end with the client's; the relay's threads with them.
-        drop(relay);
+        for (floor, label) in FLOORS {
+            let relay = FloorProcess::relay(floor, baseline.addr)?;
+            let relayed = Endpoint::from_addr(relay.addr(), &baseline.prefix);
+            let relay_call = Arc::new(Call::new(
+                Api::ChatCompletions,
+                Format::EventStream,
+                &relayed,
+                "bench",
+                max_tokens,
+            )?);
+            eprintln!("ttft: c={c}, {n} requests: {label}");
+            let through = ctx.rt.block_on(closed_loop(
+                &relayed,
+                Proto::Http1,
+                relay_call,
+                c,
+                n,
+                stagger,
+                Some(relay.pid),
+            ))?;
+            rows.push(Row {
+                label: label.into(),
+                concurrency: c,
+                through,
+                floor: Some(floor),
+            });
+            // Its connections end with the client's; the relay with them.
+            drop(relay);
+        }
         for &(api, format) in &o.combos {
             let call = Arc::new(Call::new(api, format, &bedrock, &o.model, max_tokens)?);
             eprintln!("ttft: c={c}, {n} requests: {}", call.label());
@@ -129,7 +138,7 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
                 label: call.label(),
                 concurrency: c,
                 through,
-                floor: false,
+                floor: None,
             });
         }
         levels.push(Level {
@@ -184,7 +193,7 @@ fn render(
         o.requests,
         upstream.requests(),
     ));
-    s.push_str("The **bare TCP relay** row sends the direct workload through a relay of two blocking threads per connection that copy bytes and do nothing else: the floor any process in the middle pays on this machine (one more thread to wake per write), against which awsim's added latency reads.
+    s.push_str("Two floors send the direct workload through a process that does nothing but copy bytes, each a child process as awsim is: the **bare TCP relay** (two blocking threads per connection: one more thread to wake per write, the least any process in the middle pays on this machine) and the **tokio relay** (tokio's current-thread runtime, one task per connection, `copy_bidirectional`: what epoll and an async runtime add before any HTTP, JSON or Bedrock work). awsim's added latency reads against them.
 
 **TTFT** = request sent → first text delta decoded by the client (ConverseStream `contentBlockDelta`, InvokeModelWithResponseStream `content_block_delta` inside the base64 `chunk`). *Added* = through − direct, per percentile; ratio = through / direct at p50.\n\n");
     let mut rows = Vec::new();
@@ -209,7 +218,7 @@ fn render(
             let a50 = added(t.ttft.p50(), d.ttft.p50());
             let a99 = added(t.ttft.p99(), d.ttft.p99());
             let (target, _, _) = ttft_target(r.concurrency);
-            let target = if r.floor {
+            let target = if r.floor.is_some() {
                 "(no target: the floor)".to_string()
             } else {
                 format!("{target}{}", mark(verdict(a50, a99, r.concurrency)))
@@ -290,7 +299,7 @@ fn render(
         &rows,
     ));
 
-    s.push_str(&format!("\n### Per token\n\n**Token latency** = upstream wrote the token → client decoded it (one clock: upstream and client share the process), every token; its added p50 is the issue's *added inter-token latency*. **Gap** = time between consecutive text deltas at the client (the upstream paces them {} apart). **awsim CPU** = CPU time of the awsim process over the row / tokens streamed (includes each request's own cost); **busy** = share of both cores in use during the row (client, upstream and awsim together).\n\n", us(Some(u64::try_from(o.token_gap.as_nanos()).unwrap_or(0)))));
+    s.push_str(&format!("\n### Per token\n\n**Token latency** = upstream wrote the token → client decoded it (one clock: upstream and client share the process), every token; its added p50 is the issue's *added inter-token latency*. **Gap** = time between consecutive text deltas at the client (the upstream paces them {} apart). **server CPU** = CPU time of the process in the middle (awsim, or the relay of a floor row) over the row / tokens streamed (includes each request's own cost); **busy** = share of both cores in use during the row (client, upstream and awsim together).\n\n", us(Some(u64::try_from(o.token_gap.as_nanos()).unwrap_or(0)))));
     let mut rows = Vec::new();
     for level in levels {
         let d = &level.direct;
@@ -321,7 +330,7 @@ fn render(
                 format!(
                     "{}{}",
                     signed(a50),
-                    if r.floor {
+                    if r.floor.is_some() {
                         ""
                     } else {
                         mark(at_most(a50.map(|v| v as f64), 50e3))
@@ -345,7 +354,7 @@ fn render(
             "added p99",
             "gap p50",
             "gap p99",
-            "awsim CPU / token",
+            "server CPU / token",
             "busy",
         ],
         &rows,
@@ -362,18 +371,20 @@ fn render(
             level
                 .rows
                 .iter()
-                .filter(|r| !r.floor)
+                .filter(|r| r.floor.is_none())
                 .filter_map(|r| added(p(&r.through.ttft), p(&d.ttft)).map(|a| (a, &r.label)))
                 .max_by_key(|(a, _)| *a)
         };
         let w50 = worst(crate::stats::Dist::p50);
         let w99 = worst(crate::stats::Dist::p99);
         let (target, _, _) = ttft_target(c);
-        let floor = level
-            .rows
-            .iter()
-            .find(|r| r.floor)
-            .and_then(|r| added(r.through.ttft.p50(), d.ttft.p50()));
+        let floor = |which: Floor| {
+            level
+                .rows
+                .iter()
+                .find(|r| r.floor == Some(which))
+                .and_then(|r| added(r.through.ttft.p50(), d.ttft.p50()))
+        };
         let measured = match c {
             1 => format!(
                 "worst p50 {} ({}), worst p99 {} ({})",
@@ -388,10 +399,11 @@ fn render(
                 w50.map_or("–", |w| w.1.as_str())
             ),
         };
-        let measured = match floor {
-            Some(f) => format!("{measured}; a bare TCP relay adds p50 {}", signed(Some(f))),
-            None => measured,
-        };
+        let measured = format!(
+            "{measured}; floors: a bare TCP relay adds p50 {}, a tokio relay {}",
+            signed(floor(Floor::Relay)),
+            signed(floor(Floor::AsyncRelay))
+        );
         report.figure(
             name,
             measured,
@@ -402,27 +414,36 @@ fn render(
     let worst_token = levels
         .iter()
         .flat_map(|l| {
-            l.rows.iter().filter(|r| !r.floor).filter_map(move |r| {
-                added(r.through.token_latency.p50(), l.direct.token_latency.p50())
-                    .map(|a| (a, format!("{}, c={}", r.label, l.concurrency)))
-            })
+            l.rows
+                .iter()
+                .filter(|r| r.floor.is_none())
+                .filter_map(move |r| {
+                    added(r.through.token_latency.p50(), l.direct.token_latency.p50())
+                        .map(|a| (a, format!("{}, c={}", r.label, l.concurrency)))
+                })
         })
         .max_by_key(|(a, _)| *a);
-    let floor_token = levels
-        .iter()
-        .flat_map(|l| {
-            l.rows.iter().filter(|r| r.floor).filter_map(move |r| {
-                added(r.through.token_latency.p50(), l.direct.token_latency.p50())
+    let floor_token = |which: Floor| {
+        levels
+            .iter()
+            .flat_map(|l| {
+                l.rows
+                    .iter()
+                    .filter(|r| r.floor == Some(which))
+                    .filter_map(move |r| {
+                        added(r.through.token_latency.p50(), l.direct.token_latency.p50())
+                    })
             })
-        })
-        .max();
+            .max()
+    };
     if let Some((a, label)) = worst_token {
         report.figure(
             "added inter-token latency",
             format!(
-                "worst p50 {} ({label}); a bare TCP relay adds up to {}",
+                "worst p50 {} ({label}); floors: a bare TCP relay adds up to {}, a tokio relay up to {}",
                 signed(Some(a)),
-                signed(floor_token)
+                signed(floor_token(Floor::Relay)),
+                signed(floor_token(Floor::AsyncRelay))
             ),
             "p50 ≤ 50 µs",
             at_most(Some(a as f64), 50e3),
