@@ -138,7 +138,7 @@ fn run(opts: &Options) -> awsim_bench::Result<()> {
 
 fn workload(o: &Options) -> String {
     format!(
-        "Synthetic upstream: first token {:?} after the request arrives, {} tokens of {} bytes, {:?} apart (a precise timer thread paces them). Client: {} client thread(s) in this process; upstream: one thread; awsim: its own process (tokio, one worker per core).",
+        "Synthetic upstream: first token {:?} after the request arrives, {} tokens of {} bytes, {:?} apart (a precise timer thread paces them). Client: {} client thread(s) in this process; upstream: one thread; awsim: its own process (a single-threaded tokio runtime per core).",
         o.first_token, o.tokens, o.token_bytes.max(stamp::STAMP_LEN), o.token_gap, o.client_threads
     )
 }

@@ -80,11 +80,11 @@ impl App {
 /// runtime accepting from the one listening socket, until `shutdown` resolves. `on_listening` gets
 /// the bound address once every thread is ready to accept.
 ///
-/// Why not tokio's multi-thread runtime: on a small machine its work stealing moves every token
-/// between threads (a futex wake and a cold cache each time); with a connection pinned to one
-/// thread, a token is read, shaped and written without leaving it. Measured on 2 cores at 256
-/// concurrent streams: added time to first token p50 +0.4…1.1 ms → +0.2…0.3 ms, CPU per token
-/// 75–80 µs → 52–63 µs (`benches/RESULTS.md`).
+/// Why not tokio's multi-thread runtime: on a small machine its work stealing moves tokens and
+/// requests between threads (a futex wake and a cold cache each time); with a connection pinned to
+/// one thread, a token is read, shaped and written without leaving it. Measured on 2 cores (see
+/// `benches/RESULTS.md`): canned Converse ~27,000 → ~48,000 req/s (38 → 25 µs CPU per request),
+/// CPU per streamed token at 256 concurrent streams 75–87 → 54–67 µs.
 pub fn serve(
     config: Config,
     shutdown: impl Future<Output = ()>,
