@@ -175,3 +175,32 @@ impl StreamFormat {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// The README's flag table is the user's reference: every flag and its variable are in it.
+    #[test]
+    fn every_flag_and_its_environment_variable_is_documented_in_the_readme() {
+        let readme = include_str!("../README.md");
+        for arg in Cli::command().get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if long == "help" || long == "version" {
+                continue;
+            }
+            assert!(
+                readme.contains(&format!("`--{long}")),
+                "README does not document --{long}"
+            );
+            if let Some(env) = arg.get_env() {
+                let env = env.to_string_lossy();
+                assert!(
+                    readme.contains(&format!("`{env}`")),
+                    "README does not name {env} for --{long}"
+                );
+            }
+        }
+    }
+}
