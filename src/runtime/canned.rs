@@ -114,7 +114,7 @@ fn emit_text(
     }
     let shared = Bytes::copy_from_slice(text.as_bytes());
     for span in tokens::spans(text) {
-        if text[span.clone()].trim().is_empty() {
+        if tokens::is_blank(&text[span.clone()]) {
             continue;
         }
         if *budget == 0 {

@@ -89,8 +89,14 @@ pub fn spans(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     })
 }
 
+/// Whether a piece of [`split`] is whitespace only (the text's trailing whitespace). A piece is its
+/// leading whitespace then one word or mark, so its last char decides: no scan of the whole piece.
+pub fn is_blank(piece: &str) -> bool {
+    piece.chars().next_back().is_none_or(char::is_whitespace)
+}
+
 pub fn count(text: &str) -> u32 {
-    let n = split(text).filter(|p| !p.trim().is_empty()).count();
+    let n = split(text).filter(|p| !is_blank(p)).count();
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
@@ -141,6 +147,21 @@ fn block_tokens(block: &Block) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_trailing_whitespace_is_a_blank_piece() {
+        for text in [
+            "Hello, world!  \n",
+            "héllo wörld\u{3000}",
+            "a\x0b b\t",
+            "",
+            "   ",
+        ] {
+            let blank: Vec<&str> = split(text).filter(|p| is_blank(p)).collect();
+            let trimmed: Vec<&str> = split(text).filter(|p| p.trim().is_empty()).collect();
+            assert_eq!(blank, trimmed, "{text:?}");
+        }
+    }
 
     #[test]
     fn pieces_rebuild_the_text_and_count_words_and_marks() {
