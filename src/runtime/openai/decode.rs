@@ -116,12 +116,12 @@ impl Decoder {
         if kind == "error" {
             return Err(backend_error(&Value::String(data.to_string())));
         }
-        for choice in &chunk.choices {
+        for choice in chunk.choices {
             // One answer is requested; anything else is not ours to forward.
             if choice.index.unwrap_or(0) != 0 {
                 continue;
             }
-            if let Some(delta) = &choice.delta {
+            if let Some(delta) = choice.delta {
                 self.delta(delta, out)?;
             }
             if let Some(reason) = &choice.finish_reason {
@@ -144,21 +144,19 @@ impl Decoder {
         self.done || (self.finish.is_some() && self.usage.is_some())
     }
 
-    fn delta(&mut self, delta: &WireDelta, out: &mut Vec<Delta>) -> Result<(), ApiError> {
-        let reasoning = delta
-            .reasoning_content
-            .as_deref()
-            .or(delta.reasoning.as_deref());
+    /// Takes the delta by value: its strings become the tokens without a copy.
+    fn delta(&mut self, delta: WireDelta, out: &mut Vec<Delta>) -> Result<(), ApiError> {
+        let reasoning = delta.reasoning_content.or(delta.reasoning);
         if let Some(r) = reasoning.filter(|r| !r.is_empty()) {
             // A text or reasoning delta closes the open tool block in every shaper.
             self.calls.interrupt();
-            self.counted = self.counted.saturating_add(tokens::count(r));
+            self.counted = self.counted.saturating_add(tokens::count(&r));
             out.push(Delta::Reasoning(r.into()));
         }
-        if let Some(t) = delta.content.as_deref().filter(|t| !t.is_empty()) {
+        if let Some(t) = delta.content.filter(|t| !t.is_empty()) {
             self.calls.interrupt();
-            self.counted = self.counted.saturating_add(tokens::count(t));
-            self.note_text(t);
+            self.counted = self.counted.saturating_add(tokens::count(&t));
+            self.note_text(&t);
             out.push(Delta::Text(t.into()));
         }
         for (position, call) in delta.tool_calls.iter().flatten().enumerate() {
