@@ -89,28 +89,9 @@ impl Measured {
     }
 }
 
-/// `call` on `endpoint` at the canned concurrency for the canned duration, after checking one
-/// answer per connection decodes.
+/// `call` on `endpoint` at the canned concurrency for the canned duration. `checked`: first check
+/// that one answer per connection decodes (off for the floor, whose answers are fixed bytes).
 fn measure(
-    ctx: &Ctx<'_>,
-    endpoint: &Endpoint,
-    pid: Option<u32>,
-    call: &Call,
-) -> crate::Result<Measured> {
-    run_load(ctx, endpoint, pid, call, true)
-}
-
-/// As [`measure`], for a server whose answers are not Bedrock's own (the floor).
-fn measure_unchecked(
-    ctx: &Ctx<'_>,
-    endpoint: &Endpoint,
-    pid: Option<u32>,
-    call: &Call,
-) -> crate::Result<Measured> {
-    run_load(ctx, endpoint, pid, call, false)
-}
-
-fn run_load(
     ctx: &Ctx<'_>,
     endpoint: &Endpoint,
     pid: Option<u32>,
@@ -178,7 +159,7 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
     let mut rows = Vec::new();
     for call in &calls {
         eprintln!("canned: {} at c={c} for {:?}", call.label(), o.duration);
-        let m = measure(ctx, &endpoint, pid, call)?;
+        let m = measure(ctx, &endpoint, pid, call, true)?;
         let is_converse = call.api == Api::Converse;
         let target = if is_converse {
             "≥ 60,000 req/s; ≤ 15 µs CPU/request"
@@ -203,7 +184,7 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
                 None,
             )?;
             eprintln!("canned: {FLOOR_LABEL} at c={c} for {:?}", o.duration);
-            let f = measure_unchecked(ctx, &floor_endpoint, Some(floor.pid), &floor_call)?;
+            let f = measure(ctx, &floor_endpoint, Some(floor.pid), &floor_call, false)?;
             drop(floor);
             rows.push(f.row(FLOOR_LABEL.into(), c, "(no target: the floor)"));
 
