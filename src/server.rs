@@ -83,8 +83,8 @@ impl App {
 /// Why not tokio's multi-thread runtime: on a small machine its work stealing moves tokens and
 /// requests between threads (a futex wake and a cold cache each time); with a connection pinned to
 /// one thread, a token is read, shaped and written without leaving it. Measured on 2 cores (see
-/// `benches/RESULTS.md`): canned Converse ~27,000 → ~48,000 req/s (38 → 25 µs CPU per request),
-/// CPU per streamed token at 256 concurrent streams 75–87 → 54–67 µs.
+/// `benches/RESULTS.md`): canned Converse ~27,000 → 36,000–47,000 req/s (38 → 26–36 µs CPU per
+/// request, noisy), CPU per streamed token at 256 concurrent streams 75–87 → 50–67 µs.
 pub fn serve(
     config: Config,
     shutdown: impl Future<Output = ()>,
