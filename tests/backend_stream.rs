@@ -186,3 +186,41 @@ async fn a_stop_sequence_the_backend_names_is_reported() {
     assert_eq!(out.stop_reason, StopReason::StopSequence);
     assert_eq!(upstream.last_body()["stop"], json!(["three"]));
 }
+
+#[tokio::test]
+async fn events_framed_any_way_server_sent_events_allow_arrive_token_by_token() {
+    let chunk = |t: &str| json!({"choices": [{"index": 0, "delta": {"content": t}}]}).to_string();
+    let steps = vec![
+        // A keep-alive comment, CRLF line ends, no space after the colon.
+        Step::Raw(format!(": ping\r\n\r\ndata:{}\r\n\r\n", chunk("Hel"))),
+        // One event cut across two writes, mid-line and between CR and LF.
+        Step::Raw(format!("event: message\rdata: {}\r", chunk("lo"))),
+        Step::Raw("\n\r\n".into()),
+        // Two events in one write, CR-only line ends.
+        Step::Raw(format!(
+            "data: {}\r\rdata: {}\r\r",
+            chunk(","),
+            chunk(" you")
+        )),
+        fake::finish("stop"),
+        fake::usage(5, 4),
+        Step::Done,
+    ];
+    let upstream = FakeOpenAi::always(Reply::Sse(steps)).await;
+    let server = awsim_for(&upstream).await;
+    let s = consume(
+        server
+            .runtime()
+            .converse_stream()
+            .model_id(HAIKU)
+            .messages(user("hi"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s.error, None);
+    assert_eq!(s.texts, ["Hel", "lo", ",", " you"]);
+    assert_eq!(s.stop, Some(StopReason::EndTurn));
+    assert_eq!(s.usage, (5, 4));
+}

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! ChatRequest ─ request::chat_body ─▶ POST {url}/chat/completions (stream, include_usage)
-//!   200 ─▶ Delta::Start at once ─ bytes_stream ─ eventsource ─ decode::Decoder ─▶ Delta… Stop
+//!   200 ─▶ Delta::Start at once ─ body chunks ─ sse::Parser ─ decode::Decoder ─▶ Delta… Stop
 //!   non-2xx / refused / silent ─ errors ─▶ ApiError before the first item (an HTTP error)
 //! EmbedRequest ─▶ POST {url}/embeddings ─ embeddings::fit ─▶ Embeddings
 //! ```
@@ -15,6 +15,7 @@ mod decode;
 mod embeddings;
 mod errors;
 mod request;
+mod sse;
 mod tool_calls;
 
 use super::chat::{ChatRequest, Delta, TokenStream};
@@ -26,8 +27,6 @@ use crate::config::BackendConfig;
 use crate::model_map::ModelMap;
 use decode::Decoder;
 use errors::Target;
-use eventsource_stream::{EventStreamError, Eventsource};
-use futures::StreamExt;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -271,19 +270,36 @@ fn stream(
         }
         yield Ok(Delta::Start { input_tokens: decoder.input_estimate() });
 
-        let mut events = response.bytes_stream().eventsource();
+        let mut body = response;
+        let mut events = sse::Parser::default();
         let mut out = Vec::with_capacity(4);
+        // One timer for the whole stream, moved on only when it fires: `until` moves with every
+        // event, and re-arming a timer per token would insert into and remove from the timer wheel
+        // on every token's path.
+        let watchdog = tokio::time::sleep_until(deadline);
+        tokio::pin!(watchdog);
         let mut until = deadline;
         let mut first = true;
         loop {
-            let event = match timeout_at(until, events.next()).await {
-                Err(_) => {
-                    let err = if first {
+            let chunk = tokio::select! {
+                biased;
+                chunk = body.chunk() => chunk,
+                () = &mut watchdog => {
+                    if Instant::now() < until {
+                        watchdog.as_mut().reset(until);
+                        continue;
+                    }
+                    yield Err(if first {
                         errors::first_byte_timeout(&target.url, wait)
                     } else {
                         errors::stalled(&target.url, wait)
-                    };
-                    yield Err(err);
+                    });
+                    return;
+                }
+            };
+            match chunk {
+                Err(err) => {
+                    yield Err(errors::broken(&target.url, &errors::root_cause(&err)));
                     return;
                 }
                 Ok(None) => {
@@ -294,34 +310,39 @@ fn stream(
                     yield end.map(Delta::Stop);
                     return;
                 }
-                Ok(Some(Err(err))) => {
-                    yield Err(sse_error(&target.url, err));
-                    return;
-                }
-                Ok(Some(Ok(event))) => event,
-            };
-            first = false;
-            until = Instant::now() + wait;
-            let complete = decoder.event(&event.event, &event.data, &mut out);
-            // One delta per item, forwarded as it came: no batching between backend and client.
-            for delta in out.drain(..) {
-                yield Ok(delta);
+                Ok(Some(bytes)) => events.feed(&bytes),
             }
-            match complete {
-                Err(err) => {
-                    yield Err(err);
-                    return;
-                }
-                Ok(false) => {}
-                Ok(true) => {
-                    let grace = Instant::now() + DRAIN_GRACE;
-                    while let Ok(Some(Ok(_))) = timeout_at(grace, events.next()).await {}
-                    let stop = decoder.stop(&mut out);
-                    for delta in out.drain(..) {
-                        yield Ok(delta);
+            loop {
+                let complete = match events.next_event() {
+                    Ok(None) => break,
+                    Ok(Some(event)) => decoder.event(event.kind, event.data, &mut out),
+                    Err(sse::NotUtf8) => {
+                        yield Err(errors::broken(&target.url, "the stream is not UTF-8"));
+                        return;
                     }
-                    yield Ok(Delta::Stop(stop));
-                    return;
+                };
+                first = false;
+                until = Instant::now() + wait;
+                // One delta per item, forwarded as it came: no batching between backend and client.
+                for delta in out.drain(..) {
+                    yield Ok(delta);
+                }
+                match complete {
+                    Err(err) => {
+                        yield Err(err);
+                        return;
+                    }
+                    Ok(false) => {}
+                    Ok(true) => {
+                        let grace = Instant::now() + DRAIN_GRACE;
+                        while let Ok(Ok(Some(_))) = timeout_at(grace, body.chunk()).await {}
+                        let stop = decoder.stop(&mut out);
+                        for delta in out.drain(..) {
+                            yield Ok(delta);
+                        }
+                        yield Ok(Delta::Stop(stop));
+                        return;
+                    }
                 }
             }
         }
@@ -359,18 +380,6 @@ fn closed_unanswered(err: &reqwest::Error) -> bool {
         cause = e.source();
     }
     false
-}
-
-fn sse_error(url: &str, err: EventStreamError<reqwest::Error>) -> ApiError {
-    match err {
-        EventStreamError::Transport(err) => errors::broken(url, &errors::root_cause(&err)),
-        EventStreamError::Utf8(err) => {
-            errors::broken(url, &format!("the stream is not UTF-8: {err}"))
-        }
-        EventStreamError::Parser(err) => {
-            errors::broken(url, &format!("the stream is not server-sent events: {err}"))
-        }
-    }
 }
 
 /// The body of an error answer, as far as it arrives before `deadline` and within the size limit.
