@@ -79,8 +79,8 @@ pub fn from_status(status: u16, body: &str, target: &Target) -> ApiError {
 }
 
 /// A request that got no HTTP answer at all.
-pub fn from_send(err: &reqwest::Error, url: &str) -> ApiError {
-    if err.is_timeout() {
+pub fn from_send(err: &super::client::Error, url: &str) -> ApiError {
+    if super::client::connect_timed_out(err) {
         // Only the connect timeout is set on the client; the first-byte timeout is ours.
         return ApiError::ServiceUnavailable(format!(
             "The backend at {url} did not accept a connection in time. Is it running? (--bedrock-backend)"
@@ -122,7 +122,7 @@ pub fn broken(url: &str, cause: &str) -> ApiError {
     }
 }
 
-/// The innermost error's text: reqwest's own Display only says "error sending request".
+/// The innermost error's text: the client's own Display only says "client error (Connect)".
 pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     let mut cause: &dyn std::error::Error = err;
     while let Some(next) = cause.source() {

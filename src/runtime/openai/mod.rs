@@ -8,9 +8,10 @@
 //! ```
 //!
 //! The token stream is lazy and pulled by the HTTP body: nothing runs in a task of its own, so a
-//! client that goes away drops the stream, which drops the reqwest response and closes the
+//! client that goes away drops the stream, which drops the backend response and closes the
 //! backend connection mid-answer.
 
+mod client;
 mod decode;
 mod embeddings;
 mod errors;
@@ -25,9 +26,11 @@ use super::tokens;
 use crate::aws::ApiError;
 use crate::config::BackendConfig;
 use crate::model_map::ModelMap;
+use bytes::Bytes;
 use decode::Decoder;
 use errors::Target;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use http_body_util::BodyExt;
+use hyper::{Method, Uri};
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::time::{timeout_at, Instant};
@@ -40,64 +43,40 @@ const DRAIN_GRACE: Duration = Duration::from_millis(100);
 /// Error bodies are read up to this size for their message.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
-/// A configured backend: one pooled HTTP client shared by every request.
+/// A configured backend: one pooled HTTP client shared by every request on a serving thread.
 #[derive(Debug)]
 pub struct Backend {
-    client: reqwest::Client,
+    client: client::Client,
     url: String,
-    /// `{url}/chat/completions`, parsed once: reqwest would parse a string on every request.
-    chat_url: Option<reqwest::Url>,
-    api_key: Option<String>,
+    /// `{url}/chat/completions`, parsed once.
+    chat_uri: Result<Uri, String>,
     first_byte_timeout: Duration,
     map: ModelMap,
 }
 
 impl Backend {
     pub fn new(config: &BackendConfig, map: ModelMap) -> Self {
-        let client = reqwest::Client::builder()
-            .tcp_nodelay(true)
-            .connect_timeout(config.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(90))
-            // Keep a connection per concurrent stream: a smaller pool closes connections under load
-            // and the next request pays a reconnect on its first-token path.
-            .pool_max_idle_per_host(usize::MAX)
-            // A backend never redirects a completion; skipping the policy saves work per request.
-            .redirect(reqwest::redirect::Policy::none())
-            // Backends are local; a proxy from the environment would only get in the way.
-            .no_proxy()
-            .build()
-            .unwrap_or_else(|err| {
-                // Without TLS there is nothing in this configuration that can fail to build.
-                tracing::warn!(%err, "backend HTTP client options refused; using defaults");
-                reqwest::Client::new()
-            });
         Self {
-            client,
-            chat_url: reqwest::Url::parse(&format!("{}/chat/completions", config.url)).ok(),
+            client: client::Client::new(config.connect_timeout, config.api_key.as_deref()),
+            chat_uri: uri(&config.url, "chat/completions"),
             url: config.url.clone(),
-            api_key: config.api_key.clone(),
             first_byte_timeout: config.first_byte_timeout,
             map,
         }
     }
 
-    fn post(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
-        let builder = match (&self.chat_url, path) {
-            (Some(url), "chat/completions") => self.client.post(url.clone()),
-            _ => self.client.post(format!("{}/{path}", self.url)),
+    /// `{url}/{path}`, or the ServiceUnavailable error a URL that is not one becomes.
+    fn uri(&self, path: &str) -> Result<Uri, ApiError> {
+        let parsed = match path {
+            "chat/completions" => self.chat_uri.clone(),
+            _ => uri(&self.url, path),
         };
-        self.authorized(
-            builder
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.to_string()),
-        )
-    }
-
-    fn authorized(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match &self.api_key {
-            Some(key) => builder.bearer_auth(key),
-            None => builder,
-        }
+        parsed.map_err(|why| {
+            ApiError::ServiceUnavailable(format!(
+                "The backend URL {} is not usable: {why}. Point --bedrock-backend at a running OpenAI-compatible server.",
+                self.url
+            ))
+        })
     }
 
     fn target(&self, model: &str, info: &ModelInfo) -> Target {
@@ -116,15 +95,25 @@ impl Backend {
             Err(err) => return Box::pin(futures::stream::once(async move { Err(err) })),
         };
         tracing::debug!(model = %model.id, backend_model = %backend_model, "chat → backend");
-        let http = self
-            .post("chat/completions", &body)
-            .header(ACCEPT, "text/event-stream");
+        let uri = match self.uri("chat/completions") {
+            Ok(uri) => uri,
+            Err(err) => return Box::pin(futures::stream::once(async move { Err(err) })),
+        };
+        let send = {
+            let client = self.client.clone();
+            let body = Bytes::from(body.to_string());
+            async move {
+                client
+                    .send(Method::POST, &uri, "text/event-stream", Some(body))
+                    .await
+            }
+        };
         let decoder = Decoder::new(
             request.stop_sequences.clone(),
             tokens::input_tokens(request),
         );
         Box::pin(stream(
-            http,
+            send,
             self.target(&backend_model, model),
             self.first_byte_timeout,
             decoder,
@@ -141,7 +130,14 @@ impl Backend {
         let target = self.target(&backend_model, model);
         let body = json!({"model": backend_model, "input": request.texts});
         let deadline = Instant::now() + self.first_byte_timeout;
-        let response = match timeout_at(deadline, send(self.post("embeddings", &body))).await {
+        let uri = self.uri("embeddings")?;
+        let send = self.client.send(
+            Method::POST,
+            &uri,
+            "application/json",
+            Some(Bytes::from(body.to_string())),
+        );
+        let response = match timeout_at(deadline, send).await {
             Err(_) => {
                 return Err(errors::first_byte_timeout(
                     &self.url,
@@ -156,15 +152,15 @@ impl Backend {
             let body = read_error_body(response, deadline).await;
             return Err(errors::from_status(status, &body, &target));
         }
-        let bytes = match timeout_at(deadline, response.bytes()).await {
+        let bytes = match timeout_at(deadline, response.into_body().collect()).await {
             Err(_) => {
                 return Err(errors::first_byte_timeout(
                     &self.url,
                     self.first_byte_timeout,
                 ))
             }
-            Ok(Err(err)) => return Err(errors::from_send(&err, &self.url)),
-            Ok(Ok(bytes)) => bytes,
+            Ok(Err(err)) => return Err(errors::broken(&self.url, &errors::root_cause(&err))),
+            Ok(Ok(collected)) => collected.to_bytes(),
         };
         let answer = embeddings::parse(&bytes, request.texts.len(), &target)?;
         let input_tokens = answer
@@ -184,12 +180,21 @@ impl Backend {
     /// `GET {backend}/models`, briefly: whether the backend answers and what it serves.
     pub async fn probe(&self) -> Value {
         let started = Instant::now();
-        let get = self.authorized(self.client.get(format!("{}/models", self.url)));
         let answer = timeout_at(started + PROBE_TIMEOUT, async {
-            let response = send(get).await?;
+            let uri = self.uri("models").map_err(|e| e.to_string())?;
+            let response = self
+                .client
+                .send(Method::GET, &uri, "application/json", None)
+                .await
+                .map_err(|e| errors::root_cause(&e))?;
             let status = response.status().as_u16();
-            let body = response.bytes().await?;
-            Ok::<_, reqwest::Error>((status, body))
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| errors::root_cause(&e))?
+                .to_bytes();
+            Ok::<_, String>((status, body))
         })
         .await;
         let latency = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -204,7 +209,7 @@ impl Backend {
             }
             Ok(Err(err)) => {
                 report["reachable"] = json!(false);
-                report["error"] = json!(errors::root_cause(&err));
+                report["error"] = json!(err);
             }
             Ok(Ok((status, body))) if !(200..300).contains(&status) => {
                 report["reachable"] = json!(true);
@@ -244,14 +249,14 @@ fn lookup_ids(model: &ModelInfo) -> Vec<&str> {
 /// The streaming half of [`Backend::chat`]. The first-byte timeout covers the response head and
 /// the first event; after that it bounds the silence between events.
 fn stream(
-    request: reqwest::RequestBuilder,
+    send: impl std::future::Future<Output = Result<client::Response, client::Error>> + Send,
     target: Target,
     wait: Duration,
     mut decoder: Decoder,
 ) -> impl futures::Stream<Item = Result<Delta, ApiError>> + Send {
     async_stream::stream! {
         let deadline = Instant::now() + wait;
-        let response = match timeout_at(deadline, send(request)).await {
+        let response = match timeout_at(deadline, send).await {
             Err(_) => {
                 yield Err(errors::first_byte_timeout(&target.url, wait));
                 return;
@@ -270,7 +275,7 @@ fn stream(
         }
         yield Ok(Delta::Start { input_tokens: decoder.input_estimate() });
 
-        let mut body = response;
+        let mut body = response.into_body();
         let mut events = sse::Parser::default();
         let mut out = Vec::with_capacity(4);
         // One timer for the whole stream, moved on only when it fires: `until` moves with every
@@ -283,7 +288,7 @@ fn stream(
         loop {
             let chunk = tokio::select! {
                 biased;
-                chunk = body.chunk() => chunk,
+                chunk = client::chunk(&mut body) => chunk,
                 () = &mut watchdog => {
                     if Instant::now() < until {
                         watchdog.as_mut().reset(until);
@@ -335,7 +340,7 @@ fn stream(
                     Ok(false) => {}
                     Ok(true) => {
                         let grace = Instant::now() + DRAIN_GRACE;
-                        while let Ok(Ok(Some(_))) = timeout_at(grace, body.chunk()).await {}
+                        while let Ok(Ok(Some(_))) = timeout_at(grace, client::chunk(&mut body)).await {}
                         let stop = decoder.stop(&mut out);
                         for delta in out.drain(..) {
                             yield Ok(delta);
@@ -349,47 +354,21 @@ fn stream(
     }
 }
 
-/// Sends `request`, once more on a fresh connection if a pooled one turns out to be closed.
-///
-/// Servers such as llama.cpp's close a keep-alive connection right after a streamed answer; when
-/// the next request is written before that close is seen, it fails with no answer at all. Nothing
-/// was generated, so sending it again is safe — and a real failure fails the second time too.
-async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, reqwest::Error> {
-    let again = request.try_clone();
-    match request.send().await {
-        Err(err) if closed_unanswered(&err) => match again {
-            Some(again) => {
-                tracing::debug!(%err, "backend closed a pooled connection; sending again");
-                again.send().await
-            }
-            None => Err(err),
-        },
-        other => other,
-    }
-}
-
-/// The connection closed after the request went out and before any response head came back.
-fn closed_unanswered(err: &reqwest::Error) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = cause {
-        if e.downcast_ref::<hyper::Error>()
-            .is_some_and(hyper::Error::is_incomplete_message)
-        {
-            return true;
-        }
-        cause = e.source();
-    }
-    false
-}
-
 /// The body of an error answer, as far as it arrives before `deadline` and within the size limit.
-async fn read_error_body(mut response: reqwest::Response, deadline: Instant) -> String {
+async fn read_error_body(response: client::Response, deadline: Instant) -> String {
+    let mut response = response.into_body();
     let mut body = Vec::new();
     while body.len() < ERROR_BODY_LIMIT {
-        match timeout_at(deadline, response.chunk()).await {
+        match timeout_at(deadline, client::chunk(&mut response)).await {
             Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
             _ => break,
         }
     }
     String::from_utf8_lossy(&body).into_owned()
+}
+
+fn uri(base: &str, path: &str) -> Result<Uri, String> {
+    format!("{base}/{path}")
+        .parse::<Uri>()
+        .map_err(|e| e.to_string())
 }
