@@ -27,8 +27,18 @@ const FILLERS: &[&str] = &[
     "Nothing here left your machine: no AWS account, no network, no cost.",
 ];
 
+/// How the answer's text is cut into deltas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chunks {
+    /// One delta per token: what a stream shows.
+    Tokens,
+    /// One delta per block, the same text and token count: for an answer that is collected, not
+    /// streamed, where the cut is never seen and a delta per token is only work.
+    Whole,
+}
+
 /// Plans the whole answer for `request` as deltas.
-pub fn plan(request: &ChatRequest, model_name: &str) -> Vec<Delta> {
+pub fn plan(request: &ChatRequest, model_name: &str, chunks: Chunks) -> Vec<Delta> {
     let input_tokens = tokens::input_tokens(request);
     let mut out = vec![Delta::Start { input_tokens }];
     let mut budget = request.max_tokens.unwrap_or(u32::MAX);
@@ -41,6 +51,7 @@ pub fn plan(request: &ChatRequest, model_name: &str) -> Vec<Delta> {
             &mut out,
             &thought,
             Delta::Reasoning,
+            chunks,
             &mut budget,
             &mut used,
             &[],
@@ -54,6 +65,7 @@ pub fn plan(request: &ChatRequest, model_name: &str) -> Vec<Delta> {
         &mut out,
         &text,
         Delta::Text,
+        chunks,
         &mut budget,
         &mut used,
         &request.stop_sequences,
@@ -91,12 +103,14 @@ fn finish(
     out
 }
 
-/// Streams the text token by token; returns the stop reason if a stop sequence or the token budget
-/// ended the answer. Every token is a slice of one shared buffer: no allocation per token.
+/// Emits the text token by token (or, with [`Chunks::Whole`], the same tokens as one delta);
+/// returns the stop reason if a stop sequence or the token budget ended the answer. Every token is a
+/// slice of one shared buffer: no allocation per token.
 fn emit_text(
     out: &mut Vec<Delta>,
     text: &str,
     make: fn(Token) -> Delta,
+    chunks: Chunks,
     budget: &mut u32,
     used: &mut u32,
     stop_sequences: &[String],
@@ -113,16 +127,26 @@ fn emit_text(
         stopped = Some(StopReason::StopSequence(seq.clone()));
     }
     let shared = Bytes::copy_from_slice(text.as_bytes());
+    // Pieces tile the text and only trailing whitespace is a blank piece, so the tokens emitted so
+    // far are always exactly `text[..end]`.
+    let mut end = 0;
     for span in tokens::spans(text) {
         if tokens::is_blank(&text[span.clone()]) {
             continue;
         }
         if *budget == 0 {
-            return Some(StopReason::MaxTokens);
+            stopped = Some(StopReason::MaxTokens);
+            break;
         }
         *budget -= 1;
         *used += 1;
-        out.push(make(Token::slice(&shared, span)));
+        end = span.end;
+        if chunks == Chunks::Tokens {
+            out.push(make(Token::slice(&shared, span)));
+        }
+    }
+    if chunks == Chunks::Whole && end > 0 {
+        out.push(make(Token::slice(&shared, 0..end)));
     }
     stopped
 }
@@ -404,8 +428,11 @@ mod tests {
 
     #[test]
     fn answers_are_deterministic_name_the_model_and_echo_the_user() {
-        let a = plan(&ask("What is AWS?"), "Claude 3 Haiku");
-        assert_eq!(a, plan(&ask("What is AWS?"), "Claude 3 Haiku"));
+        let a = plan(&ask("What is AWS?"), "Claude 3 Haiku", Chunks::Tokens);
+        assert_eq!(
+            a,
+            plan(&ask("What is AWS?"), "Claude 3 Haiku", Chunks::Tokens)
+        );
         let text = text_of(&a);
         assert!(text.contains("Claude 3 Haiku"), "{text}");
         assert!(text.contains("What is AWS?"), "{text}");
@@ -420,17 +447,49 @@ mod tests {
     fn max_tokens_and_stop_sequences_cut_the_answer() {
         let mut r = ask("hi");
         r.max_tokens = Some(5);
-        let p = plan(&r, "M");
+        let p = plan(&r, "M", Chunks::Tokens);
         assert_eq!(stop_of(&p).reason, StopReason::MaxTokens);
         assert_eq!(stop_of(&p).usage.output_tokens, 5);
         let mut r = ask("hi");
         r.stop_sequences = vec!["canned".into()];
-        let p = plan(&r, "M");
+        let p = plan(&r, "M", Chunks::Tokens);
         assert_eq!(
             stop_of(&p).reason,
             StopReason::StopSequence("canned".into())
         );
         assert!(text_of(&p).ends_with("This is a"), "{}", text_of(&p));
+    }
+
+    #[test]
+    fn a_collected_answer_has_the_streamed_text_and_usage_in_one_delta_per_block() {
+        let mut cut = ask("hi");
+        cut.max_tokens = Some(7);
+        let mut stopped = ask("hi");
+        stopped.stop_sequences = vec!["canned".into()];
+        let mut thinking = ask("think first");
+        thinking.reasoning = true;
+        let mut short_thought = thinking.clone();
+        short_thought.max_tokens = Some(3);
+        for r in [ask("What is AWS?"), cut, stopped, thinking, short_thought] {
+            let tokens = plan(&r, "M", Chunks::Tokens);
+            let whole = plan(&r, "M", Chunks::Whole);
+            assert_eq!(text_of(&whole), text_of(&tokens));
+            assert_eq!(stop_of(&whole), stop_of(&tokens));
+            let reasoning = |p: &[Delta]| -> String {
+                p.iter()
+                    .filter_map(|d| match d {
+                        Delta::Reasoning(t) => Some(t.as_str()),
+                        _ => None,
+                    })
+                    .collect()
+            };
+            assert_eq!(reasoning(&whole), reasoning(&tokens));
+            let blocks = whole
+                .iter()
+                .filter(|d| matches!(d, Delta::Text(_) | Delta::Reasoning(_)))
+                .count();
+            assert!(blocks <= 2, "{whole:?}");
+        }
     }
 
     #[test]
@@ -444,7 +503,7 @@ mod tests {
             }, "required": ["city"]}),
         }];
         r.tool_choice = ToolChoice::Any;
-        let p = plan(&r, "M");
+        let p = plan(&r, "M", Chunks::Tokens);
         assert!(matches!(&p[1], Delta::ToolStart { name } if name == "get_weather"));
         let input: String = p
             .iter()
@@ -466,11 +525,20 @@ mod tests {
             description: None,
             schema: json!({"type":"object"}),
         }];
-        assert_eq!(stop_of(&plan(&r, "M")).reason, StopReason::ToolUse);
+        assert_eq!(
+            stop_of(&plan(&r, "M", Chunks::Tokens)).reason,
+            StopReason::ToolUse
+        );
         r.tool_choice = ToolChoice::None;
-        assert_eq!(stop_of(&plan(&r, "M")).reason, StopReason::EndTurn);
+        assert_eq!(
+            stop_of(&plan(&r, "M", Chunks::Tokens)).reason,
+            StopReason::EndTurn
+        );
         let r = ask("no tools here");
-        assert_eq!(stop_of(&plan(&r, "M")).reason, StopReason::EndTurn);
+        assert_eq!(
+            stop_of(&plan(&r, "M", Chunks::Tokens)).reason,
+            StopReason::EndTurn
+        );
     }
 
     #[test]
@@ -481,7 +549,7 @@ mod tests {
             description: None,
             schema: json!({"type":"object"}),
         }];
-        let p = plan(&r, "M");
+        let p = plan(&r, "M", Chunks::Tokens);
         assert!(text_of(&p).contains("lookup"));
         assert_eq!(stop_of(&p).reason, StopReason::ToolUse);
     }

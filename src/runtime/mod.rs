@@ -56,11 +56,22 @@ impl Runtime {
         }
     }
 
-    /// The token stream answering `request`.
-    pub fn chat(&self, request: &ChatRequest, model: &ModelInfo) -> TokenStream {
+    /// The token stream answering `request`; `streamed` says whether its client sees the deltas
+    /// (a stream) or only the collected answer.
+    pub fn chat(&self, request: &ChatRequest, model: &ModelInfo, streamed: bool) -> TokenStream {
         match &self.backend {
             Some(backend) => backend.chat(request, model),
-            None => canned::stream(canned::plan(request, &model.name), self.pacing),
+            None => {
+                let paced =
+                    !(self.pacing.first_token.is_zero() && self.pacing.between_tokens.is_zero());
+                // Paced answers keep a delta per token, so a collected one takes as long as the stream.
+                let chunks = if streamed || paced {
+                    canned::Chunks::Tokens
+                } else {
+                    canned::Chunks::Whole
+                };
+                canned::stream(canned::plan(request, &model.name, chunks), self.pacing)
+            }
         }
     }
 

@@ -49,7 +49,7 @@ async fn invoke(
         .ok_or_else(|| unsupported(&model, "InvokeModel"))?;
     let request = family.parse(&body, &model)?;
     let mut ids = app.runtime.ids(&call.body, &model.id);
-    let (first, rest) = open(app, &request, &model).await?;
+    let (first, rest) = open(app, &request, &model, stream).await?;
     let clock = Clock::new(started, app.config.deterministic);
     if stream {
         let format = choose_format(app.config.stream_format, &call.headers)?;
@@ -140,7 +140,7 @@ async fn converse(
     }
     let request = converse::parse(&input::object(&call.body)?)?;
     let mut ids = app.runtime.ids(&call.body, &model.id);
-    let (first, rest) = open(app, &request, &model).await?;
+    let (first, rest) = open(app, &request, &model, stream).await?;
     let clock = Clock::new(started, app.config.deterministic);
     if stream {
         let format = choose_format(app.config.stream_format, &call.headers)?;
@@ -165,8 +165,9 @@ async fn open(
     app: &App,
     request: &ChatRequest,
     model: &ModelInfo,
+    streamed: bool,
 ) -> Result<(Delta, TokenStream), ApiError> {
-    let mut stream = app.runtime.chat(request, model);
+    let mut stream = app.runtime.chat(request, model, streamed);
     match stream.next().await {
         Some(Ok(first)) => Ok((first, stream)),
         Some(Err(err)) => Err(err),
