@@ -101,7 +101,7 @@ impl Backend {
         };
         let send = {
             let client = self.client.clone();
-            let body = Bytes::from(body.to_string());
+            let body = Bytes::from(body.to_bytes());
             async move {
                 client
                     .send(Method::POST, &uri, "text/event-stream", Some(body))

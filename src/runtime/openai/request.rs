@@ -12,17 +12,139 @@ use crate::runtime::chat::{
     Block, ChatRequest, DocumentSource, Message, Role, ToolChoice, ToolResultContent,
 };
 use base64::Engine;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::Value;
+use std::borrow::Cow;
 
 /// Document formats a text-only backend can read once inlined.
 const TEXT_DOCUMENTS: &[&str] = &["txt", "md", "markdown", "csv", "html", "htm", "text"];
 
+/// The body, borrowing from the request and serialized straight to bytes: no JSON tree is built on
+/// the way to the backend.
+#[derive(Debug, Serialize)]
+pub struct ChatBody<'a> {
+    model: &'a str,
+    messages: Vec<WireMessage<'a>>,
+    stream: bool,
+    /// Without it the backend sends no usage and every count would be an estimate.
+    stream_options: StreamOptions,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    /// Not in the OpenAI schema, but llama.cpp, vLLM, Ollama and LM Studio read it; others ignore it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_k: Option<u32>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    stop: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<WireTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<WireToolChoice<'a>>,
+}
+
+impl ChatBody<'_> {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // Serializing strings, numbers and JSON values into a Vec cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "role", rename_all = "lowercase")]
+enum WireMessage<'a> {
+    System {
+        content: String,
+    },
+    User {
+        content: Content<'a>,
+    },
+    Tool {
+        tool_call_id: &'a str,
+        content: String,
+    },
+    Assistant {
+        /// `null` when the turn is only tool calls, as OpenAI sends it.
+        content: Option<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        tool_calls: Vec<WireCall<'a>>,
+    },
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Content<'a> {
+    Text(String),
+    Parts(Vec<Part<'a>>),
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Part<'a> {
+    Text { text: Cow<'a, str> },
+    ImageUrl { image_url: ImageUrl },
+}
+
+#[derive(Debug, Serialize)]
+struct ImageUrl {
+    url: String,
+}
+
+#[derive(Debug, Serialize)]
+struct WireCall<'a> {
+    id: &'a str,
+    r#type: &'static str,
+    function: WireFunctionCall<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct WireFunctionCall<'a> {
+    name: &'a str,
+    arguments: String,
+}
+
+#[derive(Debug, Serialize)]
+struct WireTool<'a> {
+    r#type: &'static str,
+    function: WireFunction<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct WireFunction<'a> {
+    name: &'a str,
+    parameters: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum WireToolChoice<'a> {
+    Mode(&'static str),
+    Function {
+        r#type: &'static str,
+        function: Named<'a>,
+    },
+}
+
+#[derive(Debug, Serialize)]
+struct Named<'a> {
+    name: &'a str,
+}
+
 /// The streaming chat-completions body for `request`, addressed to `model` (a backend model name).
-pub fn chat_body(request: &ChatRequest, model: &str) -> Result<Value, ApiError> {
+pub fn chat_body<'a>(request: &'a ChatRequest, model: &'a str) -> Result<ChatBody<'a>, ApiError> {
     let mut messages = Vec::with_capacity(request.messages.len() + 1);
     let system = request.system.join("\n");
     if !system.is_empty() {
-        messages.push(json!({"role": "system", "content": system}));
+        messages.push(WireMessage::System { content: system });
     }
     for message in &request.messages {
         match message.role {
@@ -30,72 +152,69 @@ pub fn chat_body(request: &ChatRequest, model: &str) -> Result<Value, ApiError> 
             Role::Assistant => messages.push(assistant(message)),
         }
     }
-    let mut body = Map::new();
-    body.insert("model".into(), json!(model));
-    body.insert("messages".into(), Value::Array(messages));
-    body.insert("stream".into(), json!(true));
-    // Without it the backend sends no usage and every count would be an estimate.
-    body.insert("stream_options".into(), json!({"include_usage": true}));
-    if let Some(n) = request.max_tokens {
-        body.insert("max_tokens".into(), json!(n));
-    }
-    if let Some(t) = request.temperature {
-        body.insert("temperature".into(), json!(t));
-    }
-    if let Some(p) = request.top_p {
-        body.insert("top_p".into(), json!(p));
-    }
-    // Not in the OpenAI schema, but llama.cpp, vLLM, Ollama and LM Studio read it; others ignore it.
-    if let Some(k) = request.top_k {
-        body.insert("top_k".into(), json!(k));
-    }
-    if !request.stop_sequences.is_empty() {
-        body.insert("stop".into(), json!(request.stop_sequences));
-    }
-    if !request.tools.is_empty() {
-        let tools: Vec<Value> = request
-            .tools
-            .iter()
-            .map(|t| {
-                let mut function = json!({"name": t.name, "parameters": t.schema});
-                if let Some(d) = &t.description {
-                    function["description"] = json!(d);
-                }
-                json!({"type": "function", "function": function})
-            })
-            .collect();
-        body.insert("tools".into(), Value::Array(tools));
-        body.insert("tool_choice".into(), tool_choice(&request.tool_choice));
-    }
-    Ok(Value::Object(body))
+    let tools: Vec<WireTool> = request
+        .tools
+        .iter()
+        .map(|t| WireTool {
+            r#type: "function",
+            function: WireFunction {
+                name: &t.name,
+                parameters: &t.schema,
+                description: t.description.as_deref(),
+            },
+        })
+        .collect();
+    let tool_choice = (!tools.is_empty()).then(|| tool_choice(&request.tool_choice));
+    Ok(ChatBody {
+        model,
+        messages,
+        stream: true,
+        stream_options: StreamOptions {
+            include_usage: true,
+        },
+        max_tokens: request.max_tokens,
+        temperature: request.temperature,
+        top_p: request.top_p,
+        top_k: request.top_k,
+        stop: &request.stop_sequences,
+        tools,
+        tool_choice,
+    })
 }
 
-fn tool_choice(choice: &ToolChoice) -> Value {
+fn tool_choice(choice: &ToolChoice) -> WireToolChoice<'_> {
     match choice {
-        ToolChoice::Auto => json!("auto"),
-        ToolChoice::Any => json!("required"),
-        ToolChoice::None => json!("none"),
-        ToolChoice::Tool(name) => json!({"type": "function", "function": {"name": name}}),
+        ToolChoice::Auto => WireToolChoice::Mode("auto"),
+        ToolChoice::Any => WireToolChoice::Mode("required"),
+        ToolChoice::None => WireToolChoice::Mode("none"),
+        ToolChoice::Tool(name) => WireToolChoice::Function {
+            r#type: "function",
+            function: Named { name },
+        },
     }
 }
 
 /// One user turn: its tool results become `tool` messages (OpenAI wants them right after the
 /// assistant's `tool_calls`), the rest one user message. Order is kept: content met before a tool
 /// result is flushed as its own user message first.
-fn user(message: &Message, out: &mut Vec<Value>) -> Result<(), ApiError> {
-    let mut parts: Vec<Value> = Vec::new();
+fn user<'a>(message: &'a Message, out: &mut Vec<WireMessage<'a>>) -> Result<(), ApiError> {
+    let mut parts: Vec<Part> = Vec::new();
     // Tool messages carry text only; their images follow as the user's own content, after every
     // tool message so those stay next to the assistant's `tool_calls`.
-    let mut tool_images: Vec<Value> = Vec::new();
+    let mut tool_images: Vec<Part> = Vec::new();
     for block in &message.content {
         match block {
-            Block::Text(t) => parts.push(text_part(t)),
+            Block::Text(t) => parts.push(Part::Text {
+                text: Cow::Borrowed(t),
+            }),
             Block::Image { format, data } => parts.push(image_part(format, data)),
             Block::Document {
                 name,
                 format,
                 source,
-            } => parts.push(text_part(&document(name, format, source)?)),
+            } => parts.push(Part::Text {
+                text: Cow::Owned(document(name, format, source)?),
+            }),
             Block::ToolResult {
                 id,
                 content,
@@ -105,7 +224,10 @@ fn user(message: &Message, out: &mut Vec<Value>) -> Result<(), ApiError> {
                     out.push(user_message(std::mem::take(&mut parts)));
                 }
                 let (text, images) = tool_result(content, *is_error);
-                out.push(json!({"role": "tool", "tool_call_id": id, "content": text}));
+                out.push(WireMessage::Tool {
+                    tool_call_id: id,
+                    content: text,
+                });
                 tool_images.extend(images);
             }
             Block::ToolUse { name, .. } => {
@@ -125,28 +247,35 @@ fn user(message: &Message, out: &mut Vec<Value>) -> Result<(), ApiError> {
 
 /// Text-only content as a plain string: every OpenAI-compatible server reads that, while some
 /// older ones refuse content arrays.
-fn user_message(parts: Vec<Value>) -> Value {
-    let all_text = parts.iter().all(|p| p["type"] == "text");
-    let content = if all_text {
-        let texts: Vec<&str> = parts.iter().filter_map(|p| p["text"].as_str()).collect();
-        json!(texts.join("\n"))
-    } else {
-        Value::Array(parts)
+fn user_message(parts: Vec<Part>) -> WireMessage {
+    let texts: Option<Vec<&str>> = parts
+        .iter()
+        .map(|p| match p {
+            Part::Text { text } => Some(text.as_ref()),
+            Part::ImageUrl { .. } => None,
+        })
+        .collect();
+    let content = match texts {
+        Some(texts) => Content::Text(texts.join("\n")),
+        None => Content::Parts(parts),
     };
-    json!({"role": "user", "content": content})
+    WireMessage::User { content }
 }
 
-fn assistant(message: &Message) -> Value {
+fn assistant(message: &Message) -> WireMessage<'_> {
     let mut text = Vec::new();
     let mut calls = Vec::new();
     for block in &message.content {
         match block {
             Block::Text(t) => text.push(t.as_str()),
-            Block::ToolUse { id, name, input } => calls.push(json!({
-                "id": id,
-                "type": "function",
-                "function": {"name": name, "arguments": input.to_string()},
-            })),
+            Block::ToolUse { id, name, input } => calls.push(WireCall {
+                id,
+                r#type: "function",
+                function: WireFunctionCall {
+                    name,
+                    arguments: input.to_string(),
+                },
+            }),
             Block::Reasoning { .. } => {
                 // The backend cannot verify Bedrock reasoning signatures, and replaying a thought
                 // as visible text would change the conversation.
@@ -157,16 +286,15 @@ fn assistant(message: &Message) -> Value {
             }
         }
     }
-    let mut m = json!({"role": "assistant"});
-    m["content"] = if text.is_empty() && !calls.is_empty() {
-        Value::Null
+    let content = if text.is_empty() && !calls.is_empty() {
+        None
     } else {
-        json!(text.join("\n"))
+        Some(text.join("\n"))
     };
-    if !calls.is_empty() {
-        m["tool_calls"] = Value::Array(calls);
+    WireMessage::Assistant {
+        content,
+        tool_calls: calls,
     }
-    m
 }
 
 fn block_kind(block: &Block) -> &'static str {
@@ -180,15 +308,15 @@ fn block_kind(block: &Block) -> &'static str {
     }
 }
 
-fn text_part(text: &str) -> Value {
-    json!({"type": "text", "text": text})
+fn image_part(format: &str, data: &str) -> Part<'static> {
+    Part::ImageUrl {
+        image_url: ImageUrl {
+            url: format!("data:image/{format};base64,{data}"),
+        },
+    }
 }
 
-fn image_part(format: &str, data: &str) -> Value {
-    json!({"type": "image_url", "image_url": {"url": format!("data:image/{format};base64,{data}")}})
-}
-
-fn tool_result(content: &[ToolResultContent], is_error: bool) -> (String, Vec<Value>) {
+fn tool_result(content: &[ToolResultContent], is_error: bool) -> (String, Vec<Part<'static>>) {
     let mut texts = Vec::new();
     let mut images = Vec::new();
     for c in content {
@@ -241,6 +369,12 @@ fn document(name: &str, format: &str, source: &DocumentSource) -> Result<String,
 mod tests {
     use super::*;
     use crate::runtime::chat::Tool;
+    use serde_json::json;
+
+    /// The body as the backend receives it.
+    fn wire(req: &ChatRequest, model: &str) -> Value {
+        serde_json::from_slice(&chat_body(req, model).unwrap().to_bytes()).unwrap()
+    }
 
     fn b64(s: &str) -> String {
         base64::engine::general_purpose::STANDARD.encode(s)
@@ -258,7 +392,7 @@ mod tests {
             stop_sequences: vec!["END".into()],
             ..Default::default()
         };
-        let body = chat_body(&req, "llama3.1:8b").unwrap();
+        let body = wire(&req, "llama3.1:8b");
         assert_eq!(
             body,
             json!({
@@ -276,7 +410,7 @@ mod tests {
                 "stop": ["END"],
             })
         );
-        let bare = chat_body(&ChatRequest::default(), "m").unwrap();
+        let bare = wire(&ChatRequest::default(), "m");
         assert!(bare.get("max_tokens").is_none() && bare.get("tools").is_none());
         assert_eq!(bare["messages"], json!([]));
     }
@@ -330,7 +464,7 @@ mod tests {
             ],
             ..Default::default()
         };
-        let body = chat_body(&req, "m").unwrap();
+        let body = wire(&req, "m");
         assert_eq!(body["tool_choice"], "required");
         assert_eq!(
             body["tools"][0],
@@ -360,7 +494,7 @@ mod tests {
             ),
         ] {
             req.tool_choice = choice;
-            assert_eq!(chat_body(&req, "m").unwrap()["tool_choice"], want);
+            assert_eq!(wire(&req, "m")["tool_choice"], want);
         }
     }
 
@@ -384,7 +518,7 @@ mod tests {
             }],
             ..Default::default()
         };
-        let body = chat_body(&req, "m").unwrap();
+        let body = wire(&req, "m");
         assert_eq!(
             body["messages"][0]["content"],
             json!([
