@@ -111,6 +111,8 @@ pub struct Run {
     pub elapsed: Duration,
     /// CPU time of the server process during the run, if its pid is known.
     pub server_cpu: Option<Duration>,
+    /// The server's threads' time on a CPU and times scheduled onto one during the run.
+    pub server_sched: Option<(Duration, u64)>,
     /// Share of all the machine's CPUs busy during the run.
     pub machine_busy: f64,
 }
@@ -154,6 +156,7 @@ pub async fn closed_loop(
     let next = Arc::new(AtomicU64::new(0));
     let endpoint = Arc::new(endpoint.clone());
     let cpu_before = server_pid.map(procfs::cpu_time).transpose()?;
+    let sched_before = server_pid.map(procfs::sched).transpose()?;
     let busy_before = CpuTimes::now();
     let started = Instant::now();
     let workers: Vec<_> = conns
@@ -180,22 +183,37 @@ pub async fn closed_loop(
                         }
                     }
                 }
-                (samples, errors)
+                // The connection outlives the worker until the server's figures are read: a relay's
+                // per-connection threads would otherwise exit and take their counts with them.
+                (samples, errors, conn)
             })
         })
         .collect();
     let mut samples = Vec::with_capacity(requests);
     let mut errors = Vec::new();
+    let mut open = Vec::with_capacity(concurrency);
     for w in workers {
-        let (s, e) = w.await?;
+        let (s, e, conn) = w.await?;
         samples.extend(s);
         errors.extend(e);
+        open.push(conn);
     }
     let elapsed = started.elapsed();
     let server_cpu = match (server_pid, cpu_before) {
         (Some(pid), Some(before)) => Some(procfs::cpu_time(pid)?.saturating_sub(before)),
         _ => None,
     };
+    let server_sched = match (server_pid, sched_before) {
+        (Some(pid), Some((run, slices))) => {
+            let (run_after, slices_after) = procfs::sched(pid)?;
+            Some((
+                run_after.saturating_sub(run),
+                slices_after.saturating_sub(slices),
+            ))
+        }
+        _ => None,
+    };
+    drop(open);
     let machine_busy = CpuTimes::now().busy_since(&busy_before);
 
     let mut run = Run {
@@ -204,6 +222,7 @@ pub async fn closed_loop(
         first_error: errors.into_iter().next(),
         elapsed,
         server_cpu,
+        server_sched,
         machine_busy,
         ..Run::default()
     };

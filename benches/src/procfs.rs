@@ -30,6 +30,24 @@ pub fn cpu_times(pid: u32) -> crate::Result<(Duration, Duration)> {
     Ok((time(ticks(11)?), time(ticks(12)?)))
 }
 
+/// Time on a CPU and the number of times scheduled onto one, summed over the live threads of `pid`
+/// (`/proc/PID/task/*/schedstat`: nanosecond run time, then wait time, then timeslices). A thread
+/// that sleeps between tokens is scheduled once per wake-up, so the count is its wake-ups.
+pub fn sched(pid: u32) -> crate::Result<(Duration, u64)> {
+    let mut run_ns = 0u64;
+    let mut slices = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        // A thread that exited between the listing and the read is simply not counted.
+        let Ok(stat) = std::fs::read_to_string(task?.path().join("schedstat")) else {
+            continue;
+        };
+        let mut fields = stat.split_whitespace().map(str::parse::<u64>);
+        run_ns += fields.next().ok_or("empty schedstat")??;
+        slices += fields.nth(1).ok_or("short schedstat")??;
+    }
+    Ok((Duration::from_nanos(run_ns), slices))
+}
+
 /// `sysconf(_SC_CLK_TCK)` without libc: `getconf`, else Linux's usual 100.
 fn clock_ticks() -> u64 {
     static TICKS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();

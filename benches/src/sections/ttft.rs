@@ -299,7 +299,7 @@ fn render(
         &rows,
     ));
 
-    s.push_str(&format!("\n### Per token\n\n**Token latency** = upstream wrote the token → client decoded it (one clock: upstream and client share the process), every token; its added p50 is the issue's *added inter-token latency*. **Gap** = time between consecutive text deltas at the client (the upstream paces them {} apart). **server CPU** = CPU time of the process in the middle (awsim, or the relay of a floor row) over the row / tokens streamed (includes each request's own cost); **busy** = share of both cores in use during the row (client, upstream and awsim together).\n\n", us(Some(u64::try_from(o.token_gap.as_nanos()).unwrap_or(0)))));
+    s.push_str(&format!("\n### Per token\n\n**Token latency** = upstream wrote the token → client decoded it (one clock: upstream and client share the process), every token; its added p50 is the issue's *added inter-token latency*. **Gap** = time between consecutive text deltas at the client (the upstream paces them {} apart). **server CPU** = CPU time of the process in the middle (awsim, or the relay of a floor row) over the row / tokens streamed (includes each request's own cost); **wake-ups / token** = times the middle process's threads were scheduled onto a CPU (`/proc/PID/task/*/schedstat`) over the tokens streamed, and **CPU / wake-up** their time on a CPU per scheduling: on this kind of machine a process that sleeps between tokens pays a fixed cost each time it wakes, whatever little it then does, and the relays show what it is; **busy** = share of both cores in use during the row (client, upstream and awsim together).\n\n", us(Some(u64::try_from(o.token_gap.as_nanos()).unwrap_or(0)))));
     let mut rows = Vec::new();
     for level in levels {
         let d = &level.direct;
@@ -313,6 +313,8 @@ fn render(
             us(d.gaps.p50()),
             us(d.gaps.p99()),
             "".into(),
+            "".into(),
+            "".into(),
             format!("{:.0}%", d.machine_busy),
         ]);
         for r in &level.rows {
@@ -322,6 +324,15 @@ fn render(
                 .server_cpu
                 .filter(|_| t.tokens > 0)
                 .map(|c| u64::try_from(c.as_nanos()).unwrap_or(0) / t.tokens);
+            let (wakeups, per_wakeup) = match t.server_sched {
+                Some((run, slices)) if slices > 0 && t.tokens > 0 => (
+                    format!("{:.1}", slices as f64 / t.tokens as f64),
+                    us(Some(
+                        u64::try_from(run.as_nanos()).unwrap_or(u64::MAX) / slices,
+                    )),
+                ),
+                _ => ("–".into(), "–".into()),
+            };
             rows.push(vec![
                 r.label.clone(),
                 r.concurrency.to_string(),
@@ -340,6 +351,8 @@ fn render(
                 us(t.gaps.p50()),
                 us(t.gaps.p99()),
                 us(cpu_per_token),
+                wakeups,
+                per_wakeup,
                 format!("{:.0}%", t.machine_busy),
             ]);
         }
@@ -355,6 +368,8 @@ fn render(
             "gap p50",
             "gap p99",
             "server CPU / token",
+            "wake-ups / token",
+            "CPU / wake-up",
             "busy",
         ],
         &rows,
