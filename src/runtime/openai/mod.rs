@@ -321,8 +321,8 @@ fn stream(
                 let complete = match events.next_event() {
                     Ok(None) => break,
                     Ok(Some(event)) => decoder.event(event.kind, event.data, &mut out),
-                    Err(sse::NotUtf8) => {
-                        yield Err(errors::broken(&target.url, "the stream is not UTF-8"));
+                    Err(malformed) => {
+                        yield Err(errors::broken(&target.url, &malformed.to_string()));
                         return;
                     }
                 };

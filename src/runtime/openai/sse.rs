@@ -15,13 +15,35 @@ pub struct Event<'a> {
     pub data: &'a str,
 }
 
-/// A line that is not UTF-8: the stream is not text.
+/// How far an event or an unfinished line may grow: far beyond any chat-completion chunk, and a
+/// bound on what a backend that never ends a line can make awsim hold.
+const LIMIT: usize = 16 << 20;
+
+/// A stream that is not server-sent events.
 #[derive(Debug, PartialEq, Eq)]
-pub struct NotUtf8;
+pub enum Malformed {
+    /// A line that is not UTF-8: the stream is not text.
+    NotUtf8,
+    /// A line or an event over the limit.
+    TooLong(usize),
+}
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotUtf8 => f.write_str("the stream is not UTF-8"),
+            Self::TooLong(limit) => write!(
+                f,
+                "an event or line of the stream is longer than {} MiB",
+                limit >> 20
+            ),
+        }
+    }
+}
 
 /// Incremental parser: [`feed`](Parser::feed) bytes as they arrive, then take events with
 /// [`next_event`](Parser::next_event) until it returns `None`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Parser {
     /// Bytes received and not yet consumed; `at` is where consumption stopped.
     buf: Vec<u8>,
@@ -35,9 +57,30 @@ pub struct Parser {
     /// The last line ended in CR at the end of a chunk: an LF that starts the next one belongs to it.
     after_cr: bool,
     started: bool,
+    limit: usize,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Self::with_limit(LIMIT)
+    }
 }
 
 impl Parser {
+    fn with_limit(limit: usize) -> Self {
+        Self {
+            buf: Vec::new(),
+            at: 0,
+            kind: String::new(),
+            data: String::new(),
+            has_data: false,
+            dispatched: false,
+            after_cr: false,
+            started: false,
+            limit,
+        }
+    }
+
     pub fn feed(&mut self, bytes: &[u8]) {
         if self.at == self.buf.len() {
             self.buf.clear();
@@ -50,7 +93,7 @@ impl Parser {
     }
 
     /// The next complete event in what was fed so far.
-    pub fn next_event(&mut self) -> Result<Option<Event<'_>>, NotUtf8> {
+    pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Malformed> {
         if !self.started {
             // The BOM may only be skipped once three bytes (or fewer that differ) have arrived.
             const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -78,7 +121,11 @@ impl Parser {
             }
             let rest = &self.buf[self.at..];
             let Some(end) = memchr::memchr2(b'\n', b'\r', rest) else {
-                return Ok(None);
+                return if rest.len() > self.limit {
+                    Err(Malformed::TooLong(self.limit))
+                } else {
+                    Ok(None)
+                };
             };
             let line_start = self.at;
             self.at += end + 1;
@@ -115,12 +162,15 @@ impl Parser {
             match field {
                 b"data" => {
                     self.has_data = true;
+                    if self.data.len() + value.len() > self.limit {
+                        return Err(Malformed::TooLong(self.limit));
+                    }
                     self.data
-                        .push_str(std::str::from_utf8(value).map_err(|_| NotUtf8)?);
+                        .push_str(std::str::from_utf8(value).map_err(|_| Malformed::NotUtf8)?);
                     self.data.push('\n');
                 }
                 b"event" => {
-                    let value = std::str::from_utf8(value).map_err(|_| NotUtf8)?;
+                    let value = std::str::from_utf8(value).map_err(|_| Malformed::NotUtf8)?;
                     self.kind.clear();
                     self.kind.push_str(value);
                 }
@@ -136,8 +186,16 @@ mod tests {
     use super::*;
 
     /// Every event in `stream`, fed in pieces of `step` bytes, as (kind, data).
-    fn events(stream: &[u8], step: usize) -> Result<Vec<(String, String)>, NotUtf8> {
-        let mut parser = Parser::default();
+    fn events(stream: &[u8], step: usize) -> Result<Vec<(String, String)>, Malformed> {
+        events_within(stream, step, LIMIT)
+    }
+
+    fn events_within(
+        stream: &[u8],
+        step: usize,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, Malformed> {
+        let mut parser = Parser::with_limit(limit);
         let mut out = Vec::new();
         for piece in stream.chunks(step) {
             parser.feed(piece);
@@ -224,6 +282,22 @@ mod tests {
 
     #[test]
     fn a_line_that_is_not_utf8_is_an_error() {
-        assert_eq!(events(b"data: \xff\n\n", 64), Err(NotUtf8));
+        assert_eq!(events(b"data: \xff\n\n", 64), Err(Malformed::NotUtf8));
+    }
+
+    #[test]
+    fn a_line_or_an_event_over_the_limit_is_an_error_not_held_forever() {
+        let fits = "data: 0123456789\n\n";
+        assert_eq!(events_within(fits.as_bytes(), 4, 16).unwrap().len(), 1);
+        let endless = "data: 0123456789abcdef and never a newline";
+        assert_eq!(
+            events_within(endless.as_bytes(), 4, 16),
+            Err(Malformed::TooLong(16))
+        );
+        let many_lines = "data: 0123456789\ndata: 0123456789\n\n";
+        assert_eq!(
+            events_within(many_lines.as_bytes(), 4, 16),
+            Err(Malformed::TooLong(16))
+        );
     }
 }
