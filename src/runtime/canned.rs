@@ -127,26 +127,33 @@ fn emit_text(
         stopped = Some(StopReason::StopSequence(seq.clone()));
     }
     let shared = Bytes::copy_from_slice(text.as_bytes());
-    // Pieces tile the text and only trailing whitespace is a blank piece, so the tokens emitted so
-    // far are always exactly `text[..end]`.
-    let mut end = 0;
-    for span in tokens::spans(text) {
-        if tokens::is_blank(&text[span.clone()]) {
-            continue;
+    match chunks {
+        Chunks::Tokens => {
+            for span in tokens::spans(text) {
+                if tokens::is_blank(&text[span.clone()]) {
+                    continue;
+                }
+                if *budget == 0 {
+                    return Some(StopReason::MaxTokens);
+                }
+                *budget -= 1;
+                *used += 1;
+                out.push(make(Token::slice(&shared, span)));
+            }
         }
-        if *budget == 0 {
-            stopped = Some(StopReason::MaxTokens);
-            break;
+        Chunks::Whole => {
+            // Pieces tile the text and only trailing whitespace is a blank piece, so the first
+            // tokens are exactly `text[..end]`.
+            let cut = tokens::cut(text, *budget);
+            *budget -= cut.tokens;
+            *used += cut.tokens;
+            if cut.end > 0 {
+                out.push(make(Token::slice(&shared, 0..cut.end)));
+            }
+            if cut.more {
+                return Some(StopReason::MaxTokens);
+            }
         }
-        *budget -= 1;
-        *used += 1;
-        end = span.end;
-        if chunks == Chunks::Tokens {
-            out.push(make(Token::slice(&shared, span)));
-        }
-    }
-    if chunks == Chunks::Whole && end > 0 {
-        out.push(make(Token::slice(&shared, 0..end)));
     }
     stopped
 }

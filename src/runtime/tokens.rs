@@ -112,13 +112,72 @@ pub fn spans(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
 
 /// Whether a piece of [`split`] is whitespace only (the text's trailing whitespace). A piece is its
 /// leading whitespace then one word or mark, so its last char decides: no scan of the whole piece.
+/// Whitespace is judged as [`split`] judges it: ASCII by `is_ascii_whitespace` (so a vertical tab
+/// is a mark, a token of its own), the rest by Unicode.
 pub fn is_blank(piece: &str) -> bool {
-    piece.chars().next_back().is_none_or(char::is_whitespace)
+    piece.chars().next_back().is_none_or(|c| {
+        if c.is_ascii() {
+            c.is_ascii_whitespace()
+        } else {
+            c.is_whitespace()
+        }
+    })
 }
 
 pub fn count(text: &str) -> u32 {
-    let n = split(text).filter(|p| !is_blank(p)).count();
-    u32::try_from(n).unwrap_or(u32::MAX)
+    cut(text, u32::MAX).tokens
+}
+
+/// The first `budget` tokens of a text: how many there are, where the last of them ends, and
+/// whether more follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cut {
+    pub tokens: u32,
+    pub end: usize,
+    pub more: bool,
+}
+
+/// The first `budget` of [`split`]'s non-blank pieces, counted; on ASCII text in one pass that
+/// looks only for where pieces start (a mark, or a word byte after a non-word byte).
+pub fn cut(text: &str, budget: u32) -> Cut {
+    let mut out = Cut {
+        tokens: 0,
+        end: 0,
+        more: false,
+    };
+    if !text.is_ascii() {
+        for span in spans(text) {
+            if is_blank(&text[span.clone()]) {
+                continue;
+            }
+            if out.tokens == budget {
+                out.more = true;
+                break;
+            }
+            out.tokens += 1;
+            out.end = span.end;
+        }
+        return out;
+    }
+    let mut in_word = false;
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        let class = ASCII_CLASS[usize::from(b & 0x7f)];
+        if class == SPACE {
+            in_word = false;
+            continue;
+        }
+        let word = class == WORD;
+        if !(word && in_word) {
+            if out.tokens == budget {
+                out.more = true;
+                break;
+            }
+            out.tokens += 1;
+        }
+        out.end = i + 1;
+        in_word = word;
+    }
+    out
 }
 
 /// Input tokens of a whole request: system, every block, tool definitions, plus a few per message
@@ -174,7 +233,7 @@ mod tests {
         for text in [
             "Hello, world!  \n",
             "héllo wörld\u{3000}",
-            "a\x0b b\t",
+            "a b\t",
             "",
             "   ",
         ] {
@@ -182,6 +241,10 @@ mod tests {
             let trimmed: Vec<&str> = split(text).filter(|p| p.trim().is_empty()).collect();
             assert_eq!(blank, trimmed, "{text:?}");
         }
+        // A vertical tab is a mark to the splitter, so it is a token, never dropped as blank:
+        // the emitted tokens always rebuild the text.
+        let pieces: Vec<&str> = split("a\x0b b").filter(|p| !is_blank(p)).collect();
+        assert_eq!(pieces, ["a", "\x0b", " b"]);
     }
 
     #[test]
@@ -199,6 +262,31 @@ mod tests {
             let mut slow: Vec<&str> = split(&general).collect();
             assert_eq!(slow.pop(), Some("\u{2022}"), "{text:?}");
             assert_eq!(fast, slow, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn cut_counts_and_ends_where_the_pieces_do() {
+        for text in [
+            "Hello, world! It's  2026.  ",
+            "a\tb\r\nc\x0b d\x0c(e)",
+            "__init__ x=1;y+=2 \"q\" ~`@#$%^&*",
+            "héllo wörld\u{3000}日本語 テキスト…",
+            "",
+            "   ",
+        ] {
+            let pieces: Vec<&str> = split(text).filter(|p| !is_blank(p)).collect();
+            for budget in 0..=pieces.len() as u32 + 1 {
+                let taken = &pieces[..pieces.len().min(budget as usize)];
+                let want = Cut {
+                    tokens: taken.len() as u32,
+                    end: taken.last().map_or(0, |last| {
+                        last.as_ptr() as usize - text.as_ptr() as usize + last.len()
+                    }),
+                    more: pieces.len() > taken.len(),
+                };
+                assert_eq!(cut(text, budget), want, "{text:?} budget {budget}");
+            }
         }
     }
 
