@@ -58,6 +58,21 @@ pub struct Seen {
     pub error: Option<String>,
 }
 
+/// A ConverseStream call with one user message, its events gathered.
+pub async fn stream_reply(server: &Server, text: &str) -> Seen {
+    consume(
+        server
+            .runtime()
+            .converse_stream()
+            .model_id(HAIKU)
+            .messages(user(text))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
 pub async fn consume(
     mut out: aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamOutput,
 ) -> Seen {
@@ -431,15 +446,7 @@ async fn connections_to_the_backend_are_pooled() {
     let upstream = FakeOpenAi::always(Reply::Sse(fake::answer(&["a", "b"], "stop", 3))).await;
     let server = awsim_for(&upstream).await;
     for _ in 0..3 {
-        let out = server
-            .runtime()
-            .converse_stream()
-            .model_id(HAIKU)
-            .messages(user("hi"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(consume(out).await.texts, ["a", "b"]);
+        assert_eq!(stream_reply(&server, "hi").await.texts, ["a", "b"]);
     }
     assert_eq!(upstream.requests().len(), 3);
     assert_eq!(upstream.connections(), 1, "one kept-alive connection");

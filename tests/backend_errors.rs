@@ -1,7 +1,7 @@
 //! Every way a backend fails, as the Bedrock error a client expects; and cancellation: a client that
 //! leaves closes the backend connection.
 
-use crate::backend::{awsim_for, config_for, consume, unused_url, user, HAIKU};
+use crate::backend::{awsim_for, config_for, stream_reply, unused_url, user, HAIKU};
 use crate::support::fake_openai::{self as fake, FakeOpenAi, Reply, Step};
 use crate::support::{self, sigv4, Server};
 use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;
@@ -192,17 +192,7 @@ async fn a_failure_mid_stream_is_an_exception_frame_with_the_backend_status() {
         Step::Data(json!({"error": {"code": 503, "message": "model crashed"}})),
     ];
     let (_upstream, server) = failing_with(Reply::Sse(steps)).await;
-    let s = consume(
-        server
-            .runtime()
-            .converse_stream()
-            .model_id(HAIKU)
-            .messages(user("hi"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let s = stream_reply(&server, "hi").await;
     assert_eq!(s.texts, ["partial"]);
     let err = s.error.unwrap();
     assert!(err.contains("ModelStreamErrorException"), "{err}");
@@ -254,17 +244,7 @@ async fn a_truncated_backend_stream_is_an_error_not_a_clean_end() {
         Step::Cut,
     ]))
     .await;
-    let s = consume(
-        server
-            .runtime()
-            .converse_stream()
-            .model_id(HAIKU)
-            .messages(user("hi"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let s = stream_reply(&server, "hi").await;
     assert_eq!(s.texts, ["half"]);
     assert!(!s.events.contains(&"messageStop"));
     assert!(s.error.unwrap().contains("ModelStreamErrorException"));

@@ -1,7 +1,7 @@
 //! Backend deltas in each stream shape: reasoning and tool fragments as Converse and Anthropic
 //! events, the JSON-array format, stop sequences.
 
-use crate::backend::{awsim_for, consume, tools, user, HAIKU};
+use crate::backend::{awsim_for, consume, stream_reply, tools, user, HAIKU};
 use crate::support::fake_openai::{self as fake, FakeOpenAi, Reply, Step};
 use crate::support::sigv4;
 use aws_sdk_bedrockruntime::primitives::Blob;
@@ -208,17 +208,7 @@ async fn events_framed_any_way_server_sent_events_allow_arrive_token_by_token() 
     ];
     let upstream = FakeOpenAi::always(Reply::Sse(steps)).await;
     let server = awsim_for(&upstream).await;
-    let s = consume(
-        server
-            .runtime()
-            .converse_stream()
-            .model_id(HAIKU)
-            .messages(user("hi"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let s = stream_reply(&server, "hi").await;
     assert_eq!(s.error, None);
     assert_eq!(s.texts, ["Hel", "lo", ",", " you"]);
     assert_eq!(s.stop, Some(StopReason::EndTurn));
