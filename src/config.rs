@@ -135,6 +135,12 @@ fn validate_backend_url(url: &str) -> Result<String, String> {
             "--bedrock-backend '{url}': https backends are not supported by this build; local servers speak http"
         ));
     }
+    // The backend's endpoints are this URL plus a path: refuse now what could never be requested.
+    if let Err(err) = format!("{trimmed}/chat/completions").parse::<hyper::Uri>() {
+        return Err(format!(
+            "--bedrock-backend '{url}' is not a valid URL: {err}"
+        ));
+    }
     Ok(trimmed.to_string())
 }
 
@@ -152,5 +158,8 @@ mod tests {
             .unwrap_err()
             .contains("http://"));
         assert!(validate_backend_url("http://").is_err());
+        assert!(validate_backend_url("http://local host:11434/v1")
+            .unwrap_err()
+            .contains("not a valid URL"));
     }
 }

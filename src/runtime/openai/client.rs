@@ -7,6 +7,7 @@
 //! of that was parsing the URL twice, in its redirect layer (even with redirects off) and for the
 //! response.
 
+use super::errors::causes;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -104,30 +105,18 @@ impl Client {
 
 /// The connection closed after the request went out and before any response head came back.
 fn closed_unanswered(err: &Error) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = cause {
-        if e.downcast_ref::<hyper::Error>()
+    causes(err).any(|e| {
+        e.downcast_ref::<hyper::Error>()
             .is_some_and(hyper::Error::is_incomplete_message)
-        {
-            return true;
-        }
-        cause = e.source();
-    }
-    false
+    })
 }
 
 /// Whether the connection could not be made in time (the connect timeout), not refused.
 pub fn connect_timed_out(err: &Error) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = cause {
-        if e.downcast_ref::<std::io::Error>()
+    causes(err).any(|e| {
+        e.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
-        {
-            return true;
-        }
-        cause = e.source();
-    }
-    false
+    })
 }
 
 /// The next piece of a body; `None` at its end (trailers are skipped).

@@ -124,11 +124,16 @@ pub fn broken(url: &str, cause: &str) -> ApiError {
 
 /// The innermost error's text: the client's own Display only says "client error (Connect)".
 pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause: &dyn std::error::Error = err;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
+    causes(err)
+        .last()
+        .map_or_else(String::new, ToString::to_string)
+}
+
+/// An error and its sources, outermost first.
+pub fn causes<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(err), |e| e.source())
 }
 
 #[cfg(test)]

@@ -48,8 +48,8 @@ const ERROR_BODY_LIMIT: usize = 64 * 1024;
 pub struct Backend {
     client: client::Client,
     url: String,
-    /// `{url}/chat/completions`, parsed once.
-    chat_uri: Result<Uri, String>,
+    /// Parsed once; the configuration already refused a URL they cannot be made from.
+    endpoints: Result<Endpoints, String>,
     first_byte_timeout: Duration,
     map: ModelMap,
 }
@@ -58,20 +58,16 @@ impl Backend {
     pub fn new(config: &BackendConfig, map: ModelMap) -> Self {
         Self {
             client: client::Client::new(config.connect_timeout, config.api_key.as_deref()),
-            chat_uri: uri(&config.url, "chat/completions"),
+            endpoints: Endpoints::of(&config.url),
             url: config.url.clone(),
             first_byte_timeout: config.first_byte_timeout,
             map,
         }
     }
 
-    /// `{url}/{path}`, or the ServiceUnavailable error a URL that is not one becomes.
-    fn uri(&self, path: &str) -> Result<Uri, ApiError> {
-        let parsed = match path {
-            "chat/completions" => self.chat_uri.clone(),
-            _ => uri(&self.url, path),
-        };
-        parsed.map_err(|why| {
+    /// The endpoints, or the ServiceUnavailable error a URL that is not one becomes.
+    fn endpoints(&self) -> Result<&Endpoints, ApiError> {
+        self.endpoints.as_ref().map_err(|why| {
             ApiError::ServiceUnavailable(format!(
                 "The backend URL {} is not usable: {why}. Point --bedrock-backend at a running OpenAI-compatible server.",
                 self.url
@@ -90,18 +86,15 @@ impl Backend {
     /// The answer to `request`, token by token.
     pub fn chat(&self, request: &ChatRequest, model: &ModelInfo) -> TokenStream {
         let backend_model = self.map.chat_model(&lookup_ids(model)).to_string();
-        let body = match request::chat_body(request, &backend_model) {
-            Ok(body) => body,
+        let prepared = request::chat_body(request, &backend_model)
+            .and_then(|body| Ok((body, self.endpoints()?.chat.clone())));
+        let (body, uri) = match prepared {
+            Ok(prepared) => prepared,
             Err(err) => return Box::pin(futures::stream::once(async move { Err(err) })),
         };
         tracing::debug!(model = %model.id, backend_model = %backend_model, "chat → backend");
-        let uri = match self.uri("chat/completions") {
-            Ok(uri) => uri,
-            Err(err) => return Box::pin(futures::stream::once(async move { Err(err) })),
-        };
         let send = {
             let client = self.client.clone();
-            let body = Bytes::from(body.to_bytes());
             async move {
                 client
                     .send(Method::POST, &uri, "text/event-stream", Some(body))
@@ -130,10 +123,10 @@ impl Backend {
         let target = self.target(&backend_model, model);
         let body = json!({"model": backend_model, "input": request.texts});
         let deadline = Instant::now() + self.first_byte_timeout;
-        let uri = self.uri("embeddings")?;
+        let uri = &self.endpoints()?.embeddings;
         let send = self.client.send(
             Method::POST,
-            &uri,
+            uri,
             "application/json",
             Some(Bytes::from(body.to_string())),
         );
@@ -181,10 +174,10 @@ impl Backend {
     pub async fn probe(&self) -> Value {
         let started = Instant::now();
         let answer = timeout_at(started + PROBE_TIMEOUT, async {
-            let uri = self.uri("models").map_err(|e| e.to_string())?;
+            let uri = &self.endpoints().map_err(|e| e.to_string())?.models;
             let response = self
                 .client
-                .send(Method::GET, &uri, "application/json", None)
+                .send(Method::GET, uri, "application/json", None)
                 .await
                 .map_err(|e| errors::root_cause(&e))?;
             let status = response.status().as_u16();
@@ -367,8 +360,25 @@ async fn read_error_body(response: client::Response, deadline: Instant) -> Strin
     String::from_utf8_lossy(&body).into_owned()
 }
 
-fn uri(base: &str, path: &str) -> Result<Uri, String> {
-    format!("{base}/{path}")
-        .parse::<Uri>()
-        .map_err(|e| e.to_string())
+/// `{url}/chat/completions`, `{url}/embeddings` and `{url}/models`.
+#[derive(Debug)]
+struct Endpoints {
+    chat: Uri,
+    embeddings: Uri,
+    models: Uri,
+}
+
+impl Endpoints {
+    fn of(base: &str) -> Result<Self, String> {
+        let at = |path: &str| {
+            format!("{base}/{path}")
+                .parse::<Uri>()
+                .map_err(|e| e.to_string())
+        };
+        Ok(Self {
+            chat: at("chat/completions")?,
+            embeddings: at("embeddings")?,
+            models: at("models")?,
+        })
+    }
 }

@@ -12,6 +12,7 @@ use crate::runtime::chat::{
     Block, ChatRequest, DocumentSource, Message, Role, ToolChoice, ToolResultContent,
 };
 use base64::Engine;
+use bytes::Bytes;
 use serde::Serialize;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -22,7 +23,7 @@ const TEXT_DOCUMENTS: &[&str] = &["txt", "md", "markdown", "csv", "html", "htm",
 /// The body, borrowing from the request and serialized straight to bytes: no JSON tree is built on
 /// the way to the backend.
 #[derive(Debug, Serialize)]
-pub struct ChatBody<'a> {
+struct ChatBody<'a> {
     model: &'a str,
     messages: Vec<WireMessage<'a>>,
     stream: bool,
@@ -43,13 +44,6 @@ pub struct ChatBody<'a> {
     tools: Vec<WireTool<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tool_choice: Option<WireToolChoice<'a>>,
-}
-
-impl ChatBody<'_> {
-    pub fn to_bytes(&self) -> Vec<u8> {
-        // Serializing strings, numbers and JSON values into a Vec cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -140,7 +134,14 @@ struct Named<'a> {
 }
 
 /// The streaming chat-completions body for `request`, addressed to `model` (a backend model name).
-pub fn chat_body<'a>(request: &'a ChatRequest, model: &'a str) -> Result<ChatBody<'a>, ApiError> {
+pub fn chat_body(request: &ChatRequest, model: &str) -> Result<Bytes, ApiError> {
+    let body = wire_body(request, model)?;
+    serde_json::to_vec(&body)
+        .map(Bytes::from)
+        .map_err(|e| ApiError::InternalServer(format!("could not write the backend request: {e}")))
+}
+
+fn wire_body<'a>(request: &'a ChatRequest, model: &'a str) -> Result<ChatBody<'a>, ApiError> {
     let mut messages = Vec::with_capacity(request.messages.len() + 1);
     let system = request.system.join("\n");
     if !system.is_empty() {
@@ -373,7 +374,7 @@ mod tests {
 
     /// The body as the backend receives it.
     fn wire(req: &ChatRequest, model: &str) -> Value {
-        serde_json::from_slice(&chat_body(req, model).unwrap().to_bytes()).unwrap()
+        serde_json::from_slice(&chat_body(req, model).unwrap()).unwrap()
     }
 
     fn b64(s: &str) -> String {
