@@ -48,10 +48,10 @@ pub struct Parser {
     /// Bytes received and not yet consumed; `at` is where consumption stopped.
     buf: Vec<u8>,
     at: usize,
-    /// The event being built.
+    /// The event being built. Every data line appends at least a newline, so an event has data
+    /// exactly when `data` is not empty.
     kind: String,
     data: String,
-    has_data: bool,
     /// An event was handed out (borrowing `kind` and `data`): clear them before the next line.
     dispatched: bool,
     /// The last line ended in CR at the end of a chunk: an LF that starts the next one belongs to it.
@@ -73,7 +73,6 @@ impl Parser {
             at: 0,
             kind: String::new(),
             data: String::new(),
-            has_data: false,
             dispatched: false,
             after_cr: false,
             started: false,
@@ -134,11 +133,10 @@ impl Parser {
             }
             let line = &self.buf[line_start..line_start + end];
             if line.is_empty() {
-                if !self.has_data {
+                if self.data.is_empty() {
                     self.kind.clear();
                     continue;
                 }
-                self.has_data = false;
                 self.dispatched = true;
                 // Every data line appended a newline; the last one is not part of the data.
                 self.data.pop();
@@ -161,7 +159,6 @@ impl Parser {
             };
             match field {
                 b"data" => {
-                    self.has_data = true;
                     if self.data.len() + value.len() > self.limit {
                         return Err(Malformed::TooLong(self.limit));
                     }
