@@ -18,6 +18,12 @@ pub struct Pacing {
     pub between_tokens: Duration,
 }
 
+impl Pacing {
+    pub fn is_none(&self) -> bool {
+        self.first_token.is_zero() && self.between_tokens.is_zero()
+    }
+}
+
 const FILLERS: &[&str] = &[
     "Canned answers are deterministic, so the same request always streams the same tokens.",
     "Point awsim at a local model with --bedrock-backend to get real answers instead.",
@@ -387,7 +393,7 @@ pub fn instance(schema: &Value, hint: &str, depth: u8) -> Value {
 
 /// Streams a plan, with optional pacing before the first and between later content deltas.
 pub fn stream(plan: Vec<Delta>, pacing: Pacing) -> TokenStream {
-    if pacing.first_token.is_zero() && pacing.between_tokens.is_zero() {
+    if pacing.is_none() {
         return Box::pin(futures::stream::iter(plan.into_iter().map(Ok)));
     }
     Box::pin(async_stream::stream! {

@@ -142,11 +142,6 @@ impl Token {
         Self(text.slice(range))
     }
 
-    /// The UTF-8 bytes, unchecked: for appending many tokens and checking the whole once.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
     pub fn as_str(&self) -> &str {
         // Built only from `str`s and char-boundary slices of them, so this never fails.
         std::str::from_utf8(&self.0).unwrap_or_default()

@@ -62,10 +62,8 @@ impl Runtime {
         match &self.backend {
             Some(backend) => backend.chat(request, model),
             None => {
-                let paced =
-                    !(self.pacing.first_token.is_zero() && self.pacing.between_tokens.is_zero());
                 // Paced answers keep a delta per token, so a collected one takes as long as the stream.
-                let chunks = if streamed || paced {
+                let chunks = if streamed || !self.pacing.is_none() {
                     canned::Chunks::Tokens
                 } else {
                     canned::Chunks::Whole

@@ -166,17 +166,7 @@ impl Answer {
         mut rest: TokenStream,
         mut clock: Clock,
     ) -> Result<Self, ApiError> {
-        // Text is appended as bytes and checked as UTF-8 once per block, not once per token.
-        enum Building {
-            Text(Vec<u8>),
-            Reasoning(Vec<u8>),
-            ToolUse { name: String, input: String },
-        }
-        let text = |bytes: Vec<u8>| {
-            String::from_utf8(bytes)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-        };
-        let mut blocks: Vec<Building> = Vec::new();
+        let mut blocks: Vec<AnswerBlock> = Vec::new();
         let mut next = Some(first);
         loop {
             let delta = match next.take() {
@@ -190,38 +180,28 @@ impl Answer {
             match delta {
                 Delta::Start { .. } => {}
                 Delta::Text(t) => match blocks.last_mut() {
-                    Some(Building::Text(s)) => s.extend_from_slice(t.as_bytes()),
-                    _ => blocks.push(Building::Text(t.as_bytes().to_vec())),
+                    Some(AnswerBlock::Text(s)) => s.push_str(&t),
+                    _ => blocks.push(AnswerBlock::Text(t.to_string())),
                 },
                 Delta::Reasoning(t) => match blocks.last_mut() {
-                    Some(Building::Reasoning(s)) => s.extend_from_slice(t.as_bytes()),
-                    _ => blocks.push(Building::Reasoning(t.as_bytes().to_vec())),
+                    Some(AnswerBlock::Reasoning(s)) => s.push_str(&t),
+                    _ => blocks.push(AnswerBlock::Reasoning(t.to_string())),
                 },
-                Delta::ToolStart { name } => blocks.push(Building::ToolUse {
+                Delta::ToolStart { name } => blocks.push(AnswerBlock::ToolUse {
                     name,
                     input: String::new(),
                 }),
                 Delta::ToolInput(fragment) => {
-                    if let Some(Building::ToolUse { input, .. }) = blocks.last_mut() {
+                    if let Some(AnswerBlock::ToolUse { input, .. }) = blocks.last_mut() {
                         input.push_str(&fragment);
                     }
                 }
                 Delta::Stop(stop) => {
-                    let blocks = blocks
-                        .into_iter()
-                        .map(|b| match b {
-                            Building::Text(t) => AnswerBlock::Text(text(t)),
-                            Building::Reasoning(t) => AnswerBlock::Reasoning(text(t)),
-                            Building::ToolUse { name, input } => {
-                                AnswerBlock::ToolUse { name, input }
-                            }
-                        })
-                        .collect();
                     return Ok(Self {
                         blocks,
                         stop,
                         timing: clock.timing(),
-                    });
+                    })
                 }
             }
         }
