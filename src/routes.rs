@@ -89,9 +89,10 @@ struct Template {
 #[derive(Debug)]
 pub struct Router {
     templates: Vec<Template>,
-    /// Template indices by first path segment (every template starts with a literal), so a request
-    /// is matched against the handful of templates that can match, not all ~150.
-    by_first: std::collections::HashMap<&'static str, Vec<usize>>,
+    /// Template indices by first path segment (every template starts with a literal), sorted by
+    /// segment for a binary search, so a request is matched against the handful of templates that
+    /// can match, not all ~150.
+    by_first: Vec<(&'static str, Vec<usize>)>,
 }
 
 impl Default for Router {
@@ -141,10 +142,13 @@ impl Router {
         // More literal segments win (`/evaluation-jobs/batch-delete` over `/evaluation-jobs/{id}`);
         // the sort is stable, so runtime routes keep their place at the front.
         templates.sort_by_key(|t| std::cmp::Reverse(t.literals));
-        let mut by_first: std::collections::HashMap<&'static str, Vec<usize>> = Default::default();
+        let mut by_first: Vec<(&'static str, Vec<usize>)> = Vec::new();
         for (i, t) in templates.iter().enumerate() {
             if let Some(Segment::Literal(first)) = t.segments.first() {
-                by_first.entry(first).or_default().push(i);
+                match by_first.binary_search_by(|(k, _)| k.cmp(first)) {
+                    Ok(at) => by_first[at].1.push(i),
+                    Err(at) => by_first.insert(at, (first, vec![i])),
+                }
             }
         }
         Self {
@@ -159,15 +163,19 @@ impl Router {
             .strip_suffix('/')
             .filter(|p| !p.is_empty())
             .unwrap_or(raw_path);
-        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let segments = segments(path);
         let mut allowed: Vec<&str> = Vec::new();
         let candidates = segments
             .first()
-            .and_then(|first| self.by_first.get(first))
-            .map(Vec::as_slice)
+            .and_then(|first| {
+                self.by_first
+                    .binary_search_by(|(k, _)| k.cmp(&first.1))
+                    .ok()
+            })
+            .map(|at| self.by_first[at].1.as_slice())
             .unwrap_or_default();
         for t in candidates.iter().map(|&i| &self.templates[i]) {
-            let Some(raw_params) = match_segments(&t.segments, &segments) else {
+            let Some(labels) = match_segments(&t.segments, path, &segments) else {
                 continue;
             };
             if t.method != *method {
@@ -176,10 +184,7 @@ impl Router {
                 }
                 continue;
             }
-            let params = raw_params
-                .into_iter()
-                .map(|p| decode(&p))
-                .collect::<Result<Vec<_>, _>>()?;
+            let params = labels.map(decode).collect::<Result<Vec<_>, _>>()?;
             let (service, operation, status) = t.route;
             return Ok(Route {
                 service,
@@ -209,8 +214,28 @@ impl Router {
     }
 }
 
-/// Matches raw segments against a template; returns the raw (still encoded) labels.
-fn match_segments(template: &[Segment], segments: &[&str]) -> Option<Vec<String>> {
+/// The segments of a path without its leading `/`, each with its byte offset in `path` (a greedy
+/// label is captured as one slice of the path, not joined from its segments).
+fn segments(path: &str) -> Vec<(usize, &str)> {
+    let start = path.len() - path.trim_start_matches('/').len();
+    let mut at = start;
+    path[start..]
+        .split('/')
+        .map(|s| {
+            let seg = (at, s);
+            at += s.len() + 1;
+            seg
+        })
+        .collect()
+}
+
+/// Matches raw segments against a template; yields the raw (still encoded) labels. Nothing is
+/// allocated: most candidate templates fail on a literal after their label.
+fn match_segments<'p>(
+    template: &'p [Segment],
+    path: &'p str,
+    segments: &'p [(usize, &'p str)],
+) -> Option<impl Iterator<Item = &'p str> + 'p> {
     let greedy = template.iter().any(|s| matches!(s, Segment::Greedy));
     if !greedy && template.len() != segments.len() {
         return None;
@@ -219,35 +244,34 @@ fn match_segments(template: &[Segment], segments: &[&str]) -> Option<Vec<String>
         return None;
     }
     let extra = segments.len() - template.len();
-    let mut params = Vec::new();
+    // Where each template segment's capture lies in `segments`.
+    let span = move |at: usize, seg: &Segment| match seg {
+        Segment::Greedy => at..at + extra + 1,
+        _ => at..at + 1,
+    };
+    let captured = move |range: std::ops::Range<usize>| {
+        let (start, _) = segments[range.start];
+        let (last_at, last) = segments[range.end - 1];
+        &path[start..last_at + last.len()]
+    };
     let mut i = 0;
     for seg in template {
-        match seg {
-            Segment::Literal(l) => {
-                if segments.get(i)? != l {
-                    return None;
-                }
-                i += 1;
-            }
-            Segment::Label => {
-                let s = segments.get(i)?;
-                if s.is_empty() {
-                    return None;
-                }
-                params.push((*s).to_string());
-                i += 1;
-            }
-            Segment::Greedy => {
-                let joined = segments.get(i..=i + extra)?.join("/");
-                if joined.is_empty() {
-                    return None;
-                }
-                params.push(joined);
-                i += extra + 1;
-            }
+        let range = span(i, seg);
+        i = range.end;
+        let ok = match seg {
+            Segment::Literal(l) => segments[range.start].1 == *l,
+            Segment::Label | Segment::Greedy => !captured(range).is_empty(),
+        };
+        if !ok {
+            return None;
         }
     }
-    Some(params)
+    let mut i = 0;
+    Some(template.iter().filter_map(move |seg| {
+        let range = span(i, seg);
+        i = range.end;
+        (!matches!(seg, Segment::Literal(_))).then(|| captured(range))
+    }))
 }
 
 #[cfg(test)]
@@ -320,7 +344,7 @@ mod tests {
     #[test]
     fn every_template_is_reachable_by_its_first_segment() {
         let router = Router::new();
-        let indexed: usize = router.by_first.values().map(Vec::len).sum();
+        let indexed: usize = router.by_first.iter().map(|(_, v)| v.len()).sum();
         assert_eq!(indexed, router.templates.len());
     }
 

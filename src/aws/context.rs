@@ -27,13 +27,16 @@ impl RequestContext {
 /// header (`Credential=AKID/20260421/us-east-1/bedrock/aws4_request`) or a presigned
 /// `X-Amz-Credential` query parameter. Bearer tokens and unsigned requests use the default region.
 pub fn region_of(headers: &HeaderMap, raw_query: Option<&str>) -> Option<String> {
-    if let Some(auth) = headers
-        .get(hyper::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        if let Some(rest) = auth.split("Credential=").nth(1) {
-            let scope = rest.split([',', ' ']).next().unwrap_or_default();
-            if let Some(region) = region_in_scope(scope) {
+    if let Some(auth) = headers.get(hyper::header::AUTHORIZATION) {
+        // Bytes, not `str` searches: this runs on every request.
+        let auth = auth.as_bytes();
+        if let Some(at) = memchr::memmem::find(auth, b"Credential=") {
+            let rest = &auth[at + "Credential=".len()..];
+            let end = memchr::memchr2(b',', b' ', rest).unwrap_or(rest.len());
+            if let Some(region) = std::str::from_utf8(&rest[..end])
+                .ok()
+                .and_then(region_in_scope)
+            {
                 return Some(region);
             }
         }
