@@ -163,12 +163,21 @@ fn emit_text(
 
 /// The first dozen words of the user's message, on one line.
 fn echo(text: &str) -> String {
-    let words: Vec<&str> = text.split_whitespace().take(12).collect();
-    let mut s = words.join(" ");
-    if text.split_whitespace().count() > 12 {
+    let mut s = String::with_capacity(text.len().min(120));
+    let mut words = text.split_whitespace();
+    for (i, word) in words.by_ref().take(12).enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(word);
+    }
+    if words.next().is_some() {
         s.push('…');
     }
-    s.replace('"', "'")
+    if s.contains('"') {
+        s = s.replace('"', "'");
+    }
+    s
 }
 
 /// The answer text and, when the request calls for one, a tool call.

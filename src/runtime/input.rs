@@ -58,12 +58,24 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// `path.key`, built by hand: every object and array item a request walks gets its path, and
+    /// `format!` costs several times the copy.
     fn at(&self, key: &str) -> String {
-        if self.path.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}.{key}", self.path)
+        let mut at = String::with_capacity(self.path.len() + 1 + key.len());
+        if !self.path.is_empty() {
+            at.push_str(&self.path);
+            at.push('.');
         }
+        at.push_str(key);
+        at
+    }
+
+    /// `path.key.i`.
+    fn at_item(&self, key: &str, i: usize) -> String {
+        let mut at = self.at(key);
+        at.push('.');
+        at.push_str(itoa::Buffer::new().format(i));
+        at
     }
 
     fn wrong(&self, key: &str, want: &str, got: &Value) -> ApiError {
@@ -194,7 +206,7 @@ impl<'a> Fields<'a> {
     /// The element `i` of array `key` as an object.
     pub fn item(&self, key: &str, i: usize, v: &'a Value) -> Result<Fields<'a>, ApiError> {
         match v {
-            Value::Object(o) => Ok(Fields::new(o, format!("{}.{i}", self.at(key)))),
+            Value::Object(o) => Ok(Fields::new(o, self.at_item(key, i))),
             other => Err(self.wrong(&format!("{key}.{i}"), "an object", other)),
         }
     }
@@ -243,6 +255,12 @@ mod tests {
             .message()
             .contains("between 0 and 1"));
         let o = f.object("o").unwrap().unwrap();
+        assert_eq!(o.path, "o");
+        assert_eq!(
+            Fields::new(obj, "m").at_item("content", 1207),
+            "m.content.1207"
+        );
+        assert_eq!(f.at_item("content", 0), "content.0");
         assert!(o
             .str("k")
             .unwrap_err()

@@ -163,8 +163,25 @@ pub fn cut(text: &str, budget: u32) -> Cut {
         }
         return out;
     }
+    let bytes = text.as_bytes();
+    if usize::try_from(budget).is_ok_and(|b| b >= bytes.len()) {
+        // A budget no text this long can reach (a token is at least a byte): count without
+        // branches, and the last token ends at the last non-blank byte.
+        let mut prev_word = false;
+        for &b in bytes {
+            let class = ASCII_CLASS[usize::from(b & 0x7f)];
+            let word = class == WORD;
+            out.tokens += u32::from(class != SPACE && !(word && prev_word));
+            prev_word = word;
+        }
+        out.end = bytes
+            .iter()
+            .rposition(|&b| ASCII_CLASS[usize::from(b & 0x7f)] != SPACE)
+            .map_or(0, |i| i + 1);
+        return out;
+    }
     let mut in_word = false;
-    for (i, &b) in text.as_bytes().iter().enumerate() {
+    for (i, &b) in bytes.iter().enumerate() {
         let class = ASCII_CLASS[usize::from(b & 0x7f)];
         if class == SPACE {
             in_word = false;
@@ -280,7 +297,9 @@ mod tests {
             "   ",
         ] {
             let pieces: Vec<&str> = split(text).filter(|p| !is_blank(p)).collect();
-            for budget in 0..=pieces.len() as u32 + 1 {
+            // Small budgets take the cutting loop; one at least the text's length the counting one.
+            let budgets = (0..=pieces.len() as u32 + 1).chain([text.len() as u32, u32::MAX]);
+            for budget in budgets {
                 let taken = &pieces[..pieces.len().min(budget as usize)];
                 let want = Cut {
                     tokens: taken.len() as u32,
