@@ -30,7 +30,9 @@ pub fn region_of(headers: &HeaderMap, raw_query: Option<&str>) -> Option<String>
     if let Some(auth) = headers.get(hyper::header::AUTHORIZATION) {
         // Bytes, not `str` searches: this runs on every request.
         let auth = auth.as_bytes();
-        if let Some(at) = memchr::memmem::find(auth, b"Credential=") {
+        static CREDENTIAL: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new("Credential="));
+        if let Some(at) = CREDENTIAL.find(auth) {
             let rest = &auth[at + "Credential=".len()..];
             let end = memchr::memchr2(b',', b' ', rest).unwrap_or(rest.len());
             if let Some(region) = std::str::from_utf8(&rest[..end])
@@ -53,7 +55,11 @@ pub fn region_of(headers: &HeaderMap, raw_query: Option<&str>) -> Option<String>
 }
 
 fn region_in_scope(scope: &str) -> Option<String> {
-    let region = scope.split('/').nth(2)?;
+    // `AKID/date/region/service/aws4_request`: the region lies between the 2nd and 3rd slash.
+    let mut slashes = memchr::memchr_iter(b'/', scope.as_bytes());
+    let start = slashes.nth(1)? + 1;
+    let end = slashes.next().unwrap_or(scope.len());
+    let region = &scope[start..end];
     let valid = !region.is_empty()
         && region.len() <= 32
         && region
