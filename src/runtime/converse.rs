@@ -14,6 +14,15 @@ use crate::aws::ApiError;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+/// Reads a Converse / ConverseStream body: the common text-only shape straight into the request
+/// ([`text_converse`](super::text_converse)), anything else through [`parse`].
+pub fn read(body: &[u8]) -> Result<ChatRequest, ApiError> {
+    match super::text_converse::parse(body) {
+        Some(request) => Ok(request),
+        None => parse(&super::input::object(body)?),
+    }
+}
+
 /// Translates a Converse / ConverseStream body.
 pub fn parse(body: &Object) -> Result<ChatRequest, ApiError> {
     let f = Fields::new(body, "");

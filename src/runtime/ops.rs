@@ -138,7 +138,7 @@ async fn converse(
             "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
         ));
     }
-    let request = converse::parse(&input::object(&call.body)?)?;
+    let request = converse::read(&call.body)?;
     let mut ids = app.runtime.ids(&call.body, &model.id);
     let (first, rest) = open(app, &request, &model, stream).await?;
     let clock = Clock::new(started, app.config.deterministic);
