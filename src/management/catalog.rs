@@ -13,7 +13,6 @@ use crate::aws::arn;
 use crate::aws::ApiError;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 const CATALOG_JSON: &str = include_str!("catalog.json");
@@ -115,7 +114,9 @@ impl CatalogModel {
 
 struct Catalog {
     models: Vec<CatalogModel>,
-    by_id: HashMap<String, usize>,
+    /// Indices of `models` sorted by model id: every runtime request looks its model up, and a
+    /// binary search over ~150 ids costs less than hashing the id with SipHash.
+    by_id: Vec<usize>,
 }
 
 fn load() -> &'static Catalog {
@@ -126,11 +127,8 @@ fn load() -> &'static Catalog {
             tracing::error!("the built-in model catalog does not parse: {err}");
             Vec::new()
         });
-        let by_id = models
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (m.model_id.clone(), i))
-            .collect();
+        let mut by_id: Vec<usize> = (0..models.len()).collect();
+        by_id.sort_by(|&a, &b| models[a].model_id.cmp(&models[b].model_id));
         Catalog { models, by_id }
     })
 }
@@ -143,7 +141,12 @@ pub fn catalog() -> &'static [CatalogModel] {
 /// The catalog entry with exactly this model id.
 pub fn find(model_id: &str) -> Option<&'static CatalogModel> {
     let catalog = load();
-    catalog.by_id.get(model_id).map(|&i| &catalog.models[i])
+    let models = &catalog.models;
+    catalog
+        .by_id
+        .binary_search_by(|&i| models[i].model_id.as_str().cmp(model_id))
+        .ok()
+        .map(|at| &models[catalog.by_id[at]])
 }
 
 /// A model id or a foundation-model ARN (any region) → its catalog entry.
@@ -303,6 +306,19 @@ mod tests {
         ] {
             assert!(find(id).is_some(), "{id}");
         }
+    }
+
+    #[test]
+    fn every_model_is_found_by_its_id_and_nothing_else_is() {
+        for m in catalog() {
+            assert!(
+                std::ptr::eq(find(&m.model_id).unwrap(), m),
+                "{}",
+                m.model_id
+            );
+        }
+        assert!(find("anthropic.claude-nope").is_none());
+        assert!(find("").is_none());
     }
 
     #[test]

@@ -325,17 +325,18 @@ impl ConverseShaper {
                 &json!({"contentBlockIndex": index, "delta": {"reasoningContent": {"signature": sig}}}),
             ));
         }
-        out.push(Event::new(
-            "contentBlockStop",
-            format!("{{\"contentBlockIndex\":{index}}}").into_bytes(),
-        ));
+        let mut p = Vec::with_capacity(32);
+        p.extend_from_slice(b"{\"contentBlockIndex\":");
+        p.extend_from_slice(itoa::Buffer::new().format(index).as_bytes());
+        p.push(b'}');
+        out.push(Event::new("contentBlockStop", p));
     }
 
     fn delta(index: u32, member: &str, inner: &str, out: &mut Vec<Event>) {
         // {"contentBlockIndex":0,"delta":{"text":"…"}} without building a Value per token.
         let mut p = Vec::with_capacity(48 + inner.len());
         p.extend_from_slice(b"{\"contentBlockIndex\":");
-        p.extend_from_slice(index.to_string().as_bytes());
+        p.extend_from_slice(itoa::Buffer::new().format(index).as_bytes());
         p.extend_from_slice(b",\"delta\":{");
         p.extend_from_slice(member.as_bytes());
         push_json_str(&mut p, inner);
