@@ -44,10 +44,19 @@ async fn invoke(
     if let Some(embedder) = providers::embed_family_for(&model.id) {
         return embed(app, call, &model, embedder, started, stream).await;
     }
-    let body = input::object(&call.body)?;
-    let family = providers::family_for(&model.id, &body)
-        .ok_or_else(|| unsupported(&model, "InvokeModel"))?;
-    let request = family.parse(&body, &model)?;
+    // Families with a plain reader are chosen by the model id alone, so an empty body asks only
+    // the id; the others (and bodies a plain reader declines) are read whole.
+    let plain = providers::family_for(&model.id, &input::Object::new())
+        .and_then(|family| Some((family, family.read_plain(&call.body)?)));
+    let (family, request) = match plain {
+        Some(read) => read,
+        None => {
+            let body = input::object(&call.body)?;
+            let family = providers::family_for(&model.id, &body)
+                .ok_or_else(|| unsupported(&model, "InvokeModel"))?;
+            (family, family.parse(&body, &model)?)
+        }
+    };
     let mut ids = app.runtime.ids(&call.body, &model.id);
     let (first, rest) = open(app, &request, &model, stream).await?;
     let clock = Clock::new(started, app.config.deterministic);

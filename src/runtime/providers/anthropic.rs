@@ -176,6 +176,10 @@ impl Family for Messages {
         Ok(req)
     }
 
+    fn read_plain(&self, body: &[u8]) -> Option<ChatRequest> {
+        super::text_messages::parse(body)
+    }
+
     fn shaper(&self, model: &ModelInfo, _request: &ChatRequest, ids: Ids) -> Box<dyn Shaper> {
         Box::new(MessagesShaper {
             model: bare_name(&model.id),

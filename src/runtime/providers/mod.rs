@@ -15,6 +15,7 @@ pub mod nova;
 pub mod openai_chat;
 pub mod prompt;
 pub mod rules;
+pub mod text_messages;
 pub mod titan;
 pub mod titan_embed;
 
@@ -41,6 +42,12 @@ pub struct ModelInfo {
 pub trait Family: Send + Sync {
     /// Translates the InvokeModel body, validating it as the real service does.
     fn parse(&self, body: &Object, model: &ModelInfo) -> Result<ChatRequest, ApiError>;
+    /// The request from the family's common text-only body read without a JSON tree, when the
+    /// body is that shape and breaks no rule; `None` (the default) sends it through
+    /// [`Family::parse`]. A family with such a reader never depends on the body to be chosen.
+    fn read_plain(&self, _body: &[u8]) -> Option<ChatRequest> {
+        None
+    }
     /// A fresh shaper for one InvokeModelWithResponseStream (events named `chunk`).
     fn shaper(&self, model: &ModelInfo, request: &ChatRequest, ids: Ids) -> Box<dyn Shaper>;
     /// The InvokeModel body for a whole answer.
