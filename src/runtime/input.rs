@@ -228,6 +228,91 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// A typed struct read only from a JSON object: serde's derive also reads a struct from an array,
+/// field by field in order, which no Bedrock body means (the typed readers would take
+/// `"inferenceConfig": []` for an empty config).
+pub struct MapOnly<T>(pub T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for MapOnly<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Visit<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(Visit(std::marker::PhantomData))
+            .map(MapOnly)
+    }
+}
+
+/// Every body one edit away from `body`: each member removed, and each value (and each key's value)
+/// replaced by one of a set of wrong or borderline values, or its array item repeated. The typed
+/// readers' tests run both readers over these, so a fast path that accepts what the full
+/// translator refuses, or reads it differently, fails a test.
+#[cfg(test)]
+pub fn one_edit_away(body: &Value) -> Vec<Value> {
+    use serde_json::json;
+    let replacements = [
+        json!(null),
+        json!(0),
+        json!(-1),
+        json!(1),
+        json!(1.5),
+        json!(5.0),
+        json!(4294967296u64),
+        json!(""),
+        json!("x"),
+        json!("user"),
+        json!("assistant"),
+        json!("text"),
+        json!(true),
+        json!([]),
+        json!({}),
+        json!([{"text": "t"}]),
+        json!({"text": "t"}),
+    ];
+    let mut out = Vec::new();
+    match body {
+        Value::Object(map) => {
+            for (key, value) in map {
+                let mut removed = map.clone();
+                removed.shift_remove(key);
+                out.push(Value::Object(removed));
+                for other in replacements.iter().chain(one_edit_away(value).iter()) {
+                    let mut changed = map.clone();
+                    changed.insert(key.clone(), other.clone());
+                    out.push(Value::Object(changed));
+                }
+            }
+            let mut extra = map.clone();
+            extra.insert("unknownKey".into(), json!(1));
+            out.push(Value::Object(extra));
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let mut removed = items.clone();
+                removed.remove(i);
+                out.push(Value::Array(removed));
+                let mut repeated = items.clone();
+                repeated.insert(i, item.clone());
+                out.push(Value::Array(repeated));
+                for other in replacements.iter().chain(one_edit_away(item).iter()) {
+                    let mut changed = items.clone();
+                    changed[i] = other.clone();
+                    out.push(Value::Array(changed));
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@
 //! every body it accepts.
 
 use super::chat::{Block, ChatRequest, Message, Role};
+use super::input::MapOnly;
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -16,11 +17,11 @@ use std::borrow::Cow;
 #[serde(deny_unknown_fields)]
 struct Body<'a> {
     #[serde(borrow)]
-    messages: Vec<MessageIn<'a>>,
+    messages: Vec<MapOnly<MessageIn<'a>>>,
     #[serde(borrow, default)]
-    system: Option<Vec<TextIn<'a>>>,
+    system: Option<Vec<MapOnly<TextIn<'a>>>>,
     #[serde(rename = "inferenceConfig", borrow, default)]
-    inference_config: Option<InferenceIn<'a>>,
+    inference_config: Option<MapOnly<InferenceIn<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -29,7 +30,7 @@ struct MessageIn<'a> {
     #[serde(borrow)]
     role: Cow<'a, str>,
     #[serde(borrow)]
-    content: Vec<TextIn<'a>>,
+    content: Vec<MapOnly<TextIn<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -54,12 +55,12 @@ struct InferenceIn<'a> {
 
 /// The request, if the body is a valid text-only Converse body; `None` otherwise.
 pub fn parse(body: &[u8]) -> Option<ChatRequest> {
-    let body: Body = serde_json::from_slice(body).ok()?;
+    let MapOnly(body): MapOnly<Body> = serde_json::from_slice(body).ok()?;
     let mut req = ChatRequest::default();
-    for block in body.system.into_iter().flatten() {
+    for MapOnly(block) in body.system.into_iter().flatten() {
         req.system.push(block.text.into_owned());
     }
-    for (i, m) in body.messages.into_iter().enumerate() {
+    for (i, MapOnly(m)) in body.messages.into_iter().enumerate() {
         let role = match &*m.role {
             "user" => Role::User,
             "assistant" => Role::Assistant,
@@ -75,14 +76,14 @@ pub fn parse(body: &[u8]) -> Option<ChatRequest> {
         let content = m
             .content
             .into_iter()
-            .map(|b| Block::Text(b.text.into_owned()))
+            .map(|MapOnly(b)| Block::Text(b.text.into_owned()))
             .collect();
         req.messages.push(Message { role, content });
     }
     if req.messages.is_empty() {
         return None;
     }
-    if let Some(cfg) = body.inference_config {
+    if let Some(MapOnly(cfg)) = body.inference_config {
         let unit = |x: Option<f64>| x.is_none_or(|x| (0.0..=1.0).contains(&x));
         if cfg.max_tokens == Some(0) || !unit(cfg.temperature) || !unit(cfg.top_p) {
             return None;
@@ -132,6 +133,34 @@ mod tests {
     }
 
     #[test]
+    fn every_body_one_edit_from_a_full_one_is_declined_or_read_as_the_full_reader_reads_it() {
+        let body = serde_json::json!({
+            "messages": [
+                {"role": "user", "content": [{"text": "Hi"}, {"text": "there"}]},
+                {"role": "assistant", "content": [{"text": "Hello"}]},
+                {"role": "user", "content": [{"text": "Bye"}]},
+            ],
+            "system": [{"text": "Be brief."}],
+            "inferenceConfig": {"maxTokens": 5, "temperature": 0.5, "topP": 0.9, "stopSequences": ["x"]},
+        });
+        let (mut accepted, mut declined) = (0, 0);
+        for edited in input::one_edit_away(&body) {
+            let text = edited.to_string();
+            match parse(text.as_bytes()) {
+                Some(fast) => {
+                    assert_eq!(Ok(fast), full(&text), "{text}");
+                    accepted += 1;
+                }
+                None => declined += 1,
+            }
+        }
+        assert!(
+            accepted > 50 && declined > 200,
+            "{accepted} accepted, {declined} declined"
+        );
+    }
+
+    #[test]
     fn declines_what_it_does_not_know_and_what_breaks_a_rule() {
         for body in [
             "",
@@ -155,6 +184,10 @@ mod tests {
             r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"stopSequences":[1]}}"#,
             r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"toolConfig":{"tools":[]}}"#,
             r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"messages":[]}"#,
+            // serde's derive would read a struct from an array, positionally.
+            r#"[[{"role":"user","content":[{"text":"Hi"}]}]]"#,
+            r#"{"messages":[["user",[["Hi"]]]]}"#,
+            r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":[5]}"#,
         ] {
             assert_eq!(parse(body.as_bytes()), None, "accepted {body}");
         }

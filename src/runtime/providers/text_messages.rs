@@ -9,6 +9,7 @@
 //! this reader accepts.
 
 use crate::runtime::chat::{Block, ChatRequest, Message, Role};
+use crate::runtime::input::MapOnly;
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -19,7 +20,7 @@ struct Body<'a> {
     anthropic_version: Cow<'a, str>,
     max_tokens: u32,
     #[serde(borrow)]
-    messages: Vec<MessageIn<'a>>,
+    messages: Vec<MapOnly<MessageIn<'a>>>,
     #[serde(borrow, default)]
     system: Option<Text<'a>>,
     #[serde(default)]
@@ -48,7 +49,7 @@ enum Text<'a> {
     #[serde(borrow)]
     One(Cow<'a, str>),
     #[serde(borrow)]
-    Blocks(Vec<TextBlock<'a>>),
+    Blocks(Vec<MapOnly<TextBlock<'a>>>),
 }
 
 #[derive(Deserialize)]
@@ -67,7 +68,7 @@ impl<'a> Text<'a> {
             Text::One(text) => Some(vec![text]),
             Text::Blocks(blocks) => blocks
                 .into_iter()
-                .map(|b| (b.kind == "text").then_some(b.text))
+                .map(|MapOnly(b)| (b.kind == "text").then_some(b.text))
                 .collect(),
         }
     }
@@ -75,7 +76,7 @@ impl<'a> Text<'a> {
 
 /// The request, if the body is a valid text-only Messages body; `None` otherwise.
 pub fn parse(body: &[u8]) -> Option<ChatRequest> {
-    let body: Body = serde_json::from_slice(body).ok()?;
+    let MapOnly(body): MapOnly<Body> = serde_json::from_slice(body).ok()?;
     let unit = |x: Option<f64>| x.is_none_or(|x| (0.0..=1.0).contains(&x));
     if body.anthropic_version != "bedrock-2023-05-31"
         || body.max_tokens == 0
@@ -101,7 +102,7 @@ pub fn parse(body: &[u8]) -> Option<ChatRequest> {
     if let Some(system) = body.system {
         req.system = system.texts()?.into_iter().map(Cow::into_owned).collect();
     }
-    for (i, m) in body.messages.into_iter().enumerate() {
+    for (i, MapOnly(m)) in body.messages.into_iter().enumerate() {
         let role = match &*m.role {
             "user" => Role::User,
             "assistant" if i > 0 => Role::Assistant,
@@ -154,6 +155,39 @@ mod tests {
     }
 
     #[test]
+    fn every_body_one_edit_from_a_full_one_is_declined_or_read_as_the_full_reader_reads_it() {
+        let body = serde_json::json!({
+            "anthropic_version": "bedrock-2023-05-31",
+            "max_tokens": 5,
+            "system": [{"type": "text", "text": "Be brief."}],
+            "messages": [
+                {"role": "user", "content": [{"type": "text", "text": "Hi"}]},
+                {"role": "assistant", "content": "Hello"},
+                {"role": "user", "content": "Bye"},
+            ],
+            "temperature": 0.5,
+            "top_p": 0.9,
+            "top_k": 3,
+            "stop_sequences": ["x"],
+        });
+        let (mut accepted, mut declined) = (0, 0);
+        for edited in input::one_edit_away(&body) {
+            let text = edited.to_string();
+            match parse(text.as_bytes()) {
+                Some(fast) => {
+                    assert_eq!(Ok(fast), full(&text), "{text}");
+                    accepted += 1;
+                }
+                None => declined += 1,
+            }
+        }
+        assert!(
+            accepted > 50 && declined > 200,
+            "{accepted} accepted, {declined} declined"
+        );
+    }
+
+    #[test]
     fn declines_what_it_does_not_know_and_what_breaks_a_rule() {
         let ok = r#""anthropic_version":"bedrock-2023-05-31","max_tokens":5"#;
         let hi = r#""messages":[{"role":"user","content":"Hi"}]"#;
@@ -184,6 +218,10 @@ mod tests {
             format!(r#"{{{ok},{hi},"tools":[]}}"#),
             format!(r#"{{{ok},{hi},"model":"x"}}"#),
             format!(r#"{{{ok},{hi},{hi}}}"#),
+            // serde's derive would read a struct from an array, positionally.
+            r#"["bedrock-2023-05-31",5,[{"role":"user","content":"Hi"}]]"#.into(),
+            format!(r#"{{{ok},"messages":[["user","Hi"]]}}"#),
+            format!(r#"{{{ok},"messages":[{{"role":"user","content":[["text","Hi"]]}}]}}"#),
         ] {
             assert_eq!(parse(body.as_bytes()), None, "accepted {body}");
         }
