@@ -313,6 +313,39 @@ pub fn one_edit_away(body: &Value) -> Vec<Value> {
     out
 }
 
+/// The typed readers' test: `fast` must accept each of `bodies` with the answer `full` (the full
+/// translator; its error message on refusal) gives, and over every body one edit away from `body`
+/// must either decline or read it exactly as `full` does — and the edits must include many of
+/// both, or the test proves little.
+#[cfg(test)]
+pub fn reads_as_the_full_translator(
+    bodies: &[&str],
+    body: &Value,
+    fast: fn(&[u8]) -> Option<super::chat::ChatRequest>,
+    full: fn(&str) -> Result<super::chat::ChatRequest, String>,
+) {
+    for text in bodies {
+        let request = fast(text.as_bytes());
+        assert!(request.is_some(), "declined {text}");
+        assert_eq!(request.map(Ok), Some(full(text)), "{text}");
+    }
+    let (mut accepted, mut declined) = (0, 0);
+    for edited in one_edit_away(body) {
+        let text = edited.to_string();
+        match fast(text.as_bytes()) {
+            Some(request) => {
+                assert_eq!(Ok(request), full(&text), "{text}");
+                accepted += 1;
+            }
+            None => declined += 1,
+        }
+    }
+    assert!(
+        accepted > 50 && declined > 200,
+        "{accepted} accepted, {declined} declined"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
