@@ -44,19 +44,8 @@ async fn invoke(
     if let Some(embedder) = providers::embed_family_for(&model.id) {
         return embed(app, call, &model, embedder, started, stream).await;
     }
-    // Families with a plain reader are chosen by the model id alone, so an empty body asks only
-    // the id; the others (and bodies a plain reader declines) are read whole.
-    let plain = providers::family_for(&model.id, &input::Object::new())
-        .and_then(|family| Some((family, family.read_plain(&call.body)?)));
-    let (family, request) = match plain {
-        Some(read) => read,
-        None => {
-            let body = input::object(&call.body)?;
-            let family = providers::family_for(&model.id, &body)
-                .ok_or_else(|| unsupported(&model, "InvokeModel"))?;
-            (family, family.parse(&body, &model)?)
-        }
-    };
+    let (family, request) =
+        providers::read(&model, &call.body)?.ok_or_else(|| unsupported(&model, "InvokeModel"))?;
     let mut ids = app.runtime.ids(&call.body, &model.id);
     let (first, rest) = open(app, &request, &model, stream).await?;
     let clock = Clock::new(started, app.config.deterministic);
@@ -195,10 +184,9 @@ fn count_tokens(app: &App, call: &Call) -> Result<Response<Body>, ApiError> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(raw)
             .map_err(|_| ApiError::validation("input.invokeModel.body must be base64-encoded"))?;
-        let inner = input::object(&bytes)?;
-        let family = providers::family_for(&model.id, &inner)
-            .ok_or_else(|| unsupported(&model, "CountTokens"))?;
-        family.parse(&inner, &model)?
+        providers::read(&model, &bytes)?
+            .ok_or_else(|| unsupported(&model, "CountTokens"))?
+            .1
     } else if let Some(conv) = inp.object("converse")? {
         converse::parse(conv.obj)?
     } else {

@@ -42,9 +42,9 @@ pub struct ModelInfo {
 pub trait Family: Send + Sync {
     /// Translates the InvokeModel body, validating it as the real service does.
     fn parse(&self, body: &Object, model: &ModelInfo) -> Result<ChatRequest, ApiError>;
-    /// The request from the family's common text-only body read without a JSON tree, when the
-    /// body is that shape and breaks no rule; `None` (the default) sends it through
-    /// [`Family::parse`]. A family with such a reader never depends on the body to be chosen.
+    /// The request from the family's common text-only chat body read without a JSON tree, when
+    /// the body is that shape and breaks no rule; `None` (the default) sends it through
+    /// [`Family::parse`], which must read every body this accepts the same way.
     fn read_plain(&self, _body: &[u8]) -> Option<ChatRequest> {
         None
     }
@@ -74,11 +74,36 @@ pub trait EmbedFamily: Send + Sync {
     ) -> Value;
 }
 
+/// An InvokeModel body translated, with the family that speaks for it; `Ok(None)` when no family
+/// speaks for the model. A body in the family's common text-only shape is read without a JSON tree
+/// ([`Family::read_plain`]), any other whole through [`Family::parse`].
+pub fn read(
+    model: &ModelInfo,
+    body: &[u8],
+) -> Result<Option<(&'static dyn Family, ChatRequest)>, ApiError> {
+    // Plain readers accept chat bodies only (`messages`, no `prompt`): the family for a chat body
+    // is the family for any body they accept.
+    if let Some(family) = family_for_shape(&model.id, true) {
+        if let Some(request) = family.read_plain(body) {
+            return Ok(Some((family, request)));
+        }
+    }
+    let body = super::input::object(body)?;
+    match family_for(&model.id, &body) {
+        Some(family) => Ok(Some((family, family.parse(&body, model)?))),
+        None => Ok(None),
+    }
+}
+
 /// The family that speaks for a model id, by the id's provider prefix. Where one provider takes two
 /// body formats (Mistral, DeepSeek) the body's shape decides: `messages` is chat, `prompt` is text.
-pub fn family_for(model_id: &str, body: &Object) -> Option<&'static dyn Family> {
-    let id = model_id;
+fn family_for(model_id: &str, body: &Object) -> Option<&'static dyn Family> {
     let chat_body = body.contains_key("messages") || !body.contains_key("prompt");
+    family_for_shape(model_id, chat_body)
+}
+
+fn family_for_shape(model_id: &str, chat_body: bool) -> Option<&'static dyn Family> {
+    let id = model_id;
     if id.starts_with("anthropic.claude-v2") || id.starts_with("anthropic.claude-instant") {
         return Some(&anthropic_text::Completions);
     }
