@@ -142,69 +142,53 @@ pub fn pieces(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     spans(text).filter(move |span| !is_blank(&text[span.clone()]))
 }
 
-/// The first `budget` tokens, counted. ASCII text (canned answers, most prompts) takes one pass
-/// that looks only for where tokens start — a mark, or a word byte after a non-word byte — which
-/// costs a canned Converse ~3,300 fewer instructions than walking [`pieces`]; a unit test holds
-/// the two to the same answers.
+/// The first `budget` tokens, counted. Walks [`pieces`], except where the budget cannot run out on
+/// ASCII text (every count, and a collected canned answer without maxTokens): there a token starts
+/// at every byte that is neither blank nor a word byte after a word byte, counted in one pass the
+/// compiler vectorizes — byte pairs summed into a u8 per 64 bytes, not a carried flag (for a
+/// 330-byte answer 48 ns, against 245 ns for a table loop). A unit test holds both to the same
+/// answers.
 pub fn cut(text: &str, budget: u32) -> Cut {
-    let mut out = Cut {
-        tokens: 0,
-        end: 0,
-        more: false,
-    };
-    if !text.is_ascii() {
-        for span in pieces(text) {
-            if out.tokens == budget {
-                out.more = true;
-                break;
-            }
-            out.tokens += 1;
-            out.end = span.end;
-        }
-        return out;
-    }
     let bytes = text.as_bytes();
-    if usize::try_from(budget).is_ok_and(|b| b >= bytes.len()) {
-        // A budget no text this long can reach (a token is at least a byte): a token starts at
-        // every byte that is neither blank nor a word byte after a word byte. Byte pairs summed
-        // into a u8 per 64 bytes, not a carried flag, let the compiler vectorize the count (5x
-        // faster than the table loop below); the tests are the table's own std rules.
+    let unreachable = usize::try_from(budget).is_ok_and(|b| b >= bytes.len());
+    if unreachable && text.is_ascii() {
+        // The tests are the ones the splitter's table is built from.
         let word = |b: u8| u8::from(b.is_ascii_alphanumeric());
         let blank = |b: u8| u8::from(b.is_ascii_whitespace());
+        let mut tokens = 0;
         if let Some((&first, rest)) = bytes.split_first() {
-            out.tokens = u32::from(1 ^ blank(first));
+            tokens = u32::from(1 ^ blank(first));
             for (prev, next) in bytes.chunks(64).zip(rest.chunks(64)) {
                 let starts: u8 = prev
                     .iter()
                     .zip(next)
                     .map(|(&p, &b)| (1 ^ blank(b)) & (1 ^ (word(b) & word(p))))
                     .sum();
-                out.tokens += u32::from(starts);
+                tokens += u32::from(starts);
             }
         }
-        out.end = bytes
+        let end = bytes
             .iter()
             .rposition(|&b| !b.is_ascii_whitespace())
             .map_or(0, |i| i + 1);
-        return out;
+        return Cut {
+            tokens,
+            end,
+            more: false,
+        };
     }
-    let mut in_word = false;
-    for (i, &b) in bytes.iter().enumerate() {
-        let class = ASCII_CLASS[usize::from(b & 0x7f)];
-        if class == SPACE {
-            in_word = false;
-            continue;
+    let mut out = Cut {
+        tokens: 0,
+        end: 0,
+        more: false,
+    };
+    for span in pieces(text) {
+        if out.tokens == budget {
+            out.more = true;
+            break;
         }
-        let word = class == WORD;
-        if !(word && in_word) {
-            if out.tokens == budget {
-                out.more = true;
-                break;
-            }
-            out.tokens += 1;
-        }
-        out.end = i + 1;
-        in_word = word;
+        out.tokens += 1;
+        out.end = span.end;
     }
     out
 }
@@ -307,7 +291,7 @@ mod tests {
             &"Canned answers, counted: 64-byte chunks\tand words across them. ".repeat(5),
         ] {
             let pieces: Vec<&str> = split(text).filter(|p| !is_blank(p)).collect();
-            // Small budgets take the cutting loop; one at least the text's length the counting one.
+            // Small budgets walk the pieces; one at least the text's length takes the counting pass.
             let budgets = (0..=pieces.len() as u32 + 1).chain([text.len() as u32, u32::MAX]);
             for budget in budgets {
                 let taken = &pieces[..pieces.len().min(budget as usize)];
