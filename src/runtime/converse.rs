@@ -299,6 +299,14 @@ fn s3_unsupported(path: &str) -> ApiError {
     ))
 }
 
+/// `{"contentBlockIndex":N`, with room for `more` bytes after it.
+fn block_index(index: u32, more: usize) -> Vec<u8> {
+    let mut p = Vec::with_capacity(32 + more);
+    p.extend_from_slice(b"{\"contentBlockIndex\":");
+    p.extend_from_slice(itoa::Buffer::new().format(index).as_bytes());
+    p
+}
+
 /// ConverseStream's events, one delta at a time.
 pub struct ConverseShaper {
     blocks: Blocks,
@@ -325,18 +333,14 @@ impl ConverseShaper {
                 &json!({"contentBlockIndex": index, "delta": {"reasoningContent": {"signature": sig}}}),
             ));
         }
-        let mut p = Vec::with_capacity(32);
-        p.extend_from_slice(b"{\"contentBlockIndex\":");
-        p.extend_from_slice(itoa::Buffer::new().format(index).as_bytes());
+        let mut p = block_index(index, 1);
         p.push(b'}');
         out.push(Event::new("contentBlockStop", p));
     }
 
     fn delta(index: u32, member: &str, inner: &str, out: &mut Vec<Event>) {
         // {"contentBlockIndex":0,"delta":{"text":"…"}} without building a Value per token.
-        let mut p = Vec::with_capacity(48 + inner.len());
-        p.extend_from_slice(b"{\"contentBlockIndex\":");
-        p.extend_from_slice(itoa::Buffer::new().format(index).as_bytes());
+        let mut p = block_index(index, 24 + member.len() + inner.len());
         p.extend_from_slice(b",\"delta\":{");
         p.extend_from_slice(member.as_bytes());
         push_json_str(&mut p, inner);
