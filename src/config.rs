@@ -136,7 +136,7 @@ fn validate_backend_url(url: &str) -> Result<String, String> {
         ));
     }
     // The backend's endpoints are this URL plus a path: refuse now what could never be requested.
-    if let Err(err) = format!("{trimmed}/chat/completions").parse::<hyper::Uri>() {
+    if let Err(err) = crate::runtime::openai::check_url(trimmed) {
         return Err(format!(
             "--bedrock-backend '{url}' is not a valid URL: {err}"
         ));

@@ -359,6 +359,41 @@ async fn a_client_that_leaves_mid_answer_closes_the_backend_connection() {
 }
 
 #[tokio::test]
+async fn a_connection_left_mid_answer_is_not_reused() {
+    let served = std::sync::atomic::AtomicUsize::new(0);
+    let upstream = FakeOpenAi::start(move |_| {
+        match served.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+            0 => Reply::Sse(vec![fake::role(), fake::text("first"), Step::Hold]),
+            _ => Reply::Sse(fake::answer(&["second"], "stop", 2)),
+        }
+    })
+    .await;
+    let server = awsim_for(&upstream).await;
+    let mut out = server
+        .runtime()
+        .converse_stream()
+        .model_id(HAIKU)
+        .messages(user("hi"))
+        .send()
+        .await
+        .unwrap();
+    while !out
+        .stream
+        .recv()
+        .await
+        .unwrap()
+        .unwrap()
+        .is_content_block_delta()
+    {}
+    drop(out);
+    assert!(upstream.wait_disconnects(1, Duration::from_secs(3)).await);
+
+    // The next call gets the whole of its own answer, on a connection of its own.
+    assert_eq!(stream_reply(&server, "again").await.texts, ["second"]);
+    assert_eq!(upstream.connections(), 2);
+}
+
+#[tokio::test]
 async fn a_pooled_connection_the_backend_dropped_is_retried_once_on_a_fresh_one() {
     let served = std::sync::atomic::AtomicUsize::new(0);
     let upstream = FakeOpenAi::start(move |_| {

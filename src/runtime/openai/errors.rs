@@ -80,7 +80,7 @@ pub fn from_status(status: u16, body: &str, target: &Target) -> ApiError {
 
 /// A request that got no HTTP answer at all.
 pub fn from_send(err: &super::client::Error, url: &str) -> ApiError {
-    if super::client::connect_timed_out(err) {
+    if err.is_connect_timeout() {
         // Only the connect timeout is set on the client; the first-byte timeout is ours.
         return ApiError::ServiceUnavailable(format!(
             "The backend at {url} did not accept a connection in time. Is it running? (--bedrock-backend)"

@@ -30,7 +30,7 @@ use bytes::Bytes;
 use decode::Decoder;
 use errors::Target;
 use http_body_util::BodyExt;
-use hyper::{Method, Uri};
+use hyper::Method;
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::time::{timeout_at, Instant};
@@ -360,21 +360,22 @@ async fn read_error_body(response: client::Response, deadline: Instant) -> Strin
     String::from_utf8_lossy(&body).into_owned()
 }
 
+/// Whether requests can be made from the backend URL `base`, and if not why.
+pub fn check_url(base: &str) -> Result<(), String> {
+    Endpoints::of(base).map(drop)
+}
+
 /// `{url}/chat/completions`, `{url}/embeddings` and `{url}/models`.
 #[derive(Debug)]
 struct Endpoints {
-    chat: Uri,
-    embeddings: Uri,
-    models: Uri,
+    chat: client::Endpoint,
+    embeddings: client::Endpoint,
+    models: client::Endpoint,
 }
 
 impl Endpoints {
     fn of(base: &str) -> Result<Self, String> {
-        let at = |path: &str| {
-            format!("{base}/{path}")
-                .parse::<Uri>()
-                .map_err(|e| e.to_string())
-        };
+        let at = |path: &str| client::Endpoint::parse(&format!("{base}/{path}"));
         Ok(Self {
             chat: at("chat/completions")?,
             embeddings: at("embeddings")?,
