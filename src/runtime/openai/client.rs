@@ -225,7 +225,9 @@ impl Endpoint {
         Ok(Self {
             host: host.to_string(),
             port: authority.port_u16().unwrap_or(80),
-            host_header: HeaderValue::from_str(authority.as_str()).map_err(|e| e.to_string())?,
+            // Without any `user:password@`: that is not part of the Host header.
+            host_header: HeaderValue::from_str(authority.as_str().rsplit('@').next().unwrap_or(""))
+                .map_err(|e| e.to_string())?,
             path: Uri::try_from(path).map_err(|e| e.to_string())?,
         })
     }
@@ -346,4 +348,49 @@ pub async fn chunk(body: &mut Body) -> Result<Option<Bytes>, hyper::Error> {
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(url: &str) -> (String, u16, String, String) {
+        let e = Endpoint::parse(url).unwrap();
+        let host = e.host_header.to_str().unwrap().to_string();
+        (e.host, e.port, host, e.path.to_string())
+    }
+
+    #[test]
+    fn an_endpoint_is_where_to_connect_and_what_to_send() {
+        assert_eq!(
+            parts("http://localhost:11434/v1/chat/completions"),
+            (
+                "localhost".into(),
+                11434,
+                "localhost:11434".into(),
+                "/v1/chat/completions".into()
+            )
+        );
+        assert_eq!(
+            parts("http://[::1]:8080/v1/models?x=1"),
+            (
+                "::1".into(),
+                8080,
+                "[::1]:8080".into(),
+                "/v1/models?x=1".into()
+            )
+        );
+        assert_eq!(
+            parts("http://me:secret@backend/v1/embeddings"),
+            (
+                "backend".into(),
+                80,
+                "backend".into(),
+                "/v1/embeddings".into()
+            )
+        );
+        assert!(Endpoint::parse("https://api.example.com/v1/models").is_err());
+        assert!(Endpoint::parse("http:///v1/models").is_err());
+        assert!(Endpoint::parse("http://bad host/v1").is_err());
+    }
 }
