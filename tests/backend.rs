@@ -60,17 +60,22 @@ pub struct Seen {
 
 /// A ConverseStream call with one user message, its events gathered.
 pub async fn stream_reply(server: &Server, text: &str) -> Seen {
-    consume(
-        server
-            .runtime()
-            .converse_stream()
-            .model_id(HAIKU)
-            .messages(user(text))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    consume(open_stream(server, text).await).await
+}
+
+/// A ConverseStream call with one user message, answered with a stream not yet read.
+pub async fn open_stream(
+    server: &Server,
+    text: &str,
+) -> aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamOutput {
+    server
+        .runtime()
+        .converse_stream()
+        .model_id(HAIKU)
+        .messages(user(text))
+        .send()
+        .await
+        .unwrap()
 }
 
 pub async fn consume(

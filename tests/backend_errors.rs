@@ -1,7 +1,7 @@
 //! Every way a backend fails, as the Bedrock error a client expects; and cancellation: a client that
 //! leaves closes the backend connection.
 
-use crate::backend::{awsim_for, config_for, stream_reply, unused_url, user, HAIKU};
+use crate::backend::{awsim_for, config_for, open_stream, stream_reply, unused_url, user, HAIKU};
 use crate::support::fake_openai::{self as fake, FakeOpenAi, Reply, Step};
 use crate::support::{self, sigv4, Server};
 use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;
@@ -260,14 +260,7 @@ async fn a_backend_gone_silent_mid_answer_times_out_in_the_stream() {
     let mut config = config_for(&upstream.url);
     config.backend.as_mut().unwrap().first_byte_timeout = Duration::from_millis(300);
     let server = support::start_with(config).await;
-    let mut out = server
-        .runtime()
-        .converse_stream()
-        .model_id(HAIKU)
-        .messages(user("hi"))
-        .send()
-        .await
-        .unwrap();
+    let mut out = open_stream(&server, "hi").await;
     let err = loop {
         match out.stream.recv().await {
             Ok(Some(_)) => continue,
@@ -312,25 +305,26 @@ async fn binary_documents_are_refused_before_reaching_the_backend() {
     assert!(upstream.requests().is_empty());
 }
 
+async fn read_to_first_token(
+    out: &mut aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamOutput,
+) {
+    while !out
+        .stream
+        .recv()
+        .await
+        .unwrap()
+        .unwrap()
+        .is_content_block_delta()
+    {}
+}
+
 #[tokio::test]
 async fn a_client_that_leaves_mid_answer_closes_the_backend_connection() {
     let steps = vec![fake::role(), fake::text("first"), Step::Hold];
     let (upstream, server) = failing_with(Reply::Sse(steps)).await;
-    let mut out = server
-        .runtime()
-        .converse_stream()
-        .model_id(HAIKU)
-        .messages(user("hi"))
-        .send()
-        .await
-        .unwrap();
+    let mut out = open_stream(&server, "hi").await;
     // Read up to the first token, then walk away.
-    loop {
-        let event = out.stream.recv().await.unwrap().unwrap();
-        if event.is_content_block_delta() {
-            break;
-        }
-    }
+    read_to_first_token(&mut out).await;
     assert_eq!(upstream.disconnects(), 0);
     drop(out);
     assert!(
@@ -369,22 +363,8 @@ async fn a_connection_left_mid_answer_is_not_reused() {
     })
     .await;
     let server = awsim_for(&upstream).await;
-    let mut out = server
-        .runtime()
-        .converse_stream()
-        .model_id(HAIKU)
-        .messages(user("hi"))
-        .send()
-        .await
-        .unwrap();
-    while !out
-        .stream
-        .recv()
-        .await
-        .unwrap()
-        .unwrap()
-        .is_content_block_delta()
-    {}
+    let mut out = open_stream(&server, "hi").await;
+    read_to_first_token(&mut out).await;
     drop(out);
     assert!(upstream.wait_disconnects(1, Duration::from_secs(3)).await);
 
