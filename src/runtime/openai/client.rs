@@ -4,9 +4,9 @@
 //!
 //! Every request goes to one host (the `--bedrock-backend` URL), so the pool is a stack of idle
 //! connections, not a map: hyper-util's pooled client hashed its key (SipHash, byte by byte),
-//! built its checkout and connect futures and formatted the Host header on every request — about
-//! 20,000 of the ~115,000 instructions a streamed request cost (callgrind), all on the request's
-//! path to the backend. reqwest wraps that same client and adds more (URL parsing in its redirect
+//! built its checkout and connect futures and formatted the Host header on every request: a
+//! streamed ConverseStream request cost 113,873 instructions with it and 101,474 with this
+//! (callgrind), most of the difference on the request's path to the backend. reqwest wraps that same client and adds more (URL parsing in its redirect
 //! layer and for the response: another ~26,000).
 
 use super::errors::causes;
