@@ -51,6 +51,9 @@ Output:
   --client-threads N       client runtime threads (default 1: the client then uses one core)
   --out FILE               also write the report here (a full run writes benches/RESULTS.md)
   --no-write               write no file
+
+Environment:
+  AWSIM_BIN                the awsim binary to measure (default: target/release/awsim)
 ";
 
 /// The streaming calls of the TTFT section.
