@@ -224,8 +224,8 @@ fn compose(
         };
         return (text, Some((tool.name.clone(), input)));
     }
-    // Pushed, not format!ted: this is most of what a canned request costs besides HTTP.
-    let parts = [
+    // Concatenated, not format!ted: this is most of what a canned request costs besides HTTP.
+    let text = [
         "Hello! This is a canned answer from ",
         model_name,
         " on awsim, the local Bedrock emulator. You said: \"",
@@ -234,9 +234,8 @@ fn compose(
         filler(0),
         " ",
         filler(1),
-    ];
-    let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    parts.iter().for_each(|p| text.push_str(p));
+    ]
+    .concat();
     (text, None)
 }
 
