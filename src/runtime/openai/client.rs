@@ -9,7 +9,6 @@
 //! (callgrind), most of the difference on the request's path to the backend. reqwest wraps that same client and adds more (URL parsing in its redirect
 //! layer and for the response: another ~26,000).
 
-use super::errors::causes;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::{Frame, Incoming, SizeHint};
@@ -100,10 +99,7 @@ impl Error {
     /// The connection closed after the request went out and before any response head came back,
     /// or before the request could be written.
     fn closed_unanswered(&self) -> bool {
-        causes(self).any(|e| {
-            e.downcast_ref::<hyper::Error>()
-                .is_some_and(|e| e.is_incomplete_message() || e.is_canceled())
-        })
+        matches!(self, Self::Http(e) if e.is_incomplete_message() || e.is_canceled())
     }
 }
 
@@ -157,7 +153,8 @@ impl Client {
         reuse: bool,
     ) -> Result<Response, Error> {
         let request = self.build(method, to, accept, body);
-        let mut sender = match self.pool.take(reuse).await {
+        let pooled = if reuse { self.pool.take().await } else { None };
+        let mut sender = match pooled {
             Some(sender) => sender,
             None => self.pool.connect(to).await?,
         };
@@ -234,11 +231,8 @@ impl Endpoint {
 }
 
 impl Pool {
-    /// An idle connection ready for a request, if one is still open (and `reuse` allows it).
-    async fn take(&self, reuse: bool) -> Option<SendRequest<Full<Bytes>>> {
-        if !reuse {
-            return None;
-        }
+    /// An idle connection ready for a request, if one is still open.
+    async fn take(&self) -> Option<SendRequest<Full<Bytes>>> {
         loop {
             let idle = self.lock().pop_back()?;
             if idle.sender.is_closed() || idle.expired(Instant::now()) {
