@@ -387,4 +387,40 @@ mod tests {
         assert!(Endpoint::parse("http:///v1/models").is_err());
         assert!(Endpoint::parse("http://bad host/v1").is_err());
     }
+
+    #[tokio::test]
+    async fn idle_connections_older_than_the_idle_timeout_are_closed_not_reused() {
+        // The kernel completes the TCP handshake from the backlog: nothing has to answer.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/v1/models", listener.local_addr().unwrap());
+        let to = Endpoint::parse(&url).unwrap();
+        let pool = Pool {
+            idle: Mutex::new(VecDeque::new()),
+            connect_timeout: Duration::from_secs(5),
+            authorization: None,
+        };
+        // Connected before the clock is paused: a paused clock would let the connect timeout fire.
+        let mut senders = Vec::new();
+        for _ in 0..4 {
+            senders.push(pool.connect(&to).await.unwrap());
+        }
+        let (old, fresh) = (senders.pop().unwrap(), senders.pop().unwrap());
+        for sender in senders {
+            pool.put(sender);
+        }
+        assert_eq!(pool.lock().len(), 2);
+
+        // One that comes back closes the expired ones before it.
+        tokio::time::pause();
+        tokio::time::advance(IDLE_TIMEOUT + Duration::from_secs(1)).await;
+        pool.put(fresh);
+        assert_eq!(pool.lock().len(), 1);
+        assert!(pool.take().await.is_some(), "the fresh one is reused");
+
+        // And one found expired when a request needs a connection is closed, not used.
+        pool.put(old);
+        tokio::time::advance(IDLE_TIMEOUT + Duration::from_secs(1)).await;
+        assert!(pool.take().await.is_none());
+        assert!(pool.lock().is_empty());
+    }
 }
