@@ -124,16 +124,14 @@ impl<'a> Fields<'a> {
     /// A number in `[lo, hi]`.
     pub fn f64_in(&self, key: &str, lo: f64, hi: f64) -> Result<Option<f64>, ApiError> {
         let v = self.f64(key)?;
-        if let Some(x) = v {
-            if !(lo..=hi).contains(&x) {
-                return Err(constraint(
-                    &self.at(key),
-                    &Value::from(x),
-                    &format!("Member must have value between {lo} and {hi}"),
-                ));
-            }
+        match v {
+            Some(x) if !absent_or_within(v, lo, hi) => Err(constraint(
+                &self.at(key),
+                &Value::from(x),
+                &format!("Member must have value between {lo} and {hi}"),
+            )),
+            _ => Ok(v),
         }
-        Ok(v)
     }
 
     /// A whole number ≥ `min`.
@@ -226,6 +224,12 @@ impl<'a> Fields<'a> {
     pub fn path_of(&self, key: &str) -> String {
         self.at(key)
     }
+}
+
+/// Whether `x` is absent or within `lo..=hi`: what [`Fields::f64_in`] accepts, and what the typed
+/// readers check before they accept a body.
+pub fn absent_or_within(x: Option<f64>, lo: f64, hi: f64) -> bool {
+    x.is_none_or(|x| (lo..=hi).contains(&x))
 }
 
 /// A typed struct read only from a JSON object: serde's derive also reads a struct from an array,

@@ -9,7 +9,7 @@
 //! every body it accepts.
 
 use super::chat::{Block, ChatRequest, Message, Role};
-use super::input::MapOnly;
+use super::input::{absent_or_within, MapOnly};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -84,7 +84,7 @@ pub fn parse(body: &[u8]) -> Option<ChatRequest> {
         return None;
     }
     if let Some(MapOnly(cfg)) = body.inference_config {
-        let unit = |x: Option<f64>| x.is_none_or(|x| (0.0..=1.0).contains(&x));
+        let unit = |x| absent_or_within(x, 0.0, 1.0);
         if cfg.max_tokens == Some(0) || !unit(cfg.temperature) || !unit(cfg.top_p) {
             return None;
         }

@@ -9,7 +9,7 @@
 //! this reader accepts.
 
 use crate::runtime::chat::{Block, ChatRequest, Message, Role};
-use crate::runtime::input::MapOnly;
+use crate::runtime::input::{absent_or_within, MapOnly};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -77,7 +77,7 @@ impl<'a> Text<'a> {
 /// The request, if the body is a valid text-only Messages body; `None` otherwise.
 pub fn parse(body: &[u8]) -> Option<ChatRequest> {
     let MapOnly(body): MapOnly<Body> = serde_json::from_slice(body).ok()?;
-    let unit = |x: Option<f64>| x.is_none_or(|x| (0.0..=1.0).contains(&x));
+    let unit = |x| absent_or_within(x, 0.0, 1.0);
     if body.anthropic_version != "bedrock-2023-05-31"
         || body.max_tokens == 0
         || !unit(body.temperature)
