@@ -33,7 +33,7 @@ pub fn region_of(headers: &HeaderMap, raw_query: Option<&str>) -> Option<String>
         static CREDENTIAL: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
             std::sync::LazyLock::new(|| memchr::memmem::Finder::new("Credential="));
         if let Some(at) = CREDENTIAL.find(auth) {
-            let rest = &auth[at + "Credential=".len()..];
+            let rest = &auth[at + CREDENTIAL.needle().len()..];
             let end = memchr::memchr2(b',', b' ', rest).unwrap_or(rest.len());
             if let Some(region) = std::str::from_utf8(&rest[..end])
                 .ok()
