@@ -89,7 +89,7 @@ def p50(xs):
 legs = [("woken → read", "woken", "r0"), ("read", "r0", "r1"), ("→ write", "r1", "w0"),
         ("write", "w0", "w1"), ("woken → written", "woken", "w1")]
 rows = {name: cycles(path) for name, path in zip(["tokio relay", "awsim"], sys.argv[1:])}
-print("Per token, p50 µs (tracepoint clock; perf itself adds ~1 µs per system call):\n")
+print("Per token, p50 µs (tracepoint clock; the tracing itself slows every system call a little, in both processes alike):\n")
 print("| process | tokens | " + " | ".join(l[0] for l in legs) + " |")
 print("|---|---|" + "---|" * len(legs))
 for name, cs in rows.items():
