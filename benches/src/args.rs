@@ -29,6 +29,8 @@ TTFT section (synthetic upstream):
   --streams-of LIST        which streaming calls: converse-stream/eventstream, converse-stream/json,
                            invoke-stream/eventstream, invoke-stream/json (default: all four)
   --requests N             measured requests per row (default 200; at least 4 per worker)
+  --rounds N               measure each concurrency's rows in up to N rounds, every row in
+                           turn in each, at least 4 requests per worker a round (default 5)
   --first-token-ms MS      upstream delay before the first token (default 20)
   --tokens N               tokens per answer (default 8)
   --token-gap-ms MS        upstream delay between tokens (default 20: 50 tokens/s per stream)
@@ -95,6 +97,7 @@ pub struct Options {
     pub concurrency: Vec<usize>,
     pub combos: Vec<(Api, Format)>,
     pub requests: usize,
+    pub rounds: usize,
     pub first_token: Duration,
     pub tokens: u32,
     pub token_gap: Duration,
@@ -126,6 +129,7 @@ impl Default for Options {
             concurrency: vec![1, 16, 256],
             combos: COMBOS.to_vec(),
             requests: 200,
+            rounds: 5,
             first_token: Duration::from_millis(20),
             tokens: 8,
             token_gap: Duration::from_millis(20),
@@ -184,6 +188,7 @@ impl Options {
                 "--concurrency" => o.concurrency = list(&flag, &value()?)?,
                 "--streams-of" => o.combos = combos(&value()?)?,
                 "--requests" => o.requests = number(&flag, &value()?)?,
+                "--rounds" => o.rounds = number(&flag, &value()?)?,
                 "--first-token-ms" => o.first_token = millis(&flag, &value()?)?,
                 "--tokens" => o.tokens = number(&flag, &value()?)?,
                 "--token-gap-ms" => o.token_gap = millis(&flag, &value()?)?,

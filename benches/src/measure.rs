@@ -117,6 +117,36 @@ pub struct Run {
     pub machine_busy: f64,
 }
 
+impl Run {
+    /// Pools the figures of another run of the same workload (a later round) into this one.
+    pub fn absorb(&mut self, round: Run) {
+        let busy_time = |r: &Run| r.machine_busy * r.elapsed.as_secs_f64();
+        let elapsed = self.elapsed + round.elapsed;
+        if !elapsed.is_zero() {
+            self.machine_busy = (busy_time(self) + busy_time(&round)) / elapsed.as_secs_f64();
+        }
+        self.elapsed = elapsed;
+        self.ttft.absorb(round.ttft);
+        self.total.absorb(round.total);
+        self.gaps.absorb(round.gaps);
+        self.token_latency.absorb(round.token_latency);
+        self.first_token_latency.absorb(round.first_token_latency);
+        self.request_leg.absorb(round.request_leg);
+        self.requests += round.requests;
+        self.tokens += round.tokens;
+        self.errors += round.errors;
+        self.first_error = self.first_error.take().or(round.first_error);
+        self.server_cpu = match (self.server_cpu, round.server_cpu) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        self.server_sched = match (self.server_sched, round.server_sched) {
+            (Some((t, n)), Some((u, m))) => Some((t + u, n + m)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
 /// Workers on connections of their own (HTTP/1.1), or sharing one h2c connection, each sending
 /// `call` again as soon as its last answer ended, until `requests` answers are measured. One
 /// request per worker first warms the connections (and the server's pool toward its upstream);

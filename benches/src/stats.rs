@@ -12,6 +12,12 @@ impl Dist {
         Self { sorted: values }
     }
 
+    /// Pools another sample into this one.
+    pub fn absorb(&mut self, other: Dist) {
+        self.sorted.extend(other.sorted);
+        self.sorted.sort_unstable();
+    }
+
     pub fn len(&self) -> usize {
         self.sorted.len()
     }
@@ -110,6 +116,12 @@ mod tests {
         assert_eq!(d.pct(100.0), Some(100));
         assert_eq!(Dist::new(vec![7]).p99(), Some(7));
         assert_eq!(Dist::default().p50(), None);
+
+        let mut pooled = Dist::new(vec![5, 1]);
+        pooled.absorb(Dist::new(vec![4, 2, 3]));
+        assert_eq!(pooled.pct(100.0 / 5.0), Some(1));
+        assert_eq!(pooled.p50(), Some(3));
+        assert_eq!(pooled.max(), Some(5));
     }
 
     #[test]

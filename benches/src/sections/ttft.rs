@@ -31,6 +31,8 @@ const FLOORS: [(Floor, &str); 2] = [
 
 struct Level {
     concurrency: usize,
+    rounds: usize,
+    per_round: usize,
     direct: Run,
     rows: Vec<Row>,
 }
@@ -72,77 +74,88 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
     // One answer's length: workers start spread over it.
     let stagger = o.first_token + o.token_gap * o.tokens.saturating_sub(1);
 
+    let calls = o
+        .combos
+        .iter()
+        .map(|&(api, format)| Call::new(api, format, &bedrock, &o.model, max_tokens).map(Arc::new))
+        .collect::<crate::Result<Vec<_>>>()?;
+    let direct_call = |to: &Endpoint| {
+        Call::new(
+            Api::ChatCompletions,
+            Format::EventStream,
+            to,
+            "bench",
+            max_tokens,
+        )
+        .map(Arc::new)
+    };
+
     let mut levels = Vec::new();
     for &c in &o.concurrency {
         let n = o.requests.max(4 * c);
-        let direct_call = Arc::new(Call::new(
-            Api::ChatCompletions,
-            Format::EventStream,
-            &baseline,
-            "bench",
-            max_tokens,
-        )?);
-        eprintln!("ttft: c={c}, {n} requests: direct baseline");
-        let direct = ctx.rt.block_on(closed_loop(
-            &baseline,
-            Proto::Http1,
-            direct_call,
-            c,
-            n,
-            stagger,
-            None,
-        ))?;
-        let mut rows = Vec::new();
-        for (floor, label) in FLOORS {
-            let relay = FloorProcess::relay(floor, baseline.addr)?;
-            let relayed = Endpoint::from_addr(relay.addr(), &baseline.prefix);
-            let relay_call = Arc::new(Call::new(
-                Api::ChatCompletions,
-                Format::EventStream,
-                &relayed,
-                "bench",
-                max_tokens,
-            )?);
-            eprintln!("ttft: c={c}, {n} requests: {label}");
-            let through = ctx.rt.block_on(closed_loop(
-                &relayed,
+        let rounds = rounds(n, c, o.rounds);
+        let per_round = n.div_ceil(rounds);
+        let mut direct = Run::default();
+        let mut through: Vec<Run> = (0..FLOORS.len() + calls.len())
+            .map(|_| Run::default())
+            .collect();
+        for round in 1..=rounds {
+            eprintln!("ttft: c={c}, round {round} of {rounds}, {per_round} requests per row: direct baseline");
+            direct.absorb(ctx.rt.block_on(closed_loop(
+                &baseline,
                 Proto::Http1,
-                relay_call,
+                direct_call(&baseline)?,
                 c,
-                n,
+                per_round,
                 stagger,
-                Some(relay.pid),
-            ))?;
-            rows.push(Row {
-                label: label.into(),
+                None,
+            ))?);
+            for (i, (floor, label)) in FLOORS.into_iter().enumerate() {
+                let relay = FloorProcess::relay(floor, baseline.addr)?;
+                let relayed = Endpoint::from_addr(relay.addr(), &baseline.prefix);
+                eprintln!("ttft: c={c}, round {round}: {label}");
+                through[i].absorb(ctx.rt.block_on(closed_loop(
+                    &relayed,
+                    Proto::Http1,
+                    direct_call(&relayed)?,
+                    c,
+                    per_round,
+                    stagger,
+                    Some(relay.pid),
+                ))?);
+                // Its connections end with the client's; the relay with them.
+                drop(relay);
+            }
+            for (i, call) in calls.iter().enumerate() {
+                eprintln!("ttft: c={c}, round {round}: {}", call.label());
+                through[FLOORS.len() + i].absorb(ctx.rt.block_on(closed_loop(
+                    &bedrock,
+                    o.proto,
+                    call.clone(),
+                    c,
+                    per_round,
+                    stagger,
+                    pid,
+                ))?);
+            }
+        }
+        let labels = FLOORS
+            .iter()
+            .map(|&(floor, label)| (label.to_string(), Some(floor)))
+            .chain(calls.iter().map(|call| (call.label(), None)));
+        let rows = labels
+            .zip(through)
+            .map(|((label, floor), through)| Row {
+                label,
                 concurrency: c,
                 through,
-                floor: Some(floor),
-            });
-            // Its connections end with the client's; the relay with them.
-            drop(relay);
-        }
-        for &(api, format) in &o.combos {
-            let call = Arc::new(Call::new(api, format, &bedrock, &o.model, max_tokens)?);
-            eprintln!("ttft: c={c}, {n} requests: {}", call.label());
-            let through = ctx.rt.block_on(closed_loop(
-                &bedrock,
-                o.proto,
-                call.clone(),
-                c,
-                n,
-                stagger,
-                pid,
-            ))?;
-            rows.push(Row {
-                label: call.label(),
-                concurrency: c,
-                through,
-                floor: None,
-            });
-        }
+                floor,
+            })
+            .collect();
         levels.push(Level {
             concurrency: c,
+            rounds,
+            per_round,
             direct,
             rows,
         });
@@ -154,6 +167,13 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
     }
     render(ctx, report, &levels, &bedrock_url, &baseline_url, &upstream);
     Ok(())
+}
+
+/// Rounds for `n` requests at concurrency `c`: up to `most`, each with at least 4 requests per
+/// worker. Every round measures every row in turn, so a drift of the machine over the section's
+/// minutes falls on all the rows of a level alike instead of on whichever ran during it.
+fn rounds(n: usize, c: usize, most: usize) -> usize {
+    (n / (4 * c.max(1))).clamp(1, most.max(1))
 }
 
 fn ttft_target(c: usize) -> (&'static str, Option<f64>, Option<f64>) {
@@ -187,10 +207,15 @@ fn render(
     let o = ctx.opts;
     let mut s = String::from("## Time to first token: through awsim vs direct\n\n");
     s.push_str(&format!(
-        "Client: {} ({}), one worker per concurrent request sending again as soon as its answer ends, the workers' first requests spread over one answer's length (a steady state, not a burst); measured requests per row: {} (at least 4 per worker), after one warm-up request per worker. Through: `{bedrock_url}`; direct: `{baseline_url}` (OpenAI SSE, time to the first non-empty `delta.content`). The synthetic upstream answered {} chat completions in this section.\n\n",
+        "Client: {} ({}), one worker per concurrent request sending again as soon as its answer ends, the workers' first requests spread over one answer's length (a steady state, not a burst); measured requests per row: {} (at least 4 per worker), after one warm-up request per worker; each level's rows are measured in rounds ({}), every row in turn in each round and its rounds pooled, so that a drift of the machine over the minutes a level takes falls on its rows alike. Through: `{bedrock_url}`; direct: `{baseline_url}` (OpenAI SSE, time to the first non-empty `delta.content`). The synthetic upstream answered {} chat completions in this section.\n\n",
         o.proto.label(),
         if o.proto == Proto::Http1 { "a kept-alive connection per worker" } else { "one shared connection" },
         o.requests,
+        levels
+            .iter()
+            .map(|l| format!("c={}: {} × {}", l.concurrency, l.rounds, l.per_round))
+            .collect::<Vec<_>>()
+            .join(", "),
         upstream.requests(),
     ));
     s.push_str("Two floors send the direct workload through a process that does nothing but copy bytes, each a child process as awsim is: the **bare TCP relay** (two blocking threads per connection: one more thread to wake per write, the least any process in the middle pays on this machine) and the **tokio relay** (tokio's current-thread runtime, one task per connection, `copy_bidirectional`: what epoll and an async runtime add before any HTTP, JSON or Bedrock work). awsim's added latency reads against them.
@@ -478,5 +503,19 @@ fn mark(met: Option<bool>) -> &'static str {
         Some(true) => " ✓",
         Some(false) => " ✗",
         None => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rounds;
+
+    #[test]
+    fn rounds_keep_four_requests_per_worker() {
+        assert_eq!(rounds(200, 1, 5), 5);
+        assert_eq!(rounds(200, 16, 5), 3);
+        assert_eq!(rounds(1024, 256, 5), 1);
+        assert_eq!(rounds(10, 1, 5), 2);
+        assert_eq!(rounds(200, 1, 0), 1, "at least one round");
     }
 }
