@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Instructions per unit of work in awsim, by function, with valgrind's callgrind: the release binary
 # runs under callgrind twice, with a small and a large fixed workload from the stream runner, and the
-# difference is divided by the extra units, so start-up and one-time costs drop out.
+# difference is divided by the extra units, so start-up and one-time costs drop out. Prints the top
+# functions (self and inclusive) and the instructions by crate.
 #
 #   benches/profile/callgrind.sh converse        # per canned Converse request (c=64, 2 s vs 20 s)
 #   benches/profile/callgrind.sh converse-stream # per canned ConverseStream request
@@ -60,8 +61,25 @@ esac
 python3 - "$out/small.out" "$out/large.out" "$units" "$unit" <<'PY'
 import collections, re, subprocess, sys
 
-def functions(path, inclusive):
-    """Cost per function name (inlined copies, listed once per source file, summed)."""
+def crate_of(file, function):
+    """Whose code it is: the crates.io crate or awsim file that holds it; Rust's standard library
+    inlined into a function counts for that function's crate (std's own functions stay std)."""
+    m = re.search(r"index\.crates\.io-[^/]+/([A-Za-z0-9_-]+?)-\d+\.\d+[^/]*/", file)
+    if m:
+        return m.group(1).replace("_", "-")
+    if "/work/" in file or file.startswith(("src/", "frames/")):
+        return "awsim (src/, frames/)"
+    if file.startswith("/rustc/"):
+        m = re.match(r"<?([a-z_0-9]+)::", function)
+        owner = m.group(1).replace("_", "-") if m else "std"
+        if owner in ("core", "alloc", "std"):
+            return "std"
+        return "awsim (src/, frames/)" if owner in ("awsim", "frames") else owner
+    return "libc, kernel entry, other"
+
+def functions(path, inclusive, by=None):
+    """Cost per function name (inlined copies, listed once per source file, summed), or per
+    `by(file)` of the source file that holds the instructions."""
     text = subprocess.run(["callgrind_annotate", f"--inclusive={'yes' if inclusive else 'no'}",
                            "--threshold=100", "--auto=no", path], capture_output=True, text=True).stdout
     lines = text.splitlines()
@@ -74,7 +92,8 @@ def functions(path, inclusive):
         m = re.match(r"\s*([\d,]+) \([ \d.]+%\)\s+(.*)$", l)
         if m:
             name = re.sub(r" \[[^\]]*\]$", "", m.group(2))
-            cost[name.split(":", 1)[1] if ":" in name else name] += int(m.group(1).replace(",", ""))
+            file, _, function = name.partition(":") if ":" in name else ("", "", name)
+            cost[by(file, function) if by else function] += int(m.group(1).replace(",", ""))
     return total, cost
 
 small, large, units, unit = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
@@ -89,4 +108,9 @@ for title, inclusive in [("self", False), ("inclusive (nested: shares overlap)",
     for cost, name in diff[:30]:
         print(f"{cost / units:10,.0f}  {name[:150]}")
     print()
+_, a = functions(small, False, crate_of)
+_, b = functions(large, False, crate_of)
+print("by crate, self (inlined code counts where its source is): instructions per unit")
+for cost, name in sorted(((b[k] - a.get(k, 0), k) for k in b), reverse=True)[:16]:
+    print(f"{cost / units:10,.0f}  {name}")
 PY

@@ -451,37 +451,45 @@ fn render(
             verdict(w50.map(|w| w.0), w99.map(|w| w.0), c),
         );
     }
+    let token_added =
+        |l: &Level, r: &Row| added(r.through.token_latency.p50(), l.direct.token_latency.p50());
     let worst_token = levels
         .iter()
         .flat_map(|l| {
             l.rows
                 .iter()
                 .filter(|r| r.floor.is_none())
-                .filter_map(move |r| {
-                    added(r.through.token_latency.p50(), l.direct.token_latency.p50())
-                        .map(|a| (a, format!("{}, c={}", r.label, l.concurrency)))
-                })
+                .filter_map(move |r| token_added(l, r).map(|a| (a, l, r)))
         })
-        .max_by_key(|(a, _)| *a);
+        .max_by_key(|(a, _, _)| *a);
     let floor_token = |which: Floor| {
         levels
             .iter()
             .flat_map(|l| {
                 l.rows
                     .iter()
-                    .filter(|r| r.floor == Some(which))
-                    .filter_map(move |r| {
-                        added(r.through.token_latency.p50(), l.direct.token_latency.p50())
-                    })
+                    .filter(move |r| r.floor == Some(which))
+                    .filter_map(move |r| token_added(l, r))
             })
             .max()
     };
-    if let Some((a, label)) = worst_token {
+    if let Some((a, level, row)) = worst_token {
+        // The tokio relay measured in the same rounds as the worst row: what is awsim's own.
+        let over_relay = level
+            .rows
+            .iter()
+            .find(|r| r.floor == Some(Floor::AsyncRelay))
+            .and_then(|r| token_added(level, r))
+            .map_or_else(String::new, |relay| {
+                format!(", {} over the tokio relay's", signed(Some(a - relay)))
+            });
         report.figure(
             "added inter-token latency",
             format!(
-                "worst p50 {} ({label}); floors: a bare TCP relay adds up to {}, a tokio relay up to {}",
+                "worst p50 {} ({}, c={}{over_relay}); floors: a bare TCP relay adds up to {}, a tokio relay up to {}",
                 signed(Some(a)),
+                row.label,
+                level.concurrency,
                 signed(floor_token(Floor::Relay)),
                 signed(floor_token(Floor::AsyncRelay))
             ),
