@@ -15,9 +15,27 @@ use std::sync::Arc;
 struct Row {
     label: String,
     concurrency: usize,
+    via: Via,
+    /// The row's rounds, pooled.
     through: Run,
-    /// A relay floor: what any process in the middle costs here; no target applies.
-    floor: Option<Floor>,
+}
+
+/// What a row's requests go through.
+enum Via {
+    /// A relay floor, sent the direct workload: what any process in the middle costs here; no
+    /// target applies.
+    Floor(Floor),
+    /// awsim (or `--target`), sent this call.
+    Bedrock(Arc<Call>),
+}
+
+impl Row {
+    fn floor(&self) -> Option<Floor> {
+        match self.via {
+            Via::Floor(floor) => Some(floor),
+            Via::Bedrock(_) => None,
+        }
+    }
 }
 
 /// The relay floors, each sent the direct workload, with their row labels.
@@ -96,8 +114,20 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
         let rounds = rounds(n, c, o.rounds);
         let per_round = n.div_ceil(rounds);
         let mut direct = Run::default();
-        let mut through: Vec<Run> = (0..FLOORS.len() + calls.len())
-            .map(|_| Run::default())
+        let floors = FLOORS
+            .iter()
+            .map(|&(floor, label)| (label.to_string(), Via::Floor(floor)));
+        let bedrock_rows = calls
+            .iter()
+            .map(|call| (call.label(), Via::Bedrock(call.clone())));
+        let mut rows: Vec<Row> = floors
+            .chain(bedrock_rows)
+            .map(|(label, via)| Row {
+                label,
+                concurrency: c,
+                via,
+                through: Run::default(),
+            })
             .collect();
         for round in 1..=rounds {
             eprintln!("ttft: c={c}, round {round} of {rounds}, {per_round} requests per row: direct baseline");
@@ -110,48 +140,36 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
                 stagger,
                 None,
             ))?);
-            for (i, (floor, label)) in FLOORS.into_iter().enumerate() {
-                let relay = FloorProcess::relay(floor, baseline.addr)?;
-                let relayed = Endpoint::from_addr(relay.addr(), &baseline.prefix);
-                eprintln!("ttft: c={c}, round {round}: {label}");
-                through[i].absorb(ctx.rt.block_on(closed_loop(
-                    &relayed,
-                    Proto::Http1,
-                    direct_call(&relayed)?,
-                    c,
-                    per_round,
-                    stagger,
-                    Some(relay.pid),
-                ))?);
-                // Its connections end with the client's; the relay with them.
-                drop(relay);
-            }
-            for (i, call) in calls.iter().enumerate() {
-                eprintln!("ttft: c={c}, round {round}: {}", call.label());
-                through[FLOORS.len() + i].absorb(ctx.rt.block_on(closed_loop(
-                    &bedrock,
-                    o.proto,
-                    call.clone(),
-                    c,
-                    per_round,
-                    stagger,
-                    pid,
-                ))?);
+            for row in &mut rows {
+                eprintln!("ttft: c={c}, round {round}: {}", row.label);
+                let measured = match &row.via {
+                    Via::Floor(floor) => {
+                        let relay = FloorProcess::relay(*floor, baseline.addr)?;
+                        let relayed = Endpoint::from_addr(relay.addr(), &baseline.prefix);
+                        // Its connections end with the client's; the relay with them.
+                        ctx.rt.block_on(closed_loop(
+                            &relayed,
+                            Proto::Http1,
+                            direct_call(&relayed)?,
+                            c,
+                            per_round,
+                            stagger,
+                            Some(relay.pid),
+                        ))?
+                    }
+                    Via::Bedrock(call) => ctx.rt.block_on(closed_loop(
+                        &bedrock,
+                        o.proto,
+                        call.clone(),
+                        c,
+                        per_round,
+                        stagger,
+                        pid,
+                    ))?,
+                };
+                row.through.absorb(measured);
             }
         }
-        let labels = FLOORS
-            .iter()
-            .map(|&(floor, label)| (label.to_string(), Some(floor)))
-            .chain(calls.iter().map(|call| (call.label(), None)));
-        let rows = labels
-            .zip(through)
-            .map(|((label, floor), through)| Row {
-                label,
-                concurrency: c,
-                through,
-                floor,
-            })
-            .collect();
         levels.push(Level {
             concurrency: c,
             rounds,
@@ -243,7 +261,7 @@ fn render(
             let a50 = added(t.ttft.p50(), d.ttft.p50());
             let a99 = added(t.ttft.p99(), d.ttft.p99());
             let (target, _, _) = ttft_target(r.concurrency);
-            let target = if r.floor.is_some() {
+            let target = if r.floor().is_some() {
                 "(no target: the floor)".to_string()
             } else {
                 format!("{target}{}", mark(verdict(a50, a99, r.concurrency)))
@@ -366,7 +384,7 @@ fn render(
                 format!(
                     "{}{}",
                     signed(a50),
-                    if r.floor.is_some() {
+                    if r.floor().is_some() {
                         ""
                     } else {
                         mark(at_most(a50.map(|v| v as f64), 50e3))
@@ -411,7 +429,7 @@ fn render(
             level
                 .rows
                 .iter()
-                .filter(|r| r.floor.is_none())
+                .filter(|r| r.floor().is_none())
                 .filter_map(|r| added(p(&r.through.ttft), p(&d.ttft)).map(|a| (a, &r.label)))
                 .max_by_key(|(a, _)| *a)
         };
@@ -422,7 +440,7 @@ fn render(
             level
                 .rows
                 .iter()
-                .find(|r| r.floor == Some(which))
+                .find(|r| r.floor() == Some(which))
                 .and_then(|r| added(r.through.ttft.p50(), d.ttft.p50()))
         };
         let measured = match c {
@@ -458,7 +476,7 @@ fn render(
         .flat_map(|l| {
             l.rows
                 .iter()
-                .filter(|r| r.floor.is_none())
+                .filter(|r| r.floor().is_none())
                 .filter_map(move |r| token_added(l, r).map(|a| (a, l, r)))
         })
         .max_by_key(|(a, _, _)| *a);
@@ -468,7 +486,7 @@ fn render(
             .flat_map(|l| {
                 l.rows
                     .iter()
-                    .filter(move |r| r.floor == Some(which))
+                    .filter(move |r| r.floor() == Some(which))
                     .filter_map(move |r| token_added(l, r))
             })
             .max()
@@ -478,7 +496,7 @@ fn render(
         let over_relay = level
             .rows
             .iter()
-            .find(|r| r.floor == Some(Floor::AsyncRelay))
+            .find(|r| r.floor() == Some(Floor::AsyncRelay))
             .and_then(|r| token_added(level, r))
             .map_or_else(String::new, |relay| {
                 format!(", {} over the tokio relay's", signed(Some(a - relay)))
