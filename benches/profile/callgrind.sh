@@ -51,7 +51,8 @@ case "$what" in
     up=$(port)
     if [ "$what" = token ]; then small=(--tokens 1 --requests 40); large=(--tokens 101 --requests 40); units=$(( 41 * 100 ))
     else small=(--tokens 1 --requests 40); large=(--tokens 1 --requests 200); units=160; fi
-    common=(--sections ttft --concurrency 1 --first-token-ms 5 --token-gap-ms 5 --streams-of "$op" --upstream-port "$up")
+    # One round: the units above count one warm-up request per run (each round has its own).
+    common=(--sections ttft --concurrency 1 --rounds 1 --first-token-ms 5 --token-gap-ms 5 --streams-of "$op" --upstream-port "$up")
     run small --bedrock-backend "http://127.0.0.1:$up/v1" -- "${common[@]}" "${small[@]}"
     run large --bedrock-backend "http://127.0.0.1:$up/v1" -- "${common[@]}" "${large[@]}"
     unit="streamed $what ($op)" ;;

@@ -39,7 +39,8 @@ record relay "floor-child async-relay" &
 rec_relay=$!
 record awsim "release/awsim --host 127.0.0.1 --port 0" &
 rec_awsim=$!
-"$runner" --sections ttft --concurrency 1 --requests "$requests" --streams-of "$op" --no-write >"$out/runner.md" 2>"$out/runner.err"
+# One round: perf follows the first relay process, and every round starts relays of its own.
+"$runner" --sections ttft --concurrency 1 --rounds 1 --requests "$requests" --streams-of "$op" --no-write >"$out/runner.md" 2>"$out/runner.err"
 wait "$rec_relay" "$rec_awsim" || true
 
 for name in relay awsim; do
