@@ -6,8 +6,9 @@
 //! connections, not a map: hyper-util's pooled client hashed its key (SipHash, byte by byte),
 //! built its checkout and connect futures and formatted the Host header on every request: a
 //! streamed ConverseStream request cost 113,873 instructions with it and 101,474 with this
-//! (callgrind), most of the difference on the request's path to the backend. reqwest wraps that same client and adds more (URL parsing in its redirect
-//! layer and for the response: another ~26,000).
+//! (callgrind), most of the difference on the request's path to the backend. reqwest wraps that
+//! same client and adds more (URL parsing in its redirect layer and for the response: another
+//! ~26,000).
 
 use bytes::Bytes;
 use http_body_util::Full;
