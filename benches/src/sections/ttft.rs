@@ -342,7 +342,7 @@ fn render(
         &rows,
     ));
 
-    s.push_str(&format!("\n### Per token\n\n**Token latency** = upstream wrote the token → client decoded it (one clock: upstream and client share the process), every token; its added p50 is the issue's *added inter-token latency*. **Gap** = time between consecutive text deltas at the client (the upstream paces them {} apart). **server CPU** = CPU time of the process in the middle (awsim, or the relay of a floor row) over the row / tokens streamed (includes each request's own cost); **wake-ups / token** = times the middle process's threads were scheduled onto a CPU (`/proc/PID/task/*/schedstat`) over the tokens streamed, and **CPU / wake-up** their time on a CPU per scheduling: on this kind of machine a process that sleeps between tokens pays a fixed cost each time it wakes, whatever little it then does, and the relays show what it is; **busy** = share of both cores in use during the row (client, upstream and awsim together).\n\n", us(Some(u64::try_from(o.token_gap.as_nanos()).unwrap_or(0)))));
+    s.push_str(&format!("\n### Per token\n\n**Token latency** = upstream wrote the token → client decoded it (one clock: upstream and client share the process), every token; its added p50 is the issue's *added inter-token latency*. **Gap** = time between consecutive text deltas at the client (the upstream paces them {} apart). **server CPU** = CPU time of the process in the middle (awsim, or the relay of a floor row; its threads' schedstat run time) over the row / tokens streamed (includes each request's own cost); **wake-ups / token** = times the middle process's threads were scheduled onto a CPU (`/proc/PID/task/*/schedstat`) over the tokens streamed, and **CPU / wake-up** their time on a CPU per scheduling: on this kind of machine a process that sleeps between tokens pays a fixed cost each time it wakes, whatever little it then does, and the relays show what it is; **busy** = share of both cores in use during the row (client, upstream and awsim together).\n\n", us(Some(u64::try_from(o.token_gap.as_nanos()).unwrap_or(0)))));
     let mut rows = Vec::new();
     for level in levels {
         let d = &level.direct;
@@ -363,8 +363,12 @@ fn render(
         for r in &level.rows {
             let t = &r.through;
             let a50 = added(t.token_latency.p50(), d.token_latency.p50());
+            // schedstat's run time counts to the nanosecond; /proc/PID/stat's to the 10 ms tick,
+            // which a row's rounds would each round off.
             let cpu_per_token = t
-                .server_cpu
+                .server_sched
+                .map(|(run, _)| run)
+                .or(t.server_cpu)
                 .filter(|_| t.tokens > 0)
                 .map(|c| u64::try_from(c.as_nanos()).unwrap_or(0) / t.tokens);
             let (wakeups, per_wakeup) = match t.server_sched {
