@@ -50,7 +50,11 @@ async fn invoke(
     let (first, rest) = open(app, &request, &model, stream).await?;
     let clock = Clock::new(started, app.config.deterministic);
     if stream {
-        let format = choose_format(app.config.stream_format, &call.headers)?;
+        let format = choose_format(
+            app.config.stream_format,
+            &call.headers,
+            call.query.as_deref(),
+        )?;
         let shaper = family.shaper(&model, &request, ids);
         return Ok(stream_response(
             first,
@@ -141,7 +145,11 @@ async fn converse(
     let (first, rest) = open(app, &request, &model, stream).await?;
     let clock = Clock::new(started, app.config.deterministic);
     if stream {
-        let format = choose_format(app.config.stream_format, &call.headers)?;
+        let format = choose_format(
+            app.config.stream_format,
+            &call.headers,
+            call.query.as_deref(),
+        )?;
         let shaper = Box::new(converse::ConverseShaper::new(ids));
         return Ok(stream_response(
             first,

@@ -28,6 +28,11 @@ CONVERSE_TITAN = """curl -s -X POST "http://localhost:4566/model/amazon.titan-te
   -d '{"messages":[{"role":"user","content":[{"type":"text","text":"Hello!"}]}],"inferenceConfig":{"maxTokens":100}}'"""
 
 
+# The page's curl examples, pointed at the streaming operations: what a person types gets the JSON array.
+STREAM_HAIKU = INVOKE_HAIKU.replace("/invoke", "/invoke-with-response-stream")
+STREAM_TITAN = CONVERSE_TITAN.replace("/converse", "/converse-stream")
+
+
 def run(awsim, command):
     out = subprocess.run(["bash", "-c", command.replace("http://localhost:4566", awsim.url)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
@@ -55,3 +60,15 @@ def test_converse_with_the_type_text_blocks(awsim):
     assert "Hello!" in out["output"]["message"]["content"][0]["text"]
     assert set(out["usage"]) >= {"inputTokens", "outputTokens", "totalTokens"}
     assert out["stopReason"] in ("end_turn", "max_tokens")
+
+
+def test_streaming_with_the_pages_curl_prints_the_json_array(awsim):
+    chunks = json.loads(run(awsim, STREAM_HAIKU))
+    assert [c["body"]["type"] for c in chunks[:2]] == ["message_start", "content_block_start"]
+    assert chunks[-1]["body"]["type"] == "message_stop"
+    text = "".join(c["body"]["delta"]["text"] for c in chunks if c["body"]["type"] == "content_block_delta")
+    assert "What is AWS?" in text
+
+    events = json.loads(run(awsim, STREAM_TITAN))
+    assert list(events[0]) == ["messageStart"]
+    assert list(events[-1]) == ["metadata"]

@@ -1,5 +1,6 @@
 """The runtime seen from boto3: its own event-stream parser consumes every stream."""
 
+import base64
 import json
 
 import pytest
@@ -136,6 +137,29 @@ def test_curl_gets_the_json_array(awsim):
     assert chunks[0]["contentType"] == "application/json"
     assert chunks[0]["body"]["type"] == "message_start"
     assert chunks[-1]["body"]["type"] == "message_stop"
+
+
+def test_a_library_that_signs_its_own_requests_gets_frames(awsim):
+    # As LiteLLM-style libraries do: botocore's signer, their own HTTP client, no AWS SDK headers,
+    # `Accept: application/json`, and an event-stream decoder on the body whatever they asked for.
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from botocore.eventstream import EventStreamBuffer
+
+    url = f"{awsim.url}/model/{HAIKU}/invoke-with-response-stream"
+    body = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]})
+    request = AWSRequest("POST", url, data=body, headers={"Content-Type": "application/json", "Accept": "application/json"})
+    SigV4Auth(Credentials("test", "test"), "bedrock", "us-east-1").add_auth(request)
+    status, headers, raw = awsim.http("POST", url.removeprefix(awsim.url), body.encode(), dict(request.headers))
+    assert status == 200
+    assert headers["Content-Type"] == "application/vnd.amazon.eventstream"
+    frames = EventStreamBuffer()
+    frames.add_data(raw)
+    types = [json.loads(base64.b64decode(json.loads(f.payload)["bytes"]))["type"] for f in frames]
+    assert types[0] == "message_start"
+    assert types[-1] == "message_stop"
+    assert types.count("content_block_delta") == 5
 
 
 def test_per_request_header_forces_frames_for_curl(awsim):
