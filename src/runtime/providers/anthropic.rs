@@ -1,4 +1,5 @@
-//! Anthropic Claude on Bedrock, Messages API (`anthropic_version: bedrock-2023-05-31`): the request,
+//! Anthropic Claude on Bedrock, Messages API (`anthropic_version: bedrock-2023-05-31`, or the dated
+//! API version Anthropic's own SDKs send, with betas in `anthropic_beta`): the request,
 //! the `message_start` … `message_stop` chunk sequence (`msg_bdrk_`/`toolu_bdrk_` ids, the bare model
 //! name, `input_json_delta` for tool input, metrics merged into `message_stop`) and the response.
 
@@ -49,6 +50,27 @@ pub fn bare_name(model_id: &str) -> String {
     }
 }
 
+/// Whether `anthropic_version` names a version Bedrock takes: its own `bedrock-2023-05-31`, or a
+/// dated Anthropic API version (`2023-06-01`, `2026-10-21`: `YYYY-MM-DD`), which Anthropic's SDKs put
+/// in the body of every call their Bedrock clients make.
+pub fn is_api_version(version: &str) -> bool {
+    if version == "bedrock-2023-05-31" {
+        return true;
+    }
+    let digits = |s: &str, n| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let mut parts = version.split('-');
+    let (Some(year), Some(month), Some(day), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    digits(year, 4)
+        && digits(month, 2)
+        && digits(day, 2)
+        && matches!(month.parse::<u8>(), Ok(1..=12))
+        && matches!(day.parse::<u8>(), Ok(1..=31))
+}
+
 impl Family for Messages {
     fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
         let f = Fields::new(body, "");
@@ -67,11 +89,14 @@ impl Family for Messages {
         }
         f.only(KEYS)?;
         let version = f.req_str("anthropic_version")?;
-        if version != "bedrock-2023-05-31" {
+        if !is_api_version(version) {
             return Err(ApiError::validation(format!(
-                "Invalid API version: anthropic_version '{version}' is not supported on Bedrock; use \"bedrock-2023-05-31\"."
+                "Invalid API version: anthropic_version '{version}' is not a version; use \"bedrock-2023-05-31\" or a dated Anthropic API version such as \"2023-06-01\"."
             )));
         }
+        // Bedrock checks the names against the betas each model supports (`invalid beta flag`);
+        // awsim checks the shape only, so that a flag Bedrock has just added is never refused.
+        f.strings("anthropic_beta")?;
         let mut req = ChatRequest {
             max_tokens: f.u32_min("max_tokens", 1)?,
             temperature: f.f64_in("temperature", 0.0, 1.0)?,
@@ -566,6 +591,67 @@ mod tests {
         );
         let e = parse(json!({"messages": []})).unwrap_err();
         assert!(e.message().contains("2 schema violations"), "{e}");
+    }
+
+    #[test]
+    fn bedrock_and_dated_anthropic_api_versions_are_versions() {
+        for version in [
+            "bedrock-2023-05-31",
+            "2023-06-01",
+            "2023-01-01",
+            "2026-10-21",
+        ] {
+            assert!(is_api_version(version), "{version}");
+        }
+        for not_one in [
+            "",
+            "latest",
+            "bedrock-2024-01-01",
+            "bedrock-2023-05-31 ",
+            "2023-6-01",
+            "2023-06-1",
+            "2023-13-01",
+            "2023-00-10",
+            "2023-06-32",
+            "2023-06-01-x",
+            "20230601",
+            "२०२३-०६-०१",
+            "claude-3-sonnet-20240229-v1:0",
+        ] {
+            assert!(!is_api_version(not_one), "{not_one:?}");
+        }
+        let body = |version: Value| json!({"anthropic_version": version, "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]});
+        assert!(parse(body(json!("2026-10-21"))).is_ok());
+        let e = parse(body(json!("latest"))).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "Invalid API version: anthropic_version 'latest' is not a version; use \"bedrock-2023-05-31\" or a dated Anthropic API version such as \"2023-06-01\"."
+        );
+        assert!(parse(body(json!(20230601)))
+            .unwrap_err()
+            .message()
+            .contains("anthropic_version"));
+    }
+
+    #[test]
+    fn betas_are_a_list_of_strings() {
+        let body = |betas: Value| json!({"anthropic_version": "2026-10-21", "anthropic_beta": betas, "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]});
+        assert!(parse(body(json!([
+            "interleaved-thinking-2025-05-14",
+            "context-1m-2025-08-07"
+        ])))
+        .is_ok());
+        assert!(parse(body(json!([]))).is_ok());
+        let e = parse(body(json!("interleaved-thinking-2025-05-14"))).unwrap_err();
+        assert!(e.message().contains("anthropic_beta"), "{e}");
+        let e = parse(body(json!(["ok", 7]))).unwrap_err();
+        assert!(e.message().contains("anthropic_beta.1"), "{e}");
+        let e = parse(json!({"anthropic_version": "2026-10-21", "max_tokens": 5, "stream": true, "messages": [{"role": "user", "content": "hi"}]})).unwrap_err();
+        assert!(
+            e.message()
+                .contains("extraneous key [stream] is not permitted"),
+            "{e}"
+        );
     }
 
     #[test]

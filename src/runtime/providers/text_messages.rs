@@ -78,7 +78,7 @@ impl<'a> Text<'a> {
 pub fn parse(body: &[u8]) -> Option<ChatRequest> {
     let MapOnly(body): MapOnly<Body> = serde_json::from_slice(body).ok()?;
     let unit = |x| absent_or_within(x, 0.0, 1.0);
-    if body.anthropic_version != "bedrock-2023-05-31"
+    if !super::anthropic::is_api_version(&body.anthropic_version)
         || body.max_tokens == 0
         || !unit(body.temperature)
         || !unit(body.top_p)
@@ -162,6 +162,9 @@ mod tests {
                     {"role":"assistant","content":"2"},{"role":"assistant","content":[]},{"role":"user","content":"3"}]}"#,
                 r#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":1,"system":[{"type":"text","text":"s1"},{"type":"text","text":"s2"}],
                     "top_k":0,"stop_sequences":null,"temperature":null,"messages":[{"role":"user","content":"Hi"}]}"#,
+                // What Anthropic's SDKs send: their own API version, no `stream`, no `model`.
+                r#"{"max_tokens":5,"messages":[{"role":"user","content":"hi"}],"anthropic_version":"2026-10-21"}"#,
+                r#"{"anthropic_version":"2023-06-01","max_tokens":5,"messages":[{"role":"user","content":"Hi"}]}"#,
             ],
             &full_body,
             parse,
@@ -179,7 +182,12 @@ mod tests {
             "{bad".into(),
             format!("{{{hi}}}"),
             format!(r#"{{"anthropic_version":"bedrock-2023-05-31",{hi}}}"#),
-            format!(r#"{{"anthropic_version":"2023-06-01","max_tokens":5,{hi}}}"#),
+            format!(r#"{{"anthropic_version":"latest","max_tokens":5,{hi}}}"#),
+            format!(r#"{{"anthropic_version":"2023-13-01","max_tokens":5,{hi}}}"#),
+            format!(r#"{{"anthropic_version":"bedrock-2024-01-01","max_tokens":5,{hi}}}"#),
+            format!(r#"{{"anthropic_version":7,"max_tokens":5,{hi}}}"#),
+            format!(r#"{{{ok},{hi},"anthropic_beta":["interleaved-thinking-2025-05-14"]}}"#),
+            format!(r#"{{{ok},{hi},"stream":true}}"#),
             format!(r#"{{"anthropic_version":"bedrock-2023-05-31","max_tokens":0,{hi}}}"#),
             format!(r#"{{"anthropic_version":"bedrock-2023-05-31","max_tokens":5.0,{hi}}}"#),
             format!(r#"{{{ok},"messages":[]}}"#),
