@@ -27,3 +27,13 @@ export const clientConfig = (url) => ({
   credentials: { accessKeyId: "test", secretAccessKey: "test" },
   maxAttempts: 1,
 });
+
+// The Anthropic Bedrock SDK's client options: its own fetch-based HTTP stack, SigV4 by
+// @smithy/signature-v4, streams decoded from event-stream frames.
+export const anthropicConfig = (url) => ({
+  baseURL: url,
+  awsRegion: "us-east-1",
+  awsAccessKey: "test",
+  awsSecretKey: "test",
+  maxRetries: 0,
+});

@@ -51,6 +51,14 @@ class Awsim:
             config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
         )
 
+    def anthropic(self, api_key=None):
+        """The Anthropic SDK's Bedrock client: its own HTTP stack, SigV4 by botocore's signer (or a
+        Bedrock API key as a bearer token), streams decoded by botocore's event-stream parser."""
+        import anthropic
+
+        credentials = {"api_key": api_key} if api_key else {"aws_access_key": "test", "aws_secret_key": "test"}
+        return anthropic.AnthropicBedrock(base_url=self.url, aws_region="us-east-1", max_retries=0, **credentials)
+
     def http(self, method, path, body=None, headers=None):
         """A plain HTTP request (curl-style); returns (status, headers (case-insensitive), body bytes)."""
         data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
@@ -86,3 +94,9 @@ def bedrock(awsim):
 def runtime(awsim):
     awsim.reset()
     return awsim.client("bedrock-runtime")
+
+
+@pytest.fixture
+def claude(awsim):
+    awsim.reset()
+    return awsim.anthropic()
