@@ -140,7 +140,11 @@ async fn converse(
     let (request, paths) = converse::read(&call.body)?;
     let mut ids = app.runtime.ids(&call.body, &model.id);
     // The native response that `additionalModelResponseFieldPaths` point into is the family's.
-    let native = providers::converse_family(&model.id).filter(|_| !paths.is_empty());
+    let native = if paths.is_empty() {
+        None
+    } else {
+        providers::converse_family(&model.id)
+    };
     let (first, rest) = open(app, &request, &model, stream).await?;
     let clock = Clock::new(started, app.config.deterministic);
     if stream {
