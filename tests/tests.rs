@@ -14,4 +14,5 @@ mod management;
 mod runtime_converse;
 mod runtime_embeddings;
 mod runtime_families;
+mod runtime_field_paths;
 mod server;

@@ -1,12 +1,14 @@
 //! Converse and ConverseStream: the request translator, the stream shaper (Bedrock's event order:
 //! `messageStart`, per block [`contentBlockStart` for tool use only] `contentBlockDelta`…
-//! `contentBlockStop`, `messageStop`, `metadata` last) and the collected response.
+//! `contentBlockStop`, `messageStop`, `metadata` last) and the collected response. The request's
+//! `additionalModelResponseFieldPaths` are read here and answered by [`response_fields`].
 
 use super::chat::{
     Block, ChatRequest, Delta, DocumentSource, Message, Role, Tool, ToolChoice, ToolResultContent,
 };
 use super::ids::Ids;
 use super::input::{constraint, Fields, Object};
+use super::response_fields::{self, FieldPaths, StreamFields};
 use super::shape::{
     push_json_str, tool_input, Answer, AnswerBlock, BlockKind, Blocks, Event, Shaper, Timing,
 };
@@ -16,15 +18,16 @@ use serde_json::{json, Value};
 
 /// Reads a Converse / ConverseStream body: the common text-only shape straight into the request
 /// ([`text_converse`](super::text_converse)), anything else through [`parse`].
-pub fn read(body: &[u8]) -> Result<ChatRequest, ApiError> {
+pub fn read(body: &[u8]) -> Result<(ChatRequest, FieldPaths), ApiError> {
     match super::text_converse::parse(body) {
-        Some(request) => Ok(request),
+        Some(read) => Ok(read),
         None => parse(&super::input::object(body)?),
     }
 }
 
-/// Translates a Converse / ConverseStream body.
-pub fn parse(body: &Object) -> Result<ChatRequest, ApiError> {
+/// Translates a Converse / ConverseStream body: the conversation, and the native response fields
+/// to return with the answer.
+pub fn parse(body: &Object) -> Result<(ChatRequest, FieldPaths), ApiError> {
     let f = Fields::new(body, "");
     let mut req = ChatRequest::default();
     for (i, block) in f.array("system")?.into_iter().flatten().enumerate() {
@@ -107,7 +110,8 @@ pub fn parse(body: &Object) -> Result<ChatRequest, ApiError> {
         req.top_k = extra.u32_min("top_k", 0)?.or(extra.u32_min("topK", 0)?);
         req.reasoning = reasoning_requested(extra.obj);
     }
-    Ok(req)
+    let paths = FieldPaths::parse(&f.strings(response_fields::MEMBER)?)?;
+    Ok((req, paths))
 }
 
 /// `thinking: {type: enabled}` (Claude) or `reasoningConfig: {type: enabled}` (Nova and others).
@@ -313,6 +317,8 @@ pub struct ConverseShaper {
     ids: Ids,
     /// Reasoning blocks end with a signature delta, as Claude's do.
     signature: bool,
+    /// The native fields `messageStop` carries, when the request asked for some.
+    fields: Option<Box<StreamFields>>,
 }
 
 impl ConverseShaper {
@@ -321,7 +327,14 @@ impl ConverseShaper {
             blocks: Blocks::default(),
             ids,
             signature: true,
+            fields: None,
         }
+    }
+
+    /// Answers `additionalModelResponseFieldPaths` in `messageStop`.
+    pub fn with_fields(mut self, fields: StreamFields) -> Self {
+        self.fields = Some(Box::new(fields));
+        self
     }
 
     fn close(&mut self, closed: Option<(BlockKind, u32)>, out: &mut Vec<Event>) {
@@ -355,10 +368,15 @@ impl ConverseShaper {
 impl Shaper for ConverseShaper {
     fn on_delta(&mut self, delta: &Delta, timing: &Timing, out: &mut Vec<Event>) {
         match delta {
-            Delta::Start { .. } => out.push(Event::new(
-                "messageStart",
-                br#"{"role":"assistant"}"#.to_vec(),
-            )),
+            Delta::Start { .. } => {
+                if let Some(fields) = &mut self.fields {
+                    fields.on_delta(delta, timing);
+                }
+                out.push(Event::new(
+                    "messageStart",
+                    br#"{"role":"assistant"}"#.to_vec(),
+                ));
+            }
             Delta::Text(t) => {
                 let e = self.blocks.enter(BlockKind::Text, false);
                 self.close(e.closed, out);
@@ -392,9 +410,14 @@ impl Shaper for ConverseShaper {
             Delta::Stop(stop) => {
                 let closed = self.blocks.close();
                 self.close(closed, out);
+                let fields = self
+                    .fields
+                    .as_mut()
+                    .and_then(|fields| fields.on_delta(delta, timing));
                 out.push(Event::typed(
                     "messageStop",
                     &MessageStopEvent {
+                        additional_model_response_fields: fields,
                         stop_reason: stop.reason.as_str(),
                     },
                 ));
@@ -418,8 +441,13 @@ impl Shaper for ConverseShaper {
 }
 
 /// The Converse response for a whole answer, serialized straight from the answer (no `Value` tree:
-/// this runs once per request on the canned fast path).
-pub fn respond<'a>(answer: &'a Answer, ids: &mut Ids) -> ConverseResponse<'a> {
+/// this runs once per request on the canned fast path); `fields` answer the request's
+/// `additionalModelResponseFieldPaths`.
+pub fn respond<'a>(
+    answer: &'a Answer,
+    ids: &mut Ids,
+    fields: Option<Value>,
+) -> ConverseResponse<'a> {
     let content = answer
         .blocks
         .iter()
@@ -440,6 +468,7 @@ pub fn respond<'a>(answer: &'a Answer, ids: &mut Ids) -> ConverseResponse<'a> {
         .collect();
     let u = answer.usage();
     ConverseResponse {
+        additional_model_response_fields: fields,
         output: Output {
             message: MessageOut {
                 role: "assistant",
@@ -476,6 +505,8 @@ enum BlockStartUnion<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct MessageStopEvent {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    additional_model_response_fields: Option<Value>,
     stop_reason: &'static str,
 }
 
@@ -488,6 +519,8 @@ struct MetadataEvent {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConverseResponse<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    additional_model_response_fields: Option<Value>,
     output: Output<'a>,
     stop_reason: &'static str,
     usage: UsageOut,
@@ -549,7 +582,7 @@ mod tests {
     use crate::runtime::input::object;
 
     fn req(body: Value) -> Result<ChatRequest, ApiError> {
-        parse(body.as_object().unwrap())
+        parse(body.as_object().unwrap()).map(|(request, _)| request)
     }
 
     #[test]
@@ -592,6 +625,67 @@ mod tests {
         assert!(e.message().contains("one and only one member"));
         let e = object(b"{\"messages\": [").unwrap_err();
         assert_eq!(e.type_name(), "ValidationException");
+    }
+
+    #[test]
+    fn response_field_paths_are_read_and_checked() {
+        let body = |paths: Value| json!({"messages": [{"role": "user", "content": [{"text": "hi"}]}], "additionalModelResponseFieldPaths": paths});
+        let (_, paths) = parse(body(json!(["/stop_sequence"])).as_object().unwrap()).unwrap();
+        assert_eq!(paths, FieldPaths::parse(&["/stop_sequence"]).unwrap());
+        let e = req(body(json!(["stop_sequence"]))).unwrap_err();
+        assert_eq!(e.type_name(), "ValidationException");
+        assert!(
+            e.message()
+                .contains("at 'additionalModelResponseFieldPaths.1.member'"),
+            "{e}"
+        );
+        let e = req(body(json!("/stop_sequence"))).unwrap_err();
+        assert!(e.message().contains("must be an array"), "{e}");
+        let e = req(body(json!([1]))).unwrap_err();
+        assert!(e.message().contains("must be a string"), "{e}");
+    }
+
+    #[test]
+    fn message_stop_carries_the_native_fields_asked_for() {
+        let claude = crate::runtime::providers::ModelInfo {
+            id: "anthropic.claude-3-haiku-20240307-v1:0".into(),
+            name: "Claude 3 Haiku".into(),
+            via: vec![],
+        };
+        let family = crate::runtime::providers::converse_family(&claude.id).unwrap();
+        let paths = FieldPaths::parse(&["/delta/stop_sequence"]).unwrap();
+        let stop = Delta::Stop(Stop {
+            reason: StopReason::StopSequence("END".into()),
+            usage: Usage::default(),
+        });
+        let t = Timing::default();
+        let message_stop = |mut s: ConverseShaper| {
+            let mut out = Vec::new();
+            for d in [
+                &Delta::Start { input_tokens: 1 },
+                &Delta::Text("a".into()),
+                &stop,
+            ] {
+                s.on_delta(d, &t, &mut out);
+            }
+            let e = out.iter().find(|e| e.name == "messageStop").unwrap();
+            String::from_utf8(e.payload.clone()).unwrap()
+        };
+        let fields = StreamFields::new(
+            paths,
+            family,
+            &claude,
+            &ChatRequest::default(),
+            Ids::seeded(2),
+        );
+        assert_eq!(
+            message_stop(ConverseShaper::new(Ids::seeded(1)).with_fields(fields)),
+            r#"{"additionalModelResponseFields":{"delta":{"stop_sequence":"END"}},"stopReason":"stop_sequence"}"#
+        );
+        assert_eq!(
+            message_stop(ConverseShaper::new(Ids::seeded(1))),
+            r#"{"stopReason":"stop_sequence"}"#
+        );
     }
 
     #[test]

@@ -322,11 +322,11 @@ pub fn one_edit_away(body: &Value) -> Vec<Value> {
 /// must either decline or read it exactly as `full` does — and the edits must include many of
 /// both, or the test proves little.
 #[cfg(test)]
-pub fn reads_as_the_full_translator(
+pub fn reads_as_the_full_translator<T: PartialEq + std::fmt::Debug>(
     bodies: &[&str],
     body: &Value,
-    fast: fn(&[u8]) -> Option<super::chat::ChatRequest>,
-    full: fn(&str) -> Result<super::chat::ChatRequest, String>,
+    fast: fn(&[u8]) -> Option<T>,
+    full: fn(&str) -> Result<T, String>,
 ) {
     for text in bodies {
         let request = fast(text.as_bytes());

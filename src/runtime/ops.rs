@@ -4,6 +4,7 @@
 use super::adapters::{choose_format, stream_response, Wire};
 use super::chat::{ChatRequest, Delta, TokenStream};
 use super::providers::{self, ModelInfo};
+use super::response_fields::{self, StreamFields};
 use super::shape::{Answer, Clock};
 use super::{converse, input, tokens};
 use crate::aws::http::{json, Body};
@@ -140,8 +141,14 @@ async fn converse(
             "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
         ));
     }
-    let request = converse::read(&call.body)?;
+    let (request, paths) = converse::read(&call.body)?;
     let mut ids = app.runtime.ids(&call.body, &model.id);
+    // The native response that `additionalModelResponseFieldPaths` point into is the family's.
+    let native = if paths.is_empty() {
+        None
+    } else {
+        providers::converse_family(&model.id)
+    };
     let (first, rest) = open(app, &request, &model, stream).await?;
     let clock = Clock::new(started, app.config.deterministic);
     if stream {
@@ -150,11 +157,14 @@ async fn converse(
             &call.headers,
             call.query.as_deref(),
         )?;
-        let shaper = Box::new(converse::ConverseShaper::new(ids));
+        let mut shaper = converse::ConverseShaper::new(ids.clone());
+        if let Some(family) = native {
+            shaper = shaper.with_fields(StreamFields::new(paths, family, &model, &request, ids));
+        }
         return Ok(stream_response(
             first,
             rest,
-            shaper,
+            Box::new(shaper),
             clock,
             format,
             Wire::Converse,
@@ -163,7 +173,10 @@ async fn converse(
     let answer = Answer::collect(first, rest, clock)
         .await
         .map_err(|e| e.into_collected_error(&model.id))?;
-    Ok(json(200, &converse::respond(&answer, &mut ids)))
+    let fields = native.and_then(|family| {
+        response_fields::of_answer(&paths, family, &answer, &model, &request, &ids)
+    });
+    Ok(json(200, &converse::respond(&answer, &mut ids, fields)))
 }
 
 /// Opens the token stream and waits for its first item, so that a failure to start is an HTTP error.
@@ -196,7 +209,7 @@ fn count_tokens(app: &App, call: &Call) -> Result<Response<Body>, ApiError> {
             .ok_or_else(|| unsupported(&model, "CountTokens"))?
             .1
     } else if let Some(conv) = inp.object("converse")? {
-        converse::parse(conv.obj)?
+        converse::parse(conv.obj)?.0
     } else {
         return Err(ApiError::validation(
             "input must have one and only one member set: invokeModel or converse.",

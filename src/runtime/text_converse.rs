@@ -1,5 +1,5 @@
-//! The common Converse body — text messages, optional text system prompts and `inferenceConfig` —
-//! read straight into typed, borrowed structs. Reading it through a `serde_json::Value` tree costs
+//! The common Converse body — text messages, optional text system prompts, `inferenceConfig` and
+//! `additionalModelResponseFieldPaths` — read straight into typed, borrowed structs. Reading it through a `serde_json::Value` tree costs
 //! most of a canned Converse request's own work (an IndexMap and a SipHash per object, a String per
 //! key and value).
 //!
@@ -10,6 +10,7 @@
 
 use super::chat::{Block, ChatRequest, Message, Role};
 use super::input::{absent_or_within, MapOnly};
+use super::response_fields::FieldPaths;
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -22,6 +23,8 @@ struct Body<'a> {
     system: Option<Vec<MapOnly<TextIn<'a>>>>,
     #[serde(rename = "inferenceConfig", borrow, default)]
     inference_config: Option<MapOnly<InferenceIn<'a>>>,
+    #[serde(rename = "additionalModelResponseFieldPaths", borrow, default)]
+    field_paths: Option<Vec<Cow<'a, str>>>,
 }
 
 #[derive(Deserialize)]
@@ -53,8 +56,9 @@ struct InferenceIn<'a> {
     stop_sequences: Option<Vec<Cow<'a, str>>>,
 }
 
-/// The request, if the body is a valid text-only Converse body; `None` otherwise.
-pub fn parse(body: &[u8]) -> Option<ChatRequest> {
+/// The request and its response field paths, if the body is a valid text-only Converse body; `None`
+/// otherwise.
+pub fn parse(body: &[u8]) -> Option<(ChatRequest, FieldPaths)> {
     let MapOnly(body): MapOnly<Body> = serde_json::from_slice(body).ok()?;
     let mut req = ChatRequest::default();
     for MapOnly(block) in body.system.into_iter().flatten() {
@@ -98,7 +102,8 @@ pub fn parse(body: &[u8]) -> Option<ChatRequest> {
             .map(Cow::into_owned)
             .collect();
     }
-    Some(req)
+    let paths = FieldPaths::parse(body.field_paths.as_deref().unwrap_or_default()).ok()?;
+    Some((req, paths))
 }
 
 #[cfg(test)]
@@ -107,7 +112,7 @@ mod tests {
     use crate::runtime::{converse, input};
 
     /// What the full reader makes of a body (its error message, if it refuses it).
-    fn full(body: &str) -> Result<ChatRequest, String> {
+    fn full(body: &str) -> Result<(ChatRequest, FieldPaths), String> {
         input::object(body.as_bytes())
             .and_then(|obj| converse::parse(&obj))
             .map_err(|e| e.message().to_string())
@@ -123,6 +128,7 @@ mod tests {
             ],
             "system": [{"text": "Be brief."}],
             "inferenceConfig": {"maxTokens": 5, "temperature": 0.5, "topP": 0.9, "stopSequences": ["x"]},
+            "additionalModelResponseFieldPaths": ["/stop_sequence", "/delta/stop_sequence"],
         });
         input::reads_as_the_full_translator(
             &[
@@ -135,6 +141,9 @@ mod tests {
                     {"role":"user","content":[{"text":"3"}]}],
                     "system":null,"inferenceConfig":{"maxTokens":null,"stopSequences":null}}"#,
                 r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{}}"#,
+                r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}],
+                    "additionalModelResponseFieldPaths":["/delta/stop_sequence","/a~1b"]}"#,
+                r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"additionalModelResponseFieldPaths":[]}"#,
             ],
             &full_body,
             parse,
@@ -170,6 +179,9 @@ mod tests {
             r#"[[{"role":"user","content":[{"text":"Hi"}]}]]"#,
             r#"{"messages":[["user",[["Hi"]]]]}"#,
             r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":[5]}"#,
+            r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"additionalModelResponseFieldPaths":["stop_sequence"]}"#,
+            r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"additionalModelResponseFieldPaths":[""]}"#,
+            r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"additionalModelResponseFieldPaths":"/x"}"#,
         ] {
             assert_eq!(parse(body.as_bytes()), None, "accepted {body}");
         }

@@ -7,6 +7,7 @@
 //! data: {"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":"{\""}}]}}]}
 //!                                                                 → ToolStart{f}, ToolInput("{\"")
 //! data: {"choices":[{"delta":{},"finish_reason":"stop"}]}         → (reason noted)
+//! data: {"choices":[{"delta":{},"finish_reason":"stop","stop_reason":"END"}]}  → (stop sequence noted)
 //! data: {"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3}}  → complete
 //! data: [DONE]                                                     → complete
 //! ```
@@ -27,6 +28,14 @@ struct Chunk {
     choices: Vec<Choice>,
     usage: Option<WireUsage>,
     error: Option<Value>,
+    /// llama.cpp with verbose output: its native result, which names the stop word.
+    #[serde(rename = "__verbose")]
+    verbose: Option<Verbose>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Verbose {
+    stopping_word: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -36,6 +45,8 @@ struct Choice {
     finish_reason: Option<String>,
     /// vLLM: the stop string (or token id) that ended the answer.
     stop_reason: Option<Value>,
+    /// SGLang: the same, under its own name.
+    matched_stop: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -126,9 +137,15 @@ impl Decoder {
             }
             if let Some(reason) = &choice.finish_reason {
                 self.finish = Some(reason.clone());
-                if let Some(Value::String(s)) = &choice.stop_reason {
-                    self.stop_string = Some(s.clone());
+                if let Some(Value::String(s)) = choice.stop_reason.or(choice.matched_stop) {
+                    self.stop_string = Some(s);
                 }
+            }
+        }
+        // llama.cpp puts it on the first chunk of its last batch, not always the finishing one.
+        if let Some(word) = chunk.verbose.and_then(|v| v.stopping_word) {
+            if !word.is_empty() {
+                self.stop_string = Some(word);
             }
         }
         if let Some(u) = chunk.usage {
@@ -214,7 +231,8 @@ impl Decoder {
     }
 
     /// Which stop sequence ended the answer, when the backend lets us know: vLLM names it in
-    /// `stop_reason`; servers that keep the sequence in the text end with it. Otherwise `end_turn`.
+    /// `stop_reason`, SGLang in `matched_stop`, llama.cpp (run verbose) in `__verbose.stopping_word`;
+    /// servers that keep the sequence in the text end with it. Otherwise `end_turn`.
     fn stop_sequence(&self) -> StopReason {
         let hit = self
             .stop_sequences
@@ -427,6 +445,44 @@ mod tests {
         feed(
             &mut d,
             &[json!({"choices": [{"delta": {"content": "done"}, "finish_reason": "stop"}]})],
+        );
+        assert_eq!(d.stop(&mut Vec::new()).reason, StopReason::EndTurn);
+    }
+
+    #[test]
+    fn sglang_and_verbose_llama_cpp_name_the_stop_sequence_their_own_way() {
+        // SGLang: `matched_stop` beside the finish reason.
+        let mut d = Decoder::new(vec!["END".into(), "##".into()], 1);
+        feed(
+            &mut d,
+            &[
+                json!({"choices": [{"delta": {"content": "a"}, "finish_reason": null, "matched_stop": null}]}),
+                json!({"choices": [{"delta": {}, "finish_reason": "stop", "matched_stop": "##"}]}),
+            ],
+        );
+        assert_eq!(
+            d.stop(&mut Vec::new()).reason,
+            StopReason::StopSequence("##".into())
+        );
+        // llama.cpp run verbose: `__verbose.stopping_word` on the first chunk of its last batch.
+        let mut d = Decoder::new(vec!["END".into()], 1);
+        feed(
+            &mut d,
+            &[
+                json!({"choices": [{"delta": {"content": "a"}}], "__verbose": {"stop": false, "stopping_word": ""}}),
+                json!({"choices": [{"delta": {"content": "b"}}], "__verbose": {"stop": true, "stop_type": "word", "stopping_word": "END"}}),
+                json!({"choices": [{"delta": {}, "finish_reason": "stop"}]}),
+            ],
+        );
+        assert_eq!(
+            d.stop(&mut Vec::new()).reason,
+            StopReason::StopSequence("END".into())
+        );
+        // A stop word that was not asked for is not a stop sequence of the request.
+        let mut d = Decoder::new(vec!["END".into()], 1);
+        feed(
+            &mut d,
+            &[json!({"choices": [{"delta": {}, "finish_reason": "stop", "matched_stop": 128009}]})],
         );
         assert_eq!(d.stop(&mut Vec::new()).reason, StopReason::EndTurn);
     }

@@ -102,6 +102,11 @@ fn family_for(model_id: &str, body: &Object) -> Option<&'static dyn Family> {
     family_for_shape(model_id, chat_body)
 }
 
+/// The family whose native format answers a Converse request on this model: its chat format.
+pub fn converse_family(model_id: &str) -> Option<&'static dyn Family> {
+    family_for_shape(model_id, true)
+}
+
 fn family_for_shape(model_id: &str, chat_body: bool) -> Option<&'static dyn Family> {
     let id = model_id;
     if id.starts_with("anthropic.claude-v2") || id.starts_with("anthropic.claude-instant") {

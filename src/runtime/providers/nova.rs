@@ -67,7 +67,7 @@ impl Family for Nova {
             "messages".into(),
             Value::Array(without_video(&f, messages)?),
         );
-        let mut req = converse::parse(&conversation)?;
+        let (mut req, _) = converse::parse(&conversation)?;
         if let Some(cfg) = f.object("inferenceConfig")? {
             keys(&cfg, &[], INFERENCE_KEYS)?;
             req.max_tokens = cfg
