@@ -23,6 +23,19 @@ pub struct Route {
     /// Success status of the operation (201/202 where the real service uses them).
     pub status: u16,
     pub params: Vec<String>,
+    /// The method and path template matched (`GET /evaluation-jobs/{jobIdentifier}`), for messages.
+    pub method: Method,
+    pub template: &'static str,
+}
+
+impl Route {
+    /// A real Bedrock operation that awsim does not emulate: a 501 that names it.
+    pub fn not_implemented(&self) -> ApiError {
+        ApiError::NotImplemented(format!(
+            "awsim does not implement the Bedrock operation {} ({} {}); see the README for the list of supported operations",
+            self.operation, self.method, self.template
+        ))
+    }
 }
 
 /// The bedrock-runtime operations (wire.md §4.3); the hot ones first.
@@ -191,6 +204,8 @@ impl Router {
                 operation,
                 status,
                 params,
+                method: t.method.clone(),
+                template: t.path,
             });
         }
         if allowed.is_empty() {
@@ -203,14 +218,6 @@ impl Router {
                 allowed.join(", ")
             )))
         }
-    }
-
-    /// The path template of an operation, for messages (`POST /evaluation-jobs`).
-    pub fn template_of(&self, operation: &str) -> Option<(&Method, &'static str)> {
-        self.templates
-            .iter()
-            .find(|t| t.route.1 == operation)
-            .map(|t| (&t.method, t.path))
     }
 }
 

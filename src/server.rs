@@ -1,13 +1,15 @@
 //! The listener: HTTP/1.1 and HTTP/2 prior-knowledge (h2c) on one port, one task per connection,
 //! graceful shutdown with a deadline. Each request is routed, its body read (within Bedrock's limit),
-//! and handed to the admin, runtime or management side; every response gets an `x-amzn-RequestId`.
+//! and handed to the admin, runtime or management side with the part of the [`App`] it needs; every
+//! response gets an `x-amzn-RequestId`.
 
+use crate::app::App;
 use crate::aws::context::{region_of, DEFAULT_REGION};
 use crate::aws::http::{check_declared_length, error_response, too_large, Body, MAX_REQUEST_BODY};
 use crate::aws::{ApiError, RequestContext};
 use crate::call::Call;
 use crate::config::Config;
-use crate::routes::{Router, Service};
+use crate::routes::Service;
 use crate::{admin, management, runtime};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -20,7 +22,6 @@ use hyper_util::server::graceful::GracefulShutdown;
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::net::TcpListener;
 
 /// Binds `addr` with a deep accept backlog: std's default of 128 drops SYNs when many clients connect
@@ -34,46 +35,6 @@ pub fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(4096)
-}
-
-/// Everything a request handler can reach: configuration and the shared state.
-pub struct App {
-    pub config: Config,
-    pub router: Router,
-    pub started: Instant,
-    /// Shared by every serving thread: the control plane has one state.
-    pub store: Arc<management::Store>,
-    /// One per serving thread: its backend connection pool stays on that thread.
-    pub runtime: runtime::Runtime,
-}
-
-impl App {
-    pub fn new(config: Config) -> Arc<Self> {
-        // Parse the compiled-in catalog now, not on the first request.
-        let _ = crate::management::catalog::catalog();
-        let runtime = runtime::Runtime::new(&config);
-        let store = management::Store::new(&config);
-        Arc::new(Self {
-            router: Router::new(),
-            started: Instant::now(),
-            store: Arc::new(store),
-            runtime,
-            config,
-        })
-    }
-
-    /// The same service for another serving thread: shared state, its own backend client, whose
-    /// pooled connections are then driven by that thread alone (a connection opened by another
-    /// thread would hand every token across threads).
-    pub fn for_another_thread(&self) -> Arc<Self> {
-        Arc::new(Self {
-            config: self.config.clone(),
-            router: Router::new(),
-            started: self.started,
-            store: self.store.clone(),
-            runtime: runtime::Runtime::new(&self.config),
-        })
-    }
 }
 
 /// Serves `config.addr` on `config.workers` threads, each with its own single-threaded tokio
@@ -250,7 +211,7 @@ async fn dispatch(
     };
     match call.route.service {
         Service::Admin => admin::handle(app, call).await,
-        Service::Runtime => runtime::handle(app, call).await,
-        Service::Management => management::handle(app, call).await,
+        Service::Runtime => runtime::ops::handle(&app.runtime, &app.store, call).await,
+        Service::Management => management::handle(&app.store, &call),
     }
 }

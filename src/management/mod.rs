@@ -33,57 +33,54 @@ pub use store::Store;
 use crate::aws::http::{json, Body};
 use crate::aws::ApiError;
 use crate::call::Call;
-use crate::server::App;
 use hyper::Response;
 use serde_json::Value;
-use std::sync::Arc;
 
 /// Answers one control-plane call; operations awsim does not emulate get a 501 naming them.
-pub async fn handle(app: &Arc<App>, call: Call) -> Result<Response<Body>, ApiError> {
-    let store = &app.store;
+pub fn handle(store: &Store, call: &Call) -> Result<Response<Body>, ApiError> {
     let region = call.ctx.region.as_str();
     let body = match call.route.operation {
         "ListFoundationModels" => {
-            catalog::list_foundation_models(&query::Query::of(&call)?, region)?
+            catalog::list_foundation_models(&query::Query::of(call)?, region)?
         }
         "GetFoundationModel" => catalog::get_foundation_model(call.param(0), region)?,
 
-        "ListInferenceProfiles" => profiles::list(store, &call)?,
-        "GetInferenceProfile" => profiles::get(store, &call)?,
-        "CreateInferenceProfile" => profiles::create(store, &call)?,
-        "DeleteInferenceProfile" => profiles::delete(store, &call)?,
+        "ListInferenceProfiles" => profiles::list(store, call)?,
+        "GetInferenceProfile" => profiles::get(store, call)?,
+        "CreateInferenceProfile" => profiles::create(store, call)?,
+        "DeleteInferenceProfile" => profiles::delete(store, call)?,
 
-        "CreateModelCustomizationJob" => customization::create(store, &call)?,
-        "GetModelCustomizationJob" => customization::get(store, &call)?,
-        "ListModelCustomizationJobs" => customization::list_jobs(store, &call)?,
-        "StopModelCustomizationJob" => customization::stop(store, &call)?,
+        "CreateModelCustomizationJob" => customization::create(store, call)?,
+        "GetModelCustomizationJob" => customization::get(store, call)?,
+        "ListModelCustomizationJobs" => customization::list_jobs(store, call)?,
+        "StopModelCustomizationJob" => customization::stop(store, call)?,
 
-        "ListCustomModels" => custom_models::list(store, &call)?,
-        "GetCustomModel" => custom_models::get(store, &call)?,
-        "DeleteCustomModel" => custom_models::delete(store, &call)?,
+        "ListCustomModels" => custom_models::list(store, call)?,
+        "GetCustomModel" => custom_models::get(store, call)?,
+        "DeleteCustomModel" => custom_models::delete(store, call)?,
 
-        "CreateProvisionedModelThroughput" => provisioned::create(store, &call)?,
-        "GetProvisionedModelThroughput" => provisioned::get(store, &call)?,
-        "ListProvisionedModelThroughputs" => provisioned::list(store, &call)?,
-        "UpdateProvisionedModelThroughput" => provisioned::update(store, &call)?,
-        "DeleteProvisionedModelThroughput" => provisioned::delete(store, &call)?,
+        "CreateProvisionedModelThroughput" => provisioned::create(store, call)?,
+        "GetProvisionedModelThroughput" => provisioned::get(store, call)?,
+        "ListProvisionedModelThroughputs" => provisioned::list(store, call)?,
+        "UpdateProvisionedModelThroughput" => provisioned::update(store, call)?,
+        "DeleteProvisionedModelThroughput" => provisioned::delete(store, call)?,
 
-        "GetModelInvocationLoggingConfiguration" => logging::get(store, &call),
-        "PutModelInvocationLoggingConfiguration" => logging::put(store, &call)?,
-        "DeleteModelInvocationLoggingConfiguration" => logging::delete(store, &call),
+        "GetModelInvocationLoggingConfiguration" => logging::get(store, call),
+        "PutModelInvocationLoggingConfiguration" => logging::put(store, call)?,
+        "DeleteModelInvocationLoggingConfiguration" => logging::delete(store, call),
 
-        "TagResource" => tags::tag_resource(store, &call)?,
-        "UntagResource" => tags::untag_resource(store, &call)?,
-        "ListTagsForResource" => tags::list_tags_for_resource(store, &call)?,
+        "TagResource" => tags::tag_resource(store, call)?,
+        "UntagResource" => tags::untag_resource(store, call)?,
+        "ListTagsForResource" => tags::list_tags_for_resource(store, call)?,
 
-        "CreateGuardrail" => guardrails::create(store, &call)?,
-        "GetGuardrail" => guardrails::get(store, &call)?,
-        "ListGuardrails" => guardrails::list(store, &call)?,
-        "UpdateGuardrail" => guardrails::update(store, &call)?,
-        "CreateGuardrailVersion" => guardrails::create_version(store, &call)?,
-        "DeleteGuardrail" => guardrails::delete(store, &call)?,
+        "CreateGuardrail" => guardrails::create(store, call)?,
+        "GetGuardrail" => guardrails::get(store, call)?,
+        "ListGuardrails" => guardrails::list(store, call)?,
+        "UpdateGuardrail" => guardrails::update(store, call)?,
+        "CreateGuardrailVersion" => guardrails::create_version(store, call)?,
+        "DeleteGuardrail" => guardrails::delete(store, call)?,
 
-        _ => return Err(not_implemented(app, &call)),
+        _ => return Err(call.route.not_implemented()),
     };
     Ok(json(call.route.status, &without_nulls(body)))
 }
@@ -134,19 +131,6 @@ fn without_nulls(value: Value) -> Value {
         Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
         other => other,
     }
-}
-
-/// A real Bedrock operation that awsim does not emulate: a 501 that names it.
-pub fn not_implemented(app: &App, call: &Call) -> ApiError {
-    let op = call.route.operation;
-    let path = app
-        .router
-        .template_of(op)
-        .map(|(m, p)| format!(" ({m} {p})"))
-        .unwrap_or_default();
-    ApiError::NotImplemented(format!(
-        "awsim does not implement the Bedrock operation {op}{path}; see the README for the list of supported operations"
-    ))
 }
 
 #[cfg(test)]

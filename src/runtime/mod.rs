@@ -22,22 +22,21 @@ pub mod shape;
 pub mod text_converse;
 pub mod tokens;
 
-use crate::aws::http::Body;
 use crate::aws::ApiError;
-use crate::call::Call;
+use crate::cli::StreamFormat;
 use crate::config::Config;
-use crate::server::App;
 use chat::{ChatRequest, TokenStream};
-use hyper::Response;
 use ids::Ids;
 use providers::ModelInfo;
-use std::sync::Arc;
 
 /// Runtime state shared by all requests: where answers come from.
 #[derive(Debug)]
 pub struct Runtime {
     pacing: canned::Pacing,
+    /// Ids seeded from the request, latencies pinned (`--bedrock-deterministic`).
     deterministic: bool,
+    /// `--bedrock-stream-format`.
+    stream_format: StreamFormat,
     /// The configured backend; while there is one, every answer comes from it (never canned).
     backend: Option<openai::Backend>,
 }
@@ -50,6 +49,7 @@ impl Runtime {
                 between_tokens: config.canned_token_gap,
             },
             deterministic: config.deterministic,
+            stream_format: config.stream_format,
             backend: config
                 .backend
                 .as_ref()
@@ -102,8 +102,4 @@ impl Runtime {
             None => None,
         }
     }
-}
-
-pub async fn handle(app: &Arc<App>, call: Call) -> Result<Response<Body>, ApiError> {
-    ops::handle(app, call).await
 }

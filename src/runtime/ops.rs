@@ -5,52 +5,54 @@ use super::adapters::{choose_format, stream_response, Wire};
 use super::chat::{ChatRequest, Delta, TokenStream};
 use super::providers::{self, ModelInfo};
 use super::shape::{Answer, Clock};
-use super::{converse, input, tokens};
+use super::{converse, input, tokens, Runtime};
 use crate::aws::http::{json, Body};
 use crate::aws::ApiError;
 use crate::call::Call;
-use crate::server::App;
+use crate::management::Store;
 use base64::Engine;
 use futures::StreamExt;
 use hyper::header::HeaderValue;
 use hyper::Response;
 use serde_json::json;
-use std::sync::Arc;
 use std::time::Instant;
 
-pub async fn handle(app: &Arc<App>, call: Call) -> Result<Response<Body>, ApiError> {
+/// Answers one runtime call from this serving thread's `runtime`; model ids resolve through the
+/// control plane's `store`.
+pub async fn handle(
+    runtime: &Runtime,
+    store: &Store,
+    call: Call,
+) -> Result<Response<Body>, ApiError> {
     let started = Instant::now();
+    let model = || super::resolve::model(store, &call.ctx, call.param(0));
     match call.route.operation {
-        "InvokeModel" => invoke(app, &call, started, false).await,
-        "InvokeModelWithResponseStream" => invoke(app, &call, started, true).await,
-        "Converse" => converse(app, &call, started, false).await,
-        "ConverseStream" => converse(app, &call, started, true).await,
-        "CountTokens" => count_tokens(app, &call),
-        _ => Err(crate::management::not_implemented(app, &call)),
+        "InvokeModel" => invoke(runtime, &call, model()?, started, false).await,
+        "InvokeModelWithResponseStream" => invoke(runtime, &call, model()?, started, true).await,
+        "Converse" => converse(runtime, &call, model()?, started, false).await,
+        "ConverseStream" => converse(runtime, &call, model()?, started, true).await,
+        "CountTokens" => count_tokens(&call, &model()?),
+        _ => Err(call.route.not_implemented()),
     }
-}
-
-fn resolve(app: &App, call: &Call) -> Result<ModelInfo, ApiError> {
-    super::resolve::model(app, &call.ctx, call.param(0))
 }
 
 async fn invoke(
-    app: &Arc<App>,
+    runtime: &Runtime,
     call: &Call,
+    model: ModelInfo,
     started: Instant,
     stream: bool,
 ) -> Result<Response<Body>, ApiError> {
-    let model = resolve(app, call)?;
     if let Some(embedder) = providers::embed_family_for(&model.id) {
-        return embed(app, call, &model, embedder, started, stream).await;
+        return embed(runtime, call, &model, embedder, started, stream).await;
     }
     let (family, request) =
         providers::read(&model, &call.body)?.ok_or_else(|| unsupported(&model, "InvokeModel"))?;
-    let mut ids = app.runtime.ids(&call.body, &model.id);
-    let (first, rest) = open(app, &request, &model, stream).await?;
-    let clock = Clock::new(started, app.config.deterministic);
+    let mut ids = runtime.ids(&call.body, &model.id);
+    let (first, rest) = open(runtime, &request, &model, stream).await?;
+    let clock = Clock::new(started, runtime.deterministic);
     if stream {
-        let format = choose_format(app.config.stream_format, &call.headers)?;
+        let format = choose_format(runtime.stream_format, &call.headers)?;
         let shaper = family.shaper(&model, &request, ids);
         return Ok(stream_response(
             first,
@@ -88,7 +90,7 @@ async fn invoke(
 
 /// InvokeModel on an embedding model: vectors, not a token stream (embeddings do not stream).
 async fn embed(
-    app: &Arc<App>,
+    runtime: &Runtime,
     call: &Call,
     model: &ModelInfo,
     family: &dyn providers::EmbedFamily,
@@ -102,14 +104,13 @@ async fn embed(
     }
     let body = input::object(&call.body)?;
     let request = family.parse(&body, model)?;
-    let embeddings = app
-        .runtime
+    let embeddings = runtime
         .embed(&request, model)
         .await
         .map_err(|e| e.into_collected_error(&model.id))?;
-    let mut ids = app.runtime.ids(&call.body, &model.id);
+    let mut ids = runtime.ids(&call.body, &model.id);
     let mut resp = json(200, &family.respond(&body, &request, &embeddings, &mut ids));
-    let latency = Clock::new(started, app.config.deterministic)
+    let latency = Clock::new(started, runtime.deterministic)
         .timing()
         .invocation_ms;
     let h = resp.headers_mut();
@@ -125,23 +126,23 @@ async fn embed(
 }
 
 async fn converse(
-    app: &Arc<App>,
+    runtime: &Runtime,
     call: &Call,
+    model: ModelInfo,
     started: Instant,
     stream: bool,
 ) -> Result<Response<Body>, ApiError> {
-    let model = resolve(app, call)?;
     if !super::resolve::is_chat_model(&model) {
         return Err(ApiError::validation(
             "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
         ));
     }
     let request = converse::read(&call.body)?;
-    let mut ids = app.runtime.ids(&call.body, &model.id);
-    let (first, rest) = open(app, &request, &model, stream).await?;
-    let clock = Clock::new(started, app.config.deterministic);
+    let mut ids = runtime.ids(&call.body, &model.id);
+    let (first, rest) = open(runtime, &request, &model, stream).await?;
+    let clock = Clock::new(started, runtime.deterministic);
     if stream {
-        let format = choose_format(app.config.stream_format, &call.headers)?;
+        let format = choose_format(runtime.stream_format, &call.headers)?;
         let shaper = Box::new(converse::ConverseShaper::new(ids));
         return Ok(stream_response(
             first,
@@ -160,12 +161,12 @@ async fn converse(
 
 /// Opens the token stream and waits for its first item, so that a failure to start is an HTTP error.
 async fn open(
-    app: &App,
+    runtime: &Runtime,
     request: &ChatRequest,
     model: &ModelInfo,
     streamed: bool,
 ) -> Result<(Delta, TokenStream), ApiError> {
-    let mut stream = app.runtime.chat(request, model, streamed);
+    let mut stream = runtime.chat(request, model, streamed);
     match stream.next().await {
         Some(Ok(first)) => Ok((first, stream)),
         Some(Err(err)) => Err(err),
@@ -174,8 +175,7 @@ async fn open(
 }
 
 /// CountTokens: the input-token figure InvokeModel / Converse would report for the same input.
-fn count_tokens(app: &App, call: &Call) -> Result<Response<Body>, ApiError> {
-    let model = resolve(app, call)?;
+fn count_tokens(call: &Call, model: &ModelInfo) -> Result<Response<Body>, ApiError> {
     let body = input::object(&call.body)?;
     let f = input::Fields::new(&body, "");
     let inp = f.object("input")?.ok_or_else(|| f.missing("input"))?;
@@ -184,8 +184,8 @@ fn count_tokens(app: &App, call: &Call) -> Result<Response<Body>, ApiError> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(raw)
             .map_err(|_| ApiError::validation("input.invokeModel.body must be base64-encoded"))?;
-        providers::read(&model, &bytes)?
-            .ok_or_else(|| unsupported(&model, "CountTokens"))?
+        providers::read(model, &bytes)?
+            .ok_or_else(|| unsupported(model, "CountTokens"))?
             .1
     } else if let Some(conv) = inp.object("converse")? {
         converse::parse(conv.obj)?

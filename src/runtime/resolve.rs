@@ -3,12 +3,11 @@
 
 use super::providers::ModelInfo;
 use crate::aws::{ApiError, RequestContext};
-use crate::management::catalog;
-use crate::server::App;
+use crate::management::{catalog, Store};
 
 /// Resolves the `{modelId}` label of a runtime path (already percent-decoded).
-pub fn model(app: &App, ctx: &RequestContext, id: &str) -> Result<ModelInfo, ApiError> {
-    let resolved = app.store.resolve_model(&ctx.region, &ctx.account_id, id)?;
+pub fn model(store: &Store, ctx: &RequestContext, id: &str) -> Result<ModelInfo, ApiError> {
+    let resolved = store.resolve_model(&ctx.region, &ctx.account_id, id)?;
     Ok(ModelInfo {
         id: resolved.model_id,
         name: resolved.model.model_name.clone(),
