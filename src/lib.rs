@@ -15,6 +15,7 @@ pub mod call;
 pub mod cli;
 pub mod config;
 pub mod frames_cmd;
+pub mod hash;
 pub mod management;
 pub mod model_map;
 pub mod routes;

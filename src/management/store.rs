@@ -148,14 +148,6 @@ pub fn new_id() -> String {
         .collect()
 }
 
-/// A small, stable pseudo-random number for a name (plausible metrics that do not change per read).
-pub fn stable_hash(s: &str) -> u64 {
-    // FNV-1a: deterministic across runs, unlike `DefaultHasher`'s random keys.
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

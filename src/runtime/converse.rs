@@ -596,7 +596,7 @@ mod tests {
 
     #[test]
     fn stream_order_follows_bedrock() {
-        let mut s = ConverseShaper::new(Ids::seeded(1));
+        let mut s = ConverseShaper::new(Ids::seeded(&[b"1"]));
         let mut out = Vec::new();
         let t = Timing::default();
         for d in [

@@ -89,7 +89,7 @@ impl Runtime {
     /// Ids for one response: seeded from the request in deterministic mode.
     pub fn ids(&self, body: &[u8], model_id: &str) -> Ids {
         if self.deterministic {
-            Ids::seeded((body, model_id))
+            Ids::seeded(&[body, model_id.as_bytes()])
         } else {
             Ids::random()
         }

@@ -221,7 +221,7 @@ mod tests {
                 via: vec![],
             };
             // Families are unit structs: name them by what their shaper emits first.
-            let mut shaper = f.shaper(&probe, &ChatRequest::default(), Ids::seeded(0));
+            let mut shaper = f.shaper(&probe, &ChatRequest::default(), Ids::seeded(&[b"0"]));
             let mut out = Vec::new();
             shaper.on_delta(
                 &crate::runtime::chat::Delta::Text("x".into()),
