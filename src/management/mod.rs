@@ -5,9 +5,13 @@
 //! - [`catalog`] (+ `catalog.json`): the built-in foundation models; [`profiles`]: inference profiles.
 //! - [`customization`] → [`custom_models`]: jobs that complete into custom models; [`provisioned`].
 //! - [`guardrails`] (+ [`guardrail_policies`]), [`tags`], [`logging`].
-//! - [`store`]: per-region state with lazy, time-driven transitions; [`resolve`]: model identifiers →
-//!   catalog models, for the runtime.
-//! - [`schema`], [`validate`], [`query`], [`pagination`]: request checking in Bedrock's words.
+//! - [`state`]: every resource's record and its time-driven transitions; [`store`]: one state per
+//!   region behind a lock; [`resolve`]: model identifiers → catalog models, for the runtime.
+//! - [`schema`], [`validate`], [`query`], [`pagination`]: request checking in Bedrock's words;
+//!   [`members`]: request members several resources share (tag lists, KMS keys).
+//!
+//! Resource files import the floors below them (state, store, members, request checking, the
+//! catalog), not one another: what one resource needs of another's records is in [`state`].
 
 pub mod catalog;
 pub mod custom_models;
@@ -15,6 +19,7 @@ pub mod customization;
 pub mod guardrail_policies;
 pub mod guardrails;
 pub mod logging;
+pub mod members;
 pub mod operations;
 pub mod pagination;
 pub mod profiles;
@@ -22,6 +27,7 @@ pub mod provisioned;
 pub mod query;
 pub mod resolve;
 pub mod schema;
+pub mod state;
 pub mod store;
 pub mod tags;
 pub mod validate;

@@ -5,7 +5,8 @@
 
 use super::catalog::{self, CatalogModel};
 use super::profiles;
-use super::store::{RegionState, Store};
+use super::state::RegionState;
+use super::store::Store;
 use crate::aws::{arn, ApiError};
 
 /// The answer to [`Store::resolve_model`].
@@ -122,9 +123,7 @@ fn resolve_stored(
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::management::custom_models::CustomModel;
-    use crate::management::profiles::AppProfile;
-    use crate::management::provisioned::{Provisioned, PtStatus};
+    use crate::management::state::{AppProfile, CustomModel, Provisioned, PtStatus};
     use serde_json::{json, Map};
     use std::time::SystemTime;
 
