@@ -136,10 +136,15 @@ fn validate_backend_url(url: &str) -> Result<String, String> {
         ));
     }
     // The backend's endpoints are this URL plus a path: refuse now what could never be requested.
-    if let Err(err) = crate::runtime::openai::check_url(trimmed) {
-        return Err(format!(
-            "--bedrock-backend '{url}' is not a valid URL: {err}"
-        ));
+    let uri: hyper::Uri = trimmed
+        .parse()
+        .map_err(|err| format!("--bedrock-backend '{url}' is not a valid URL: {err}"))?;
+    // `http://[]/v1` has an authority but no host.
+    if uri
+        .host()
+        .is_none_or(|h| h.trim_matches(['[', ']']).is_empty())
+    {
+        return Err(format!("--bedrock-backend '{url}' has no host"));
     }
     Ok(trimmed.to_string())
 }
@@ -158,6 +163,7 @@ mod tests {
             .unwrap_err()
             .contains("http://"));
         assert!(validate_backend_url("http://").is_err());
+        assert!(validate_backend_url("http://[]/v1").is_err());
         assert!(validate_backend_url("http://local host:11434/v1")
             .unwrap_err()
             .contains("not a valid URL"));

@@ -32,8 +32,6 @@ pub mod store;
 pub mod tags;
 pub mod validate;
 
-pub use catalog::{catalog, CatalogModel};
-pub use resolve::ResolvedModel;
 pub use store::Store;
 
 use crate::aws::http::{json, Body};

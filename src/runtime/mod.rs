@@ -1,7 +1,7 @@
 //! The Bedrock runtime (`bedrock-runtime`): every operation is a token stream.
 //!
 //! ```text
-//! request ─ ops ─ resolve ─ providers::<family>::parse / converse::parse ─▶ ChatRequest
+//! request ─ ops ─ Store::resolve_model ─ providers::<family>::parse / converse::parse ─▶ ChatRequest
 //!   ChatRequest ─ source (canned | openai) ─▶ TokenStream of Delta
 //!   Delta ─ Shaper (per family / converse) ─▶ Event ─ adapters ─▶ eventstream frames | JSON array
 //!                                     └─ Answer::collect ─▶ one JSON document (InvokeModel, Converse)
@@ -17,7 +17,6 @@ pub mod input;
 pub mod openai;
 pub mod ops;
 pub mod providers;
-pub mod resolve;
 pub mod shape;
 pub mod text_converse;
 pub mod tokens;

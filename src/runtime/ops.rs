@@ -9,7 +9,7 @@ use super::{converse, input, tokens, Runtime};
 use crate::aws::http::{json, Body};
 use crate::aws::ApiError;
 use crate::call::Call;
-use crate::management::Store;
+use crate::management::{catalog, Store};
 use base64::Engine;
 use futures::StreamExt;
 use hyper::header::HeaderValue;
@@ -25,7 +25,7 @@ pub async fn handle(
     call: Call,
 ) -> Result<Response<Body>, ApiError> {
     let started = Instant::now();
-    let model = || super::resolve::model(store, &call.ctx, call.param(0));
+    let model = || store.resolve_model(&call.ctx.region, &call.ctx.account_id, call.param(0));
     match call.route.operation {
         "InvokeModel" => invoke(runtime, &call, model()?, started, false).await,
         "InvokeModelWithResponseStream" => invoke(runtime, &call, model()?, started, true).await,
@@ -132,7 +132,7 @@ async fn converse(
     started: Instant,
     stream: bool,
 ) -> Result<Response<Body>, ApiError> {
-    if !super::resolve::is_chat_model(&model) {
+    if !is_chat_model(&model) {
         return Err(ApiError::validation(
             "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
         ));
@@ -157,6 +157,12 @@ async fn converse(
         .await
         .map_err(|e| e.into_collected_error(&model.id))?;
     Ok(json(200, &converse::respond(&answer, &mut ids)))
+}
+
+/// Whether Converse can answer with this model: it writes text (not embeddings, images or video).
+fn is_chat_model(model: &ModelInfo) -> bool {
+    catalog::find(&model.id)
+        .is_some_and(|m| m.output_modalities.iter().any(|o| o == "TEXT") && !m.is_embedding())
 }
 
 /// Opens the token stream and waits for its first item, so that a failure to start is an HTTP error.

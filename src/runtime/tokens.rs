@@ -5,7 +5,8 @@ use super::chat::{Block, ChatRequest, DocumentSource, ToolResultContent};
 
 /// Splits text into tokens: optional leading whitespace, then a run of letters/digits or one other
 /// character. Concatenating the pieces gives back the text.
-pub fn split(text: &str) -> impl Iterator<Item = &str> {
+#[cfg(test)]
+fn split(text: &str) -> impl Iterator<Item = &str> {
     spans(text).map(move |r| &text[r])
 }
 

@@ -27,7 +27,7 @@ use super::shape::{Answer, Shaper, Timing};
 use crate::aws::ApiError;
 use serde_json::Value;
 
-/// The model a request resolved to.
+/// The model a request resolved to (`management::Store::resolve_model` answers with one).
 #[derive(Debug, Clone)]
 pub struct ModelInfo {
     /// The catalog id of the foundation model that answers.
