@@ -4,20 +4,17 @@
 use crate::app::App;
 use crate::aws::http::{json, Body};
 use crate::aws::ApiError;
-use crate::call::Call;
+use crate::operations::AdminOp;
 use hyper::Response;
 use serde_json::json;
 
-pub async fn handle(app: &App, call: Call) -> Result<Response<Body>, ApiError> {
-    match call.route.operation {
-        "Health" => Ok(json(200, &health(app).await)),
-        "Reset" => {
+pub async fn handle(op: AdminOp, app: &App) -> Result<Response<Body>, ApiError> {
+    match op {
+        AdminOp::Health => Ok(json(200, &health(app).await)),
+        AdminOp::Reset => {
             app.store.reset();
             Ok(json(200, &json!({ "reset": true })))
         }
-        other => Err(ApiError::UnknownOperation(format!(
-            "no admin operation {other}"
-        ))),
     }
 }
 

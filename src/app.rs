@@ -11,12 +11,12 @@ use std::time::Instant;
 /// Everything a request handler can reach: configuration and the shared state.
 pub struct App {
     pub config: Config,
-    pub router: Router,
-    pub started: Instant,
+    pub(crate) router: Router,
+    pub(crate) started: Instant,
     /// Shared by every serving thread: the control plane has one state.
     pub store: Arc<Store>,
     /// One per serving thread: its backend connection pool stays on that thread.
-    pub runtime: Runtime,
+    pub(crate) runtime: Runtime,
 }
 
 impl App {

@@ -9,7 +9,7 @@ use crate::aws::http::{check_declared_length, error_response, too_large, Body, M
 use crate::aws::{ApiError, RequestContext};
 use crate::call::Call;
 use crate::config::Config;
-use crate::routes::Service;
+use crate::operations::Operation;
 use crate::{admin, management, runtime};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -209,9 +209,10 @@ async fn dispatch(
         query,
         body,
     };
-    match call.route.service {
-        Service::Admin => admin::handle(app, call).await,
-        Service::Runtime => runtime::ops::handle(&app.runtime, &app.store, call).await,
-        Service::Management => management::handle(&app.store, &call),
+    match call.route.operation {
+        Operation::Admin(op) => admin::handle(op, app).await,
+        Operation::Runtime(op) => runtime::ops::handle(op, &app.runtime, &app.store, call).await,
+        Operation::Management(op) => management::handle(op, &app.store, &call),
+        Operation::NotEmulated(name) => Err(call.route.not_implemented(name)),
     }
 }

@@ -10,6 +10,7 @@ use crate::aws::http::{json, Body};
 use crate::aws::ApiError;
 use crate::call::Call;
 use crate::management::{catalog, Store};
+use crate::operations::RuntimeOp;
 use base64::Engine;
 use futures::StreamExt;
 use hyper::header::HeaderValue;
@@ -17,22 +18,24 @@ use hyper::Response;
 use serde_json::json;
 use std::time::Instant;
 
-/// Answers one runtime call from this serving thread's `runtime`; model ids resolve through the
-/// control plane's `store`.
+/// Answers one runtime call from this serving thread's `runtime`; the model (the path's first
+/// label) resolves through the control plane's `store`.
 pub async fn handle(
+    op: RuntimeOp,
     runtime: &Runtime,
     store: &Store,
     call: Call,
 ) -> Result<Response<Body>, ApiError> {
     let started = Instant::now();
-    let model = || store.resolve_model(&call.ctx.region, &call.ctx.account_id, call.param(0));
-    match call.route.operation {
-        "InvokeModel" => invoke(runtime, &call, model()?, started, false).await,
-        "InvokeModelWithResponseStream" => invoke(runtime, &call, model()?, started, true).await,
-        "Converse" => converse(runtime, &call, model()?, started, false).await,
-        "ConverseStream" => converse(runtime, &call, model()?, started, true).await,
-        "CountTokens" => count_tokens(&call, &model()?),
-        _ => Err(call.route.not_implemented()),
+    let model = store.resolve_model(&call.ctx.region, &call.ctx.account_id, call.param(0))?;
+    match op {
+        RuntimeOp::InvokeModel => invoke(runtime, &call, model, started, false).await,
+        RuntimeOp::InvokeModelWithResponseStream => {
+            invoke(runtime, &call, model, started, true).await
+        }
+        RuntimeOp::Converse => converse(runtime, &call, model, started, false).await,
+        RuntimeOp::ConverseStream => converse(runtime, &call, model, started, true).await,
+        RuntimeOp::CountTokens => count_tokens(&call, &model),
     }
 }
 
