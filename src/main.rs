@@ -83,7 +83,6 @@ async fn shutdown_signal() {
 }
 
 // Every request allocates many small, short-lived buffers (JSON, tokens, frames); mimalloc's
-// per-thread free lists make those cheaper than glibc's malloc (a quarter fewer instructions per
-// canned Converse request, measured with callgrind).
+// per-thread free lists make those cheaper than glibc's malloc (`benches/README.md`).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

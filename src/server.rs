@@ -25,7 +25,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// Binds `addr` with a deep accept backlog: std's default of 128 drops SYNs when many clients connect
-/// at once (a dropped SYN costs the client a 1 s retransmit, measured with 10,000 streams).
+/// at once, and a dropped SYN costs the client a one-second retransmit.
 pub fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         tokio::net::TcpSocket::new_v4()?
@@ -43,9 +43,7 @@ pub fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
 ///
 /// Why not tokio's multi-thread runtime: on a small machine its work stealing moves tokens and
 /// requests between threads (a futex wake and a cold cache each time); with a connection pinned to
-/// one thread, a token is read, shaped and written without leaving it. Measured on 2 cores (see
-/// `benches/RESULTS.md`): canned Converse ~27,000 → 36,000–47,000 req/s (38 → 26–36 µs CPU per
-/// request, noisy), CPU per streamed token at 256 concurrent streams 75–87 → 50–67 µs.
+/// one thread, a token is read, shaped and written without leaving it (`benches/README.md`).
 pub fn serve(
     config: Config,
     shutdown: impl Future<Output = ()>,
