@@ -39,7 +39,8 @@ pub fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
 
 /// Serves `config.addr` on `config.workers` threads, each with its own single-threaded tokio
 /// runtime accepting from the one listening socket, until `shutdown` resolves. `on_listening` gets
-/// the bound address once every thread is ready to accept.
+/// the bound address once every thread is ready to accept. How the shutdown went is logged once,
+/// for all threads.
 ///
 /// Why not tokio's multi-thread runtime: on a small machine its work stealing moves tokens and
 /// requests between threads (a futex wake and a cold cache each time); with a connection pinned to
@@ -56,6 +57,7 @@ pub fn serve(
         Ok::<_, std::io::Error>((listener, App::new(config)))
     })?;
     let addr = listener.local_addr()?;
+    let deadline = app.config.shutdown_timeout;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut threads = Vec::with_capacity(workers - 1);
     for i in 1..workers {
@@ -68,11 +70,11 @@ pub fn serve(
                 let runtime = single_threaded_runtime()?;
                 runtime.block_on(async move {
                     let listener = TcpListener::from_std(listener)?;
-                    run(listener, app, async move {
+                    let ended = run(listener, app, async move {
                         let _ = stopped.wait_for(|stop| *stop).await;
                     })
                     .await;
-                    Ok::<_, std::io::Error>(())
+                    Ok::<_, std::io::Error>(ended)
                 })
             })?;
         threads.push(thread);
@@ -80,21 +82,37 @@ pub fn serve(
     on_listening(addr, &app);
     let served = runtime.block_on(async move {
         let listener = TcpListener::from_std(listener)?;
-        run(listener, app, async move {
+        let ended = run(listener, app, async move {
             shutdown.await;
             let _ = stop.send(true);
         })
         .await;
-        Ok::<_, std::io::Error>(())
+        Ok::<_, std::io::Error>(ended)
     });
+    let mut drained = matches!(served, Ok(Ended::Drained));
     for thread in threads {
         match thread.join() {
+            Ok(Ok(ended)) => drained &= ended == Ended::Drained,
             Ok(Err(err)) => tracing::warn!("a worker thread failed: {err}"),
             Err(_) => tracing::warn!("a worker thread panicked"),
-            Ok(Ok(())) => {}
         }
     }
-    served
+    served?;
+    if drained {
+        tracing::info!("all connections closed");
+    } else {
+        tracing::warn!("shutdown deadline of {deadline:?} passed; open connections were closed");
+    }
+    Ok(())
+}
+
+/// How serving one listener ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Every open connection finished within the shutdown deadline.
+    Drained,
+    /// The deadline passed; the connections still open were closed.
+    DeadlinePassed,
 }
 
 fn single_threaded_runtime() -> std::io::Result<tokio::runtime::Runtime> {
@@ -104,8 +122,13 @@ fn single_threaded_runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// Serves `listener` until `shutdown` resolves, then lets open requests finish for up to
-/// `config.shutdown_timeout` before closing them.
-pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+/// `config.shutdown_timeout` before closing them. Logs nothing of its own end: [`serve`] runs one
+/// per thread and says once how they ended.
+pub async fn run(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()>,
+) -> Ended {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http2()
@@ -146,8 +169,8 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
     drop(listener);
     let deadline = app.config.shutdown_timeout;
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections closed"),
-        () = tokio::time::sleep(deadline) => tracing::warn!("shutdown deadline of {deadline:?} passed; closing open connections"),
+        () = graceful.shutdown() => Ended::Drained,
+        () = tokio::time::sleep(deadline) => Ended::DeadlinePassed,
     }
 }
 

@@ -196,7 +196,7 @@ async fn the_real_binary_starts_reports_its_port_and_stops_on_sigterm() {
 }
 
 /// Starts the binary with `--workers N`, has many connections served at once (each thread accepts
-/// from the one socket), and stops it with SIGTERM.
+/// from the one socket), and stops it with SIGTERM; it says once that all connections closed.
 async fn real_binary_round_trip(workers: &str) {
     use tokio::io::{AsyncBufReadExt, BufReader};
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_awsim"))
@@ -239,6 +239,18 @@ async fn real_binary_round_trip(workers: &str) {
         .unwrap()
         .unwrap();
     assert!(status.success(), "--workers {workers}: {status:?}");
+    let mut rest = Vec::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        rest.push(line);
+    }
+    let closed = rest
+        .iter()
+        .filter(|l| l.contains("all connections closed"))
+        .count();
+    assert_eq!(
+        closed, 1,
+        "--workers {workers}: the end of the shutdown is logged once, whatever the threads: {rest:?}"
+    );
 }
 
 #[tokio::test]
