@@ -1,28 +1,24 @@
 //! awsim's own endpoints under `/_awsim/`: health (what is this server, what does it answer with)
 //! and state reset for test suites.
 
+use crate::app::App;
 use crate::aws::http::{json, Body};
 use crate::aws::ApiError;
-use crate::call::Call;
-use crate::server::App;
+use crate::operations::AdminOp;
 use hyper::Response;
 use serde_json::json;
-use std::sync::Arc;
 
-pub async fn handle(app: &Arc<App>, call: Call) -> Result<Response<Body>, ApiError> {
-    match call.route.operation {
-        "Health" => Ok(json(200, &health(app).await)),
-        "Reset" => {
+pub async fn handle(op: AdminOp, app: &App) -> Result<Response<Body>, ApiError> {
+    match op {
+        AdminOp::Health => Ok(json(200, &health(app).await)),
+        AdminOp::Reset => {
             app.store.reset();
             Ok(json(200, &json!({ "reset": true })))
         }
-        other => Err(ApiError::UnknownOperation(format!(
-            "no admin operation {other}"
-        ))),
     }
 }
 
-async fn health(app: &Arc<App>) -> serde_json::Value {
+async fn health(app: &App) -> serde_json::Value {
     let config = &app.config;
     let backend = match &config.backend {
         None => json!("canned"),

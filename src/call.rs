@@ -26,11 +26,6 @@ impl Call {
             .unwrap_or_default()
     }
 
-    /// A request header as text (`None` if absent or not visible ASCII).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
     pub fn query_params(&self) -> Result<Vec<(String, String)>, ApiError> {
         parse_query(self.query.as_deref())
     }

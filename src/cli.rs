@@ -1,12 +1,16 @@
 //! Command-line flags. Every flag has an `AWSIM_…` environment variable and a help line; this is the
 //! list the README documents.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 /// awsim — a local, AWS-compatible emulator of Amazon Bedrock.
+// Negative numbers are values (`--bedrock-backend-timeout -1`), so the message is about the value.
 #[derive(Debug, Parser)]
-#[command(name = "awsim", version, about, long_about = None)]
+#[command(name = "awsim", version, about, long_about = None, allow_negative_numbers = true)]
 pub struct Cli {
     /// Address to bind (use 0.0.0.0 in containers).
     #[arg(long, env = "AWSIM_HOST", default_value = "127.0.0.1", global = true)]
@@ -138,6 +142,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the emulator (the default when no command is given).
+    #[command(allow_negative_numbers = true)]
     Serve,
     /// Tools for application/vnd.amazon.eventstream bodies.
     Frames {
@@ -164,6 +169,94 @@ pub enum StreamFormat {
     Json,
     /// Always application/vnd.amazon.eventstream frames.
     Eventstream,
+}
+
+/// The flags and `AWSIM_…` variables as parsed, and where each value came from.
+#[derive(Debug)]
+pub struct Parsed {
+    pub cli: Cli,
+    matches: ArgMatches,
+}
+
+impl Parsed {
+    /// Parses `args` (the program name first) and the environment. A value clap refuses from an
+    /// environment variable is named by that variable, not by the flag it stands for.
+    pub fn from_args(
+        args: impl IntoIterator<Item = impl Into<OsString>>,
+    ) -> Result<Self, clap::Error> {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let matches = Cli::command()
+            .try_get_matches_from(&args)
+            .map_err(|err| from_environment(err, &args))?;
+        let cli = Cli::from_arg_matches(&matches)?;
+        Ok(Self { cli, matches })
+    }
+
+    /// `--flag value` or `AWSIM_FLAG=value`, the way the user gave the flag `id` (its field
+    /// name), for messages about a bad value.
+    pub fn given(&self, id: &str, value: impl std::fmt::Display) -> String {
+        let command = Cli::command();
+        let Some(arg) = command.get_arguments().find(|a| a.get_id() == id) else {
+            return value.to_string();
+        };
+        let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
+        match (self.matches.value_source(id), env) {
+            (Some(ValueSource::EnvVariable), Some(env)) => format!("{env}={value}"),
+            _ => format!("--{} {value}", arg.get_long().unwrap_or(id)),
+        }
+    }
+}
+
+/// clap's error for a bad value, reworded when the value came from the flag's environment
+/// variable (the flag is not on the command line and the variable holds that value).
+fn from_environment(err: clap::Error, args: &[OsString]) -> clap::Error {
+    if !matches!(
+        err.kind(),
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue
+    ) {
+        return err;
+    }
+    let (Some(ContextValue::String(invalid_arg)), Some(ContextValue::String(value))) = (
+        err.get(ContextKind::InvalidArg),
+        err.get(ContextKind::InvalidValue),
+    ) else {
+        return err;
+    };
+    let command = Cli::command();
+    let Some(arg) = command.get_arguments().find(|a| {
+        a.get_long()
+            .is_some_and(|l| invalid_arg.split_whitespace().next() == Some(&format!("--{l}")))
+    }) else {
+        return err;
+    };
+    let (Some(long), Some(env)) = (arg.get_long(), arg.get_env()) else {
+        return err;
+    };
+    let flag = format!("--{long}");
+    let on_command_line = args.iter().skip(1).any(|a| {
+        a.to_str()
+            .is_some_and(|a| a == flag || a.starts_with(&format!("{flag}=")))
+    });
+    if on_command_line || std::env::var_os(env).as_deref() != Some(value.as_ref()) {
+        return err;
+    }
+    let why = match (
+        std::error::Error::source(&err),
+        err.get(ContextKind::ValidValue),
+    ) {
+        (Some(source), _) => source.to_string(),
+        (None, Some(ContextValue::Strings(valid))) => {
+            format!("expected one of {}", valid.join(", "))
+        }
+        _ => "not a valid value".to_string(),
+    };
+    clap::Error::raw(
+        ErrorKind::ValueValidation,
+        format!(
+            "invalid value '{value}' in the environment variable {} (for {flag}): {why}\n",
+            env.to_string_lossy()
+        ),
+    )
 }
 
 impl StreamFormat {

@@ -1,7 +1,7 @@
 //! The validated configuration: what the CLI asked for, checked once at start-up so a bad value stops
 //! awsim with a clear message instead of failing a request later.
 
-use crate::cli::{Cli, StreamFormat};
+use crate::cli::{Parsed, StreamFormat};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -52,38 +52,57 @@ impl Default for Config {
 }
 
 impl Config {
-    pub fn from_cli(cli: &Cli) -> Result<Self, String> {
+    /// Checks the parsed flags and variables; a bad value is named the way it was given
+    /// (`--bedrock-backend-timeout -1` or `AWSIM_BEDROCK_BACKEND_TIMEOUT=-1`).
+    pub fn from_cli(parsed: &Parsed) -> Result<Self, String> {
+        let cli = &parsed.cli;
+        let seconds = |id: &str, value: f64| {
+            Duration::try_from_secs_f64(value).map_err(|_| {
+                format!(
+                    "{} must be a non-negative number of seconds",
+                    parsed.given(id, value)
+                )
+            })
+        };
         let ip: IpAddr = cli.host.parse().map_err(|_| {
             format!(
-                "--host '{}' is not an IP address (try 127.0.0.1 or 0.0.0.0)",
-                cli.host
+                "{} is not an IP address (try 127.0.0.1 or 0.0.0.0)",
+                parsed.given("host", format!("'{}'", cli.host))
             )
         })?;
         let backend = match &cli.bedrock_backend {
             None => None,
             Some(url) => Some(BackendConfig {
-                url: validate_backend_url(url)?,
+                url: validate_backend_url(
+                    url,
+                    &parsed.given("bedrock_backend", format!("'{url}'")),
+                )?,
                 api_key: cli.bedrock_api_key.clone().filter(|k| !k.is_empty()),
                 first_byte_timeout: seconds(
-                    "--bedrock-backend-timeout",
+                    "bedrock_backend_timeout",
                     cli.bedrock_backend_timeout,
                 )?,
                 connect_timeout: seconds(
-                    "--bedrock-backend-connect-timeout",
+                    "bedrock_backend_connect_timeout",
                     cli.bedrock_backend_connect_timeout,
                 )?,
             }),
         };
         let model_map = match &cli.bedrock_model_map {
             None => crate::model_map::ModelMap::default(),
-            Some(path) => crate::model_map::ModelMap::load(path)?,
+            Some(path) => crate::model_map::ModelMap::load(path).map_err(|err| {
+                format!(
+                    "{}: {err}",
+                    parsed.given("bedrock_model_map", path.display())
+                )
+            })?,
         };
         let account_ok =
             cli.account_id.len() == 12 && cli.account_id.bytes().all(|b| b.is_ascii_digit());
         if !account_ok {
             return Err(format!(
-                "--account-id '{}' must be 12 digits",
-                cli.account_id
+                "{} must be 12 digits",
+                parsed.given("account_id", format!("'{}'", cli.account_id))
             ));
         }
         Ok(Self {
@@ -95,16 +114,17 @@ impl Config {
             canned_token_gap: Duration::from_millis(cli.bedrock_canned_token_ms),
             deterministic: cli.bedrock_deterministic,
             customization_duration: seconds(
-                "--bedrock-customization-seconds",
+                "bedrock_customization_seconds",
                 cli.bedrock_customization_seconds,
             )?,
             account_id: cli.account_id.clone(),
-            shutdown_timeout: seconds("--shutdown-timeout", cli.shutdown_timeout)?,
+            shutdown_timeout: seconds("shutdown_timeout", cli.shutdown_timeout)?,
             workers: match cli.workers {
                 0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
                 n if n > MAX_WORKERS => {
                     return Err(format!(
-                        "--workers {n}: at most {MAX_WORKERS} (0 = one per CPU core)"
+                        "{}: at most {MAX_WORKERS} (0 = one per CPU core)",
+                        parsed.given("workers", n)
                     ))
                 }
                 n => n,
@@ -116,30 +136,33 @@ impl Config {
 /// More serving threads than this only costs memory: each holds its own event loop.
 const MAX_WORKERS: usize = 1024;
 
-fn seconds(flag: &str, value: f64) -> Result<Duration, String> {
-    Duration::try_from_secs_f64(value)
-        .map_err(|_| format!("{flag} {value} must be a non-negative number of seconds"))
-}
-
-fn validate_backend_url(url: &str) -> Result<String, String> {
+/// The backend URL without a trailing slash; `given` is how the user gave it, for messages.
+fn validate_backend_url(url: &str, given: &str) -> Result<String, String> {
     let trimmed = url.trim().trim_end_matches('/');
     let rest = trimmed
         .strip_prefix("http://")
         .or_else(|| trimmed.strip_prefix("https://"))
-        .ok_or_else(|| format!("--bedrock-backend '{url}' must start with http:// or https:// (e.g. http://localhost:11434/v1)"))?;
+        .ok_or_else(|| {
+            format!("{given} must start with http:// or https:// (e.g. http://localhost:11434/v1)")
+        })?;
     if rest.is_empty() || rest.starts_with('/') {
-        return Err(format!("--bedrock-backend '{url}' has no host"));
+        return Err(format!("{given} has no host"));
     }
     if trimmed.starts_with("https://") {
         return Err(format!(
-            "--bedrock-backend '{url}': https backends are not supported by this build; local servers speak http"
+            "{given}: https backends are not supported by this build; local servers speak http"
         ));
     }
     // The backend's endpoints are this URL plus a path: refuse now what could never be requested.
-    if let Err(err) = crate::runtime::openai::check_url(trimmed) {
-        return Err(format!(
-            "--bedrock-backend '{url}' is not a valid URL: {err}"
-        ));
+    let uri: hyper::Uri = trimmed
+        .parse()
+        .map_err(|err| format!("{given} is not a valid URL: {err}"))?;
+    // `http://[]/v1` has an authority but no host.
+    if uri
+        .host()
+        .is_none_or(|h| h.trim_matches(['[', ']']).is_empty())
+    {
+        return Err(format!("{given} has no host"));
     }
     Ok(trimmed.to_string())
 }
@@ -151,15 +174,18 @@ mod tests {
     #[test]
     fn backend_urls_are_checked_and_trimmed() {
         assert_eq!(
-            validate_backend_url("http://localhost:11434/v1/").unwrap(),
+            validate_backend_url("http://localhost:11434/v1/", "--bedrock-backend").unwrap(),
             "http://localhost:11434/v1"
         );
-        assert!(validate_backend_url("localhost:11434")
+        assert!(validate_backend_url("localhost:11434", "--bedrock-backend")
             .unwrap_err()
             .contains("http://"));
-        assert!(validate_backend_url("http://").is_err());
-        assert!(validate_backend_url("http://local host:11434/v1")
-            .unwrap_err()
-            .contains("not a valid URL"));
+        assert!(validate_backend_url("http://", "--bedrock-backend").is_err());
+        assert!(validate_backend_url("http://[]/v1", "--bedrock-backend").is_err());
+        assert!(
+            validate_backend_url("http://local host:11434/v1", "--bedrock-backend")
+                .unwrap_err()
+                .contains("not a valid URL")
+        );
     }
 }

@@ -1,23 +1,25 @@
 //! The `awsim` binary: flags → config → logging → bind → serve until SIGINT/SIGTERM.
 
-use awsim::cli::{Cli, Command};
+use awsim::cli::{Command, Parsed};
 use awsim::Config;
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match &cli.command {
+    let parsed = Parsed::from_args(std::env::args_os()).unwrap_or_else(|err| err.exit());
+    match &parsed.cli.command {
         Some(Command::Frames { command }) => awsim::frames_cmd::run(command),
-        None | Some(Command::Serve) => serve(&cli),
+        None | Some(Command::Serve) => serve(&parsed),
     }
 }
 
-fn serve(cli: &Cli) -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log_level);
-    let filter = match filter {
+fn serve(parsed: &Parsed) -> ExitCode {
+    let log_level = &parsed.cli.log_level;
+    let filter = match tracing_subscriber::EnvFilter::try_new(log_level) {
         Ok(f) => f,
-        Err(err) => return usage_error(&format!("--log-level '{}': {err}", cli.log_level)),
+        Err(err) => {
+            let given = parsed.given("log_level", format!("'{log_level}'"));
+            return usage_error(&format!("{given}: {err}"));
+        }
     };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -25,7 +27,7 @@ fn serve(cli: &Cli) -> ExitCode {
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let config = match Config::from_cli(cli) {
+    let config = match Config::from_cli(parsed) {
         Ok(c) => c,
         Err(msg) => return usage_error(&msg),
     };
@@ -83,7 +85,6 @@ async fn shutdown_signal() {
 }
 
 // Every request allocates many small, short-lived buffers (JSON, tokens, frames); mimalloc's
-// per-thread free lists make those cheaper than glibc's malloc (a quarter fewer instructions per
-// canned Converse request, measured with callgrind).
+// per-thread free lists make those cheaper than glibc's malloc (`benches/README.md`).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -39,10 +39,10 @@ pub struct ModelMap {
 
 impl ModelMap {
     /// Reads a map file; errors name the file and the line.
+    /// Reads and parses the map file; the error says what is wrong, not which setting named it.
     pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("--bedrock-model-map {}: {e}", path.display()))?;
-        Self::parse(&text).map_err(|e| format!("--bedrock-model-map {}: {e}", path.display()))
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        Self::parse(&text)
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {

@@ -4,70 +4,30 @@
 //! segments as leave the rest of the template matching.
 
 use crate::aws::{http::decode, ApiError};
-use crate::management::operations::OPERATIONS as MANAGEMENT_OPERATIONS;
+use crate::operations::{Operation, OPERATIONS};
 use hyper::Method;
 
-/// Which part of awsim answers a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Service {
-    Admin,
-    Runtime,
-    Management,
-}
-
-/// A matched request: the operation name (as in the AWS models) and its decoded path labels.
+/// A matched request: the operation and its decoded path labels.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
-    pub service: Service,
-    pub operation: &'static str,
+    pub operation: Operation,
     /// Success status of the operation (201/202 where the real service uses them).
     pub status: u16,
     pub params: Vec<String>,
+    /// The method and path template matched (`GET /evaluation-jobs/{jobIdentifier}`), for messages.
+    pub method: Method,
+    pub template: &'static str,
 }
 
-/// The bedrock-runtime operations (wire.md §4.3); the hot ones first.
-const RUNTIME_OPERATIONS: &[(&str, &str, &str)] = &[
-    (
-        "POST",
-        "/model/{modelId+}/converse-stream",
-        "ConverseStream",
-    ),
-    (
-        "POST",
-        "/model/{modelId+}/invoke-with-response-stream",
-        "InvokeModelWithResponseStream",
-    ),
-    ("POST", "/model/{modelId+}/converse", "Converse"),
-    ("POST", "/model/{modelId+}/invoke", "InvokeModel"),
-    ("POST", "/model/{modelId+}/count-tokens", "CountTokens"),
-    (
-        "POST",
-        "/model/{modelId+}/invoke-with-bidirectional-stream",
-        "InvokeModelWithBidirectionalStream",
-    ),
-    (
-        "POST",
-        "/guardrail/{guardrailIdentifier}/version/{guardrailVersion}/apply",
-        "ApplyGuardrail",
-    ),
-    ("POST", "/guardrail-checks/invoke", "InvokeGuardrailChecks"),
-    ("POST", "/async-invoke", "StartAsyncInvoke"),
-    ("GET", "/async-invoke", "ListAsyncInvokes"),
-    ("GET", "/async-invoke/{invocationArn+}", "GetAsyncInvoke"),
-];
-
-/// awsim's own endpoints.
-const ADMIN_OPERATIONS: &[(&str, &str, &str)] = &[
-    ("GET", "/_awsim/health", "Health"),
-    ("POST", "/_awsim/reset", "Reset"),
-];
-
-/// The product page's tag paths, besides the SDKs' `POST /tagResource` & co.
-const PRODUCT_PAGE_TAG_OPERATIONS: &[(&str, &str, &str, u16)] = &[
-    ("POST", "/tags/{resourceARN+}", "TagResource", 200),
-    ("DELETE", "/tags/{resourceARN+}", "UntagResource", 200),
-    ("GET", "/tags/{resourceARN+}", "ListTagsForResource", 200),
-];
+impl Route {
+    /// A real Bedrock operation that awsim does not emulate: a 501 that names it.
+    pub fn not_implemented(&self, name: &str) -> ApiError {
+        ApiError::NotImplemented(format!(
+            "awsim does not implement the Bedrock operation {name} ({} {}); see the README for the list of supported operations",
+            self.method, self.template
+        ))
+    }
+}
 
 #[derive(Debug)]
 enum Segment {
@@ -82,7 +42,8 @@ struct Template {
     path: &'static str,
     segments: Vec<Segment>,
     literals: usize,
-    route: (Service, &'static str, u16),
+    operation: Operation,
+    status: u16,
 }
 
 /// All operations awsim knows the path of, matched most-specific first.
@@ -103,20 +64,9 @@ impl Default for Router {
 
 impl Router {
     pub fn new() -> Self {
-        let runtime = RUNTIME_OPERATIONS
+        let mut templates: Vec<Template> = OPERATIONS
             .iter()
-            .map(|&(m, p, o)| (m, p, Service::Runtime, o, 200));
-        let admin = ADMIN_OPERATIONS
-            .iter()
-            .map(|&(m, p, o)| (m, p, Service::Admin, o, 200));
-        let management = MANAGEMENT_OPERATIONS
-            .iter()
-            .chain(PRODUCT_PAGE_TAG_OPERATIONS)
-            .map(|&(m, p, o, s)| (m, p, Service::Management, o, s));
-        let mut templates: Vec<Template> = runtime
-            .chain(admin)
-            .chain(management)
-            .filter_map(|(method, path, service, op, status)| {
+            .filter_map(|&(method, path, operation, status)| {
                 let segments: Vec<Segment> = path
                     .trim_start_matches('/')
                     .split('/')
@@ -135,7 +85,8 @@ impl Router {
                     path,
                     segments,
                     literals,
-                    route: (service, op, status),
+                    operation,
+                    status,
                 })
             })
             .collect();
@@ -185,12 +136,12 @@ impl Router {
                 continue;
             }
             let params = labels.map(decode).collect::<Result<Vec<_>, _>>()?;
-            let (service, operation, status) = t.route;
             return Ok(Route {
-                service,
-                operation,
-                status,
+                operation: t.operation,
+                status: t.status,
                 params,
+                method: t.method.clone(),
+                template: t.path,
             });
         }
         if allowed.is_empty() {
@@ -203,14 +154,6 @@ impl Router {
                 allowed.join(", ")
             )))
         }
-    }
-
-    /// The path template of an operation, for messages (`POST /evaluation-jobs`).
-    pub fn template_of(&self, operation: &str) -> Option<(&Method, &'static str)> {
-        self.templates
-            .iter()
-            .find(|t| t.route.1 == operation)
-            .map(|t| (&t.method, t.path))
     }
 }
 
@@ -277,6 +220,7 @@ fn match_segments<'p>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::operations::{AdminOp, ManagementOp, RuntimeOp};
 
     fn route(method: Method, path: &str) -> Result<Route, ApiError> {
         Router::new().route(&method, path)
@@ -289,14 +233,17 @@ mod tests {
             "/model/anthropic.claude-3-haiku-20240307-v1%3A0/invoke",
         )
         .unwrap();
-        assert_eq!(r.operation, "InvokeModel");
+        assert_eq!(r.operation, Operation::Runtime(RuntimeOp::InvokeModel));
         assert_eq!(r.params, ["anthropic.claude-3-haiku-20240307-v1:0"]);
         let r = route(
             Method::POST,
             "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.anthropic.claude-3-haiku-20240307-v1%3A0/invoke-with-response-stream",
         )
         .unwrap();
-        assert_eq!(r.operation, "InvokeModelWithResponseStream");
+        assert_eq!(
+            r.operation,
+            Operation::Runtime(RuntimeOp::InvokeModelWithResponseStream)
+        );
         assert_eq!(
             r.params,
             ["arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-haiku-20240307-v1:0"]
@@ -310,7 +257,7 @@ mod tests {
             "/model/arn:aws:bedrock:us-east-1:1:inference-profile/us.x-v1:0/converse",
         )
         .unwrap();
-        assert_eq!(r.operation, "Converse");
+        assert_eq!(r.operation, Operation::Runtime(RuntimeOp::Converse));
         assert_eq!(
             r.params,
             ["arn:aws:bedrock:us-east-1:1:inference-profile/us.x-v1:0"]
@@ -321,24 +268,38 @@ mod tests {
     fn literal_segments_beat_labels_and_methods_split_paths() {
         assert_eq!(
             route(Method::POST, "/guardrails/abc").unwrap().operation,
-            "CreateGuardrailVersion"
+            Operation::Management(ManagementOp::CreateGuardrailVersion)
         );
         assert_eq!(
             route(Method::PUT, "/guardrails/abc").unwrap().operation,
-            "UpdateGuardrail"
+            Operation::Management(ManagementOp::UpdateGuardrail)
         );
         assert_eq!(
             route(Method::GET, "/foundation-models").unwrap().operation,
-            "ListFoundationModels"
+            Operation::Management(ManagementOp::ListFoundationModels)
         );
         assert_eq!(
             route(Method::POST, "/tagResource").unwrap().operation,
-            "TagResource"
+            Operation::Management(ManagementOp::TagResource)
         );
         assert_eq!(
-            route(Method::GET, "/_awsim/health").unwrap().service,
-            Service::Admin
+            route(Method::GET, "/_awsim/health").unwrap().operation,
+            Operation::Admin(AdminOp::Health)
         );
+    }
+
+    #[test]
+    fn operations_awsim_does_not_emulate_are_routed_by_name() {
+        assert_eq!(
+            route(Method::GET, "/evaluation-jobs").unwrap().operation,
+            Operation::NotEmulated("ListEvaluationJobs")
+        );
+        let r = route(Method::POST, "/async-invoke").unwrap();
+        assert_eq!(r.operation, Operation::NotEmulated("StartAsyncInvoke"));
+        assert!(r
+            .not_implemented("StartAsyncInvoke")
+            .message()
+            .contains("StartAsyncInvoke (POST /async-invoke)"));
     }
 
     #[test]

@@ -1,13 +1,15 @@
 //! The listener: HTTP/1.1 and HTTP/2 prior-knowledge (h2c) on one port, one task per connection,
 //! graceful shutdown with a deadline. Each request is routed, its body read (within Bedrock's limit),
-//! and handed to the admin, runtime or management side; every response gets an `x-amzn-RequestId`.
+//! and handed to the admin, runtime or management side with the part of the [`App`] it needs; every
+//! response gets an `x-amzn-RequestId`.
 
+use crate::app::App;
 use crate::aws::context::{region_of, DEFAULT_REGION};
 use crate::aws::http::{check_declared_length, error_response, too_large, Body, MAX_REQUEST_BODY};
 use crate::aws::{ApiError, RequestContext};
 use crate::call::Call;
 use crate::config::Config;
-use crate::routes::{Router, Service};
+use crate::operations::Operation;
 use crate::{admin, management, runtime};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -20,11 +22,10 @@ use hyper_util::server::graceful::GracefulShutdown;
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::net::TcpListener;
 
 /// Binds `addr` with a deep accept backlog: std's default of 128 drops SYNs when many clients connect
-/// at once (a dropped SYN costs the client a 1 s retransmit, measured with 10,000 streams).
+/// at once, and a dropped SYN costs the client a one-second retransmit.
 pub fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         tokio::net::TcpSocket::new_v4()?
@@ -36,55 +37,14 @@ pub fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(4096)
 }
 
-/// Everything a request handler can reach: configuration and the shared state.
-pub struct App {
-    pub config: Config,
-    pub router: Router,
-    pub started: Instant,
-    /// Shared by every serving thread: the control plane has one state.
-    pub store: Arc<management::Store>,
-    /// One per serving thread: its backend connection pool stays on that thread.
-    pub runtime: runtime::Runtime,
-}
-
-impl App {
-    pub fn new(config: Config) -> Arc<Self> {
-        // Parse the compiled-in catalog now, not on the first request.
-        let _ = crate::management::catalog::catalog();
-        let runtime = runtime::Runtime::new(&config);
-        let store = management::Store::new(&config);
-        Arc::new(Self {
-            router: Router::new(),
-            started: Instant::now(),
-            store: Arc::new(store),
-            runtime,
-            config,
-        })
-    }
-
-    /// The same service for another serving thread: shared state, its own backend client, whose
-    /// pooled connections are then driven by that thread alone (a connection opened by another
-    /// thread would hand every token across threads).
-    pub fn for_another_thread(&self) -> Arc<Self> {
-        Arc::new(Self {
-            config: self.config.clone(),
-            router: Router::new(),
-            started: self.started,
-            store: self.store.clone(),
-            runtime: runtime::Runtime::new(&self.config),
-        })
-    }
-}
-
 /// Serves `config.addr` on `config.workers` threads, each with its own single-threaded tokio
 /// runtime accepting from the one listening socket, until `shutdown` resolves. `on_listening` gets
-/// the bound address once every thread is ready to accept.
+/// the bound address once every thread is ready to accept. How the shutdown went is logged once,
+/// for all threads.
 ///
 /// Why not tokio's multi-thread runtime: on a small machine its work stealing moves tokens and
 /// requests between threads (a futex wake and a cold cache each time); with a connection pinned to
-/// one thread, a token is read, shaped and written without leaving it. Measured on 2 cores (see
-/// `benches/RESULTS.md`): canned Converse ~27,000 → 36,000–47,000 req/s (38 → 26–36 µs CPU per
-/// request, noisy), CPU per streamed token at 256 concurrent streams 75–87 → 50–67 µs.
+/// one thread, a token is read, shaped and written without leaving it (`benches/README.md`).
 pub fn serve(
     config: Config,
     shutdown: impl Future<Output = ()>,
@@ -97,6 +57,7 @@ pub fn serve(
         Ok::<_, std::io::Error>((listener, App::new(config)))
     })?;
     let addr = listener.local_addr()?;
+    let deadline = app.config.shutdown_timeout;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut threads = Vec::with_capacity(workers - 1);
     for i in 1..workers {
@@ -109,11 +70,11 @@ pub fn serve(
                 let runtime = single_threaded_runtime()?;
                 runtime.block_on(async move {
                     let listener = TcpListener::from_std(listener)?;
-                    run(listener, app, async move {
+                    let ended = run(listener, app, async move {
                         let _ = stopped.wait_for(|stop| *stop).await;
                     })
                     .await;
-                    Ok::<_, std::io::Error>(())
+                    Ok::<_, std::io::Error>(ended)
                 })
             })?;
         threads.push(thread);
@@ -121,21 +82,37 @@ pub fn serve(
     on_listening(addr, &app);
     let served = runtime.block_on(async move {
         let listener = TcpListener::from_std(listener)?;
-        run(listener, app, async move {
+        let ended = run(listener, app, async move {
             shutdown.await;
             let _ = stop.send(true);
         })
         .await;
-        Ok::<_, std::io::Error>(())
+        Ok::<_, std::io::Error>(ended)
     });
+    let mut drained = matches!(served, Ok(Ended::Drained));
     for thread in threads {
         match thread.join() {
+            Ok(Ok(ended)) => drained &= ended == Ended::Drained,
             Ok(Err(err)) => tracing::warn!("a worker thread failed: {err}"),
             Err(_) => tracing::warn!("a worker thread panicked"),
-            Ok(Ok(())) => {}
         }
     }
-    served
+    served?;
+    if drained {
+        tracing::info!("all connections closed");
+    } else {
+        tracing::warn!("shutdown deadline of {deadline:?} passed; open connections were closed");
+    }
+    Ok(())
+}
+
+/// How serving one listener ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Every open connection finished within the shutdown deadline.
+    Drained,
+    /// The deadline passed; the connections still open were closed.
+    DeadlinePassed,
 }
 
 fn single_threaded_runtime() -> std::io::Result<tokio::runtime::Runtime> {
@@ -145,8 +122,13 @@ fn single_threaded_runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// Serves `listener` until `shutdown` resolves, then lets open requests finish for up to
-/// `config.shutdown_timeout` before closing them.
-pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+/// `config.shutdown_timeout` before closing them. Logs nothing of its own end: [`serve`] runs one
+/// per thread and says once how they ended.
+pub async fn run(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()>,
+) -> Ended {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http2()
@@ -187,8 +169,8 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
     drop(listener);
     let deadline = app.config.shutdown_timeout;
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections closed"),
-        () = tokio::time::sleep(deadline) => tracing::warn!("shutdown deadline of {deadline:?} passed; closing open connections"),
+        () = graceful.shutdown() => Ended::Drained,
+        () = tokio::time::sleep(deadline) => Ended::DeadlinePassed,
     }
 }
 
@@ -248,9 +230,10 @@ async fn dispatch(
         query,
         body,
     };
-    match call.route.service {
-        Service::Admin => admin::handle(app, call).await,
-        Service::Runtime => runtime::handle(app, call).await,
-        Service::Management => management::handle(app, call).await,
+    match call.route.operation {
+        Operation::Admin(op) => admin::handle(op, app).await,
+        Operation::Runtime(op) => runtime::ops::handle(op, &app.runtime, &app.store, call).await,
+        Operation::Management(op) => management::handle(op, &app.store, &call),
+        Operation::NotEmulated(name) => Err(call.route.not_implemented(name)),
     }
 }

@@ -196,7 +196,7 @@ async fn the_real_binary_starts_reports_its_port_and_stops_on_sigterm() {
 }
 
 /// Starts the binary with `--workers N`, has many connections served at once (each thread accepts
-/// from the one socket), and stops it with SIGTERM.
+/// from the one socket), and stops it with SIGTERM; it says once that all connections closed.
 async fn real_binary_round_trip(workers: &str) {
     use tokio::io::{AsyncBufReadExt, BufReader};
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_awsim"))
@@ -239,6 +239,18 @@ async fn real_binary_round_trip(workers: &str) {
         .unwrap()
         .unwrap();
     assert!(status.success(), "--workers {workers}: {status:?}");
+    let mut rest = Vec::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        rest.push(line);
+    }
+    let closed = rest
+        .iter()
+        .filter(|l| l.contains("all connections closed"))
+        .count();
+    assert_eq!(
+        closed, 1,
+        "--workers {workers}: the end of the shutdown is logged once, whatever the threads: {rest:?}"
+    );
 }
 
 #[tokio::test]
@@ -259,4 +271,73 @@ async fn bad_flags_exit_with_code_2_and_say_why() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(!out.stderr.is_empty(), "{args:?}");
     }
+}
+
+/// Runs the binary with `args` and `env` to a usage error; its message.
+async fn usage_error(args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_awsim"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {stderr}");
+    stderr
+}
+
+#[tokio::test]
+async fn a_negative_number_is_a_bad_value_not_an_unknown_flag() {
+    let backend = ["--bedrock-backend", "http://127.0.0.1:9/v1"];
+    let said = usage_error(
+        &[&backend[..], &["--bedrock-backend-timeout", "-1"]].concat(),
+        &[],
+    )
+    .await;
+    assert!(
+        said.contains("--bedrock-backend-timeout -1 must be a non-negative number of seconds"),
+        "{said}"
+    );
+    let said = usage_error(&["serve", "--port", "-5"], &[]).await;
+    assert!(said.contains("'-5'") && said.contains("--port"), "{said}");
+}
+
+#[tokio::test]
+async fn a_bad_value_is_named_by_where_it_came_from_flag_or_environment_variable() {
+    let backend = ["--bedrock-backend", "http://127.0.0.1:9/v1"];
+    // Refused by the parser (not a number) …
+    let said = usage_error(&backend, &[("AWSIM_BEDROCK_BACKEND_TIMEOUT", "abc")]).await;
+    assert!(
+        said.contains("'abc' in the environment variable AWSIM_BEDROCK_BACKEND_TIMEOUT"),
+        "{said}"
+    );
+    let said = usage_error(
+        &[&backend[..], &["--bedrock-backend-timeout", "abc"]].concat(),
+        &[],
+    )
+    .await;
+    assert!(
+        said.contains("'abc' for '--bedrock-backend-timeout"),
+        "{said}"
+    );
+    assert!(!said.contains("AWSIM_"), "{said}");
+    // … or by the checks after it.
+    let said = usage_error(&backend, &[("AWSIM_BEDROCK_BACKEND_TIMEOUT", "-1")]).await;
+    assert!(
+        said.contains("AWSIM_BEDROCK_BACKEND_TIMEOUT=-1 must be"),
+        "{said}"
+    );
+    let said = usage_error(&[], &[("AWSIM_HOST", "not-an-ip")]).await;
+    assert!(
+        said.contains("AWSIM_HOST='not-an-ip' is not an IP address"),
+        "{said}"
+    );
+    let said = usage_error(&["serve"], &[("AWSIM_BEDROCK_STREAM_FORMAT", "xml")]).await;
+    assert!(
+        said.contains("AWSIM_BEDROCK_STREAM_FORMAT") && said.contains("auto, json, eventstream"),
+        "{said}"
+    );
+    // A flag wins over its variable, so the flag's bad value is named by the flag.
+    let said = usage_error(&["--host", "flag-host"], &[("AWSIM_HOST", "env-host")]).await;
+    assert!(said.contains("--host 'flag-host'"), "{said}");
 }

@@ -21,10 +21,6 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).boxed_unsync()
 }
 
-pub fn empty() -> Body {
-    full(Bytes::new())
-}
-
 /// A body that hands each item to hyper as soon as it is produced (one flush per item).
 pub fn streaming<S>(stream: S) -> Body
 where

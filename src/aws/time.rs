@@ -8,10 +8,6 @@ pub fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }
 
-pub fn now_rfc3339() -> String {
-    rfc3339(SystemTime::now())
-}
-
 /// Parses `2024-01-01T00:00:00Z`, with or without fractions, or with a numeric offset.
 pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     if let Ok(t) = humantime::parse_rfc3339_weak(s) {

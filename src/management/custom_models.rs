@@ -1,56 +1,18 @@
 //! Custom models: what a completed customization job leaves behind (`ListCustomModels`,
 //! `GetCustomModel`, `DeleteCustomModel`). The runtime invokes one by ARN; it answers as its base model.
 
-use super::catalog::{self, CatalogModel};
-use super::customization::{contains_ignore_case, Job};
+use super::catalog;
 use super::pagination::Page;
-use super::query::{Query, TimeWindow};
-use super::store::{Scope, Store};
+use super::query::{contains_ignore_case, Query, TimeWindow};
+use super::state::CustomModel;
+use super::store::Store;
 use super::validate::{Checks, CUSTOM_MODEL_NAME};
 use crate::aws::time::rfc3339;
-use crate::aws::{arn, ApiError};
+use crate::aws::ApiError;
 use crate::call::Call;
-use serde_json::{json, Map, Value};
-use std::time::SystemTime;
-
-#[derive(Debug, Clone)]
-pub struct CustomModel {
-    pub arn: String,
-    pub name: String,
-    pub job_arn: String,
-    pub job_name: String,
-    /// The catalog model it was trained from (the customizable variant).
-    pub base_model: &'static CatalogModel,
-    /// What `baseModelArn` reports (a foundation model, or the custom model it was trained from).
-    pub base_model_arn: String,
-    pub customization_type: String,
-    /// `hyperParameters`, `trainingDataConfig`, `validationDataConfig`, `outputDataConfig`, …
-    pub echo: Map<String, Value>,
-    pub training_metrics: Value,
-    pub validation_metrics: Value,
-    pub kms_key_arn: Option<String>,
-    pub created: SystemTime,
-}
+use serde_json::{json, Value};
 
 impl CustomModel {
-    /// The model a job produces when it completes at `at`.
-    pub fn from_job(job: &Job, at: SystemTime) -> Self {
-        Self {
-            arn: job.custom_model_arn.clone(),
-            name: job.custom_model_name.clone(),
-            job_arn: job.arn.clone(),
-            job_name: job.name.clone(),
-            base_model: job.base_model,
-            base_model_arn: job.base_model_arn.clone(),
-            customization_type: job.customization_type.clone(),
-            echo: job.echo.clone(),
-            training_metrics: job.training_metrics(),
-            validation_metrics: job.validation_metrics(),
-            kms_key_arn: job.kms_key_arn.clone(),
-            created: at,
-        }
-    }
-
     fn get_json(&self) -> Value {
         let mut out = json!({
             "modelArn": self.arn,
@@ -85,18 +47,6 @@ impl CustomModel {
     }
 }
 
-/// A custom model by ARN or name.
-pub fn position(s: &Scope<'_>, identifier: &str) -> Option<usize> {
-    let by_arn = arn::parse(identifier).is_some();
-    s.state.custom_models.iter().position(|m| {
-        if by_arn {
-            m.arn == identifier
-        } else {
-            m.name == identifier
-        }
-    })
-}
-
 fn not_found(identifier: &str) -> ApiError {
     ApiError::not_found(format!("The custom model {identifier} was not found."))
 }
@@ -104,7 +54,10 @@ fn not_found(identifier: &str) -> ApiError {
 pub fn get(store: &Store, call: &Call) -> Result<Value, ApiError> {
     let identifier = call.param(0);
     store.scope(&call.ctx, |s| {
-        let i = position(s, identifier).ok_or_else(|| not_found(identifier))?;
+        let i = s
+            .state
+            .custom_model(identifier)
+            .ok_or_else(|| not_found(identifier))?;
         Ok(s.state.custom_models[i].get_json())
     })
 }
@@ -112,7 +65,7 @@ pub fn get(store: &Store, call: &Call) -> Result<Value, ApiError> {
 pub fn delete(store: &Store, call: &Call) -> Result<Value, ApiError> {
     let identifier = call.param(0);
     store.scope(&call.ctx, |s| {
-        let i = position(s, identifier).ok_or_else(|| not_found(identifier))?;
+        let i = s.state.custom_model(identifier).ok_or_else(|| not_found(identifier))?;
         let arn = s.state.custom_models[i].arn.clone();
         if let Some(pt) = s.state.provisioned.iter().find(|p| p.model_arn == arn || p.desired_model_arn == arn) {
             return Err(ApiError::Conflict(format!(

@@ -1,6 +1,6 @@
 //! Model customization jobs. A job trains for the configured time (`--bedrock-customization-seconds`)
 //! and then completes with plausible metrics and a new custom model; `Stop` moves it through
-//! `Stopping` to `Stopped`. Status is derived lazily from timestamps (see `store.rs`).
+//! `Stopping` to `Stopped`. Status is derived lazily from timestamps (see `state.rs`).
 //!
 //! ```text
 //! InProgress ──(created + duration)──▶ Completed ──▶ custom model
@@ -9,12 +9,12 @@
 //! ```
 
 use super::catalog::{self, CatalogModel};
-use super::custom_models::CustomModel;
+use super::members::{kms_key_arn, tag_list, TAG_LIST};
 use super::pagination::Page;
-use super::query::{Query, TimeWindow};
+use super::query::{contains_ignore_case, Query, TimeWindow};
 use super::schema::{self, list, matching, opt, req, Rule};
-use super::store::{new_id, stable_hash, Scope, Store, Timing};
-use super::tags::{self, Tag, TAG_LIST};
+use super::state::{Job, JobStatus, Timing};
+use super::store::{new_id, Scope, Store};
 use super::validate::{
     Checks, CUSTOM_MODEL_NAME, IDEMPOTENCY_TOKEN, JOB_NAME, KMS_KEY_ID, ROLE_ARN, S3_URI, VPC_ID,
 };
@@ -33,100 +33,7 @@ const CUSTOMIZATION_TYPES: &[&str] = &[
     "IMPORTED",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobStatus {
-    InProgress,
-    Completed,
-    Stopping,
-    Stopped,
-}
-
-impl JobStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::InProgress => "InProgress",
-            JobStatus::Completed => "Completed",
-            JobStatus::Stopping => "Stopping",
-            JobStatus::Stopped => "Stopped",
-        }
-    }
-}
-
-/// One customization job and everything it was created with.
-#[derive(Debug, Clone)]
-pub struct Job {
-    pub arn: String,
-    pub name: String,
-    pub status: JobStatus,
-    pub custom_model_name: String,
-    /// Reserved at creation; the model exists once the job completes.
-    pub custom_model_arn: String,
-    pub custom_model_tags: Vec<Tag>,
-    pub role_arn: String,
-    pub client_request_token: Option<String>,
-    /// The foundation model trained (the customizable variant, e.g. `…-v1:0:8k`).
-    pub base_model: &'static CatalogModel,
-    /// What `baseModelArn` reports: the foundation model, or the custom model customized further.
-    pub base_model_arn: String,
-    pub customization_type: String,
-    /// The validated request members echoed by Get (`hyperParameters`, `trainingDataConfig`, …).
-    pub echo: Map<String, Value>,
-    pub kms_key_arn: Option<String>,
-    pub created: SystemTime,
-    pub last_modified: SystemTime,
-    pub stop_requested: Option<SystemTime>,
-    pub ended: Option<SystemTime>,
-}
-
 impl Job {
-    /// Applies the passage of time; returns the custom model (and its tags) when the job completes.
-    pub fn advance(&mut self, now: SystemTime, timing: Timing) -> Option<(CustomModel, Vec<Tag>)> {
-        match self.status {
-            JobStatus::InProgress if now >= self.created + timing.work => {
-                let end = self.created + timing.work;
-                self.status = JobStatus::Completed;
-                self.ended = Some(end);
-                self.last_modified = end;
-                Some((
-                    CustomModel::from_job(self, end),
-                    self.custom_model_tags.clone(),
-                ))
-            }
-            JobStatus::Stopping => {
-                let stop = self.stop_requested.unwrap_or(self.created) + timing.stop_delay();
-                if now >= stop {
-                    self.status = JobStatus::Stopped;
-                    self.ended = Some(stop);
-                    self.last_modified = stop;
-                }
-                None
-            }
-            _ => None,
-        }
-    }
-
-    /// `trainingMetrics`: a loss that looks like a converged run, stable for the job's name.
-    pub fn training_metrics(&self) -> Value {
-        json!({ "trainingLoss": self.loss(0.0) })
-    }
-
-    /// `validationMetrics`: one entry per validator.
-    pub fn validation_metrics(&self) -> Value {
-        let n = self.echo["validationDataConfig"]["validators"]
-            .as_array()
-            .map_or(0, Vec::len);
-        Value::Array(
-            (0..n)
-                .map(|i| json!({ "validationLoss": self.loss(0.05 + 0.01 * i as f64) }))
-                .collect(),
-        )
-    }
-
-    fn loss(&self, offset: f64) -> f64 {
-        let jitter = (stable_hash(&self.name) % 400) as f64 / 1000.0;
-        ((0.35 + jitter + offset) * 1e4).round() / 1e4
-    }
-
     /// `statusDetails`: validation, then data processing, then training, over the job's duration.
     fn status_details(&self, now: SystemTime, timing: Timing) -> Value {
         let total = timing.work.as_secs_f64();
@@ -294,12 +201,8 @@ fn base_model(
     let (foundation, reported_arn) = match catalog::find_by_identifier(identifier) {
         Some(m) => (m, None),
         None => {
-            let custom = s
-                .state
-                .custom_models
-                .iter()
-                .find(|m| m.arn == identifier || m.name == identifier)
-                .ok_or_else(missing)?;
+            let at = s.state.custom_model(identifier).ok_or_else(missing)?;
+            let custom = &s.state.custom_models[at];
             (custom.base_model, Some(custom.arn.clone()))
         }
     };
@@ -374,8 +277,8 @@ pub fn create(store: &Store, call: &Call) -> Result<Value, ApiError> {
             base_model.model_id,
             new_id()
         ));
-        let job_tags = tags::tag_list(body.get("jobTags"), &arn)?;
-        let custom_model_tags = tags::tag_list(body.get("customModelTags"), &custom_model_arn)?;
+        let job_tags = tag_list(body.get("jobTags"), &arn)?;
+        let custom_model_tags = tag_list(body.get("customModelTags"), &custom_model_arn)?;
         let mut echo = Map::new();
         for key in [
             "trainingDataConfig",
@@ -421,17 +324,6 @@ pub fn create(store: &Store, call: &Call) -> Result<Value, ApiError> {
         });
         Ok(json!({ "jobArn": arn }))
     })
-}
-
-/// A KMS key id, alias or ARN as the ARN the service reports.
-pub fn kms_key_arn(key: &str, region: &str, account: &str) -> String {
-    if key.starts_with("arn:") {
-        key.to_string()
-    } else if key.starts_with("alias/") {
-        format!("arn:aws:kms:{region}:{account}:{key}")
-    } else {
-        format!("arn:aws:kms:{region}:{account}:key/{key}")
-    }
 }
 
 fn find<'a>(s: &'a mut Scope<'_>, identifier: &str) -> Result<&'a mut Job, ApiError> {
@@ -506,9 +398,4 @@ pub fn list_jobs(store: &Store, call: &Call) -> Result<Value, ApiError> {
     });
     let (items, next) = page.take(items);
     Ok(json!({ "modelCustomizationJobSummaries": items, "nextToken": next }))
-}
-
-/// `nameContains`: a case-insensitive substring match (no filter when absent).
-pub fn contains_ignore_case(name: &str, needle: Option<&str>) -> bool {
-    needle.is_none_or(|n| name.to_lowercase().contains(&n.to_lowercase()))
 }

@@ -3,8 +3,8 @@
 //! `topicPolicy.topics`, `…Config` suffixes dropped, the service's defaults filled in: actions
 //! `BLOCK`, `…Enabled: true`, modalities `[TEXT]`, tier `CLASSIC`).
 
+use super::members::TAG_LIST;
 use super::schema::{list, matching, opt, req, text, Field, Fill, Rule};
-use super::tags::TAG_LIST;
 use super::validate::{
     AUTOMATED_REASONING_POLICY_ARN, GUARDRAIL_NAME, GUARDRAIL_PROFILE, GUARDRAIL_TOPIC_NAME,
     IDEMPOTENCY_TOKEN, KMS_KEY_ID,

@@ -2,42 +2,18 @@
 //! `CreateGuardrailVersion`, `POST /guardrails/{id}`). Every guardrail is `READY` at once; the policies
 //! are stored in the read shape `GetGuardrail` returns (see `guardrail_policies.rs`).
 
-use super::customization::kms_key_arn;
 use super::guardrail_policies::{self, CREATE, CREATE_VERSION, POLICIES, UPDATE};
+use super::members::{kms_key_arn, tag_list};
 use super::pagination::Page;
 use super::query::Query;
 use super::schema;
+use super::state::{Guardrail, Version};
 use super::store::{new_id, Scope, Store};
-use super::tags;
 use super::validate::Checks;
 use crate::aws::time::rfc3339;
 use crate::aws::{arn, ApiError};
 use crate::call::Call;
 use serde_json::{json, Map, Value};
-use std::time::SystemTime;
-
-#[derive(Debug, Clone)]
-pub struct Guardrail {
-    pub id: String,
-    pub arn: String,
-    pub created: SystemTime,
-    pub draft: Version,
-    /// Numbered versions, oldest first; deleted ones leave a gap (numbers are never reused).
-    pub versions: Vec<Version>,
-    pub next_version: u32,
-    pub client_request_token: Option<String>,
-}
-
-/// The DRAFT or one numbered version.
-#[derive(Debug, Clone)]
-pub struct Version {
-    /// `DRAFT` or `1`, `2`, …
-    pub version: String,
-    /// The read-shape members: `name`, `description`, the policies, `blockedInputMessaging`,
-    /// `blockedOutputsMessaging`, `kmsKeyArn`, `crossRegionDetails`.
-    pub definition: Map<String, Value>,
-    pub updated: SystemTime,
-}
 
 impl Guardrail {
     fn version(&self, version: &str) -> Option<&Version> {
@@ -206,7 +182,7 @@ pub fn create(store: &Store, call: &Call) -> Result<Value, ApiError> {
         check_name_free(s, definition["name"].as_str().unwrap_or_default(), None)?;
         let id = new_id();
         let arn = s.arn(&format!("guardrail/{id}"));
-        let tags = tags::tag_list(tags_value.as_ref(), &arn)?;
+        let tags = tag_list(tags_value.as_ref(), &arn)?;
         if !tags.is_empty() {
             s.state.tags.insert(arn.clone(), tags);
         }

@@ -1,126 +1,89 @@
 //! The Bedrock control plane (`bedrock`): a small side module with in-memory, region-scoped state.
 //!
 //! # Layout
-//! - [`operations`]: every control-plane operation (method, path, success status), used by the router.
 //! - [`catalog`] (+ `catalog.json`): the built-in foundation models; [`profiles`]: inference profiles.
 //! - [`customization`] → [`custom_models`]: jobs that complete into custom models; [`provisioned`].
 //! - [`guardrails`] (+ [`guardrail_policies`]), [`tags`], [`logging`].
-//! - [`store`]: per-region state with lazy, time-driven transitions; [`resolve`]: model identifiers →
-//!   catalog models, for the runtime.
-//! - [`schema`], [`validate`], [`query`], [`pagination`]: request checking in Bedrock's words.
+//! - [`state`]: every resource's record and its time-driven transitions; [`store`]: one state per
+//!   region behind a lock; [`resolve`]: model identifiers → catalog models, for the runtime.
+//! - [`schema`], [`validate`], [`query`], [`pagination`]: request checking in Bedrock's words;
+//!   [`members`]: request members several resources share (tag lists, KMS keys).
+//!
+//! Resource files import the floors below them (state, store, members, request checking, the
+//! catalog), not one another: what one resource needs of another's records is in [`state`].
 
-pub mod catalog;
-pub mod custom_models;
-pub mod customization;
-pub mod guardrail_policies;
-pub mod guardrails;
-pub mod logging;
-pub mod operations;
-pub mod pagination;
-pub mod profiles;
-pub mod provisioned;
-pub mod query;
-pub mod resolve;
-pub mod schema;
-pub mod store;
-pub mod tags;
-pub mod validate;
+pub(crate) mod catalog;
+mod custom_models;
+mod customization;
+mod guardrail_policies;
+mod guardrails;
+mod logging;
+mod members;
+mod pagination;
+mod profiles;
+mod provisioned;
+mod query;
+mod resolve;
+mod schema;
+mod state;
+mod store;
+mod tags;
+mod validate;
 
-pub use catalog::{catalog, CatalogModel};
-pub use resolve::ResolvedModel;
-pub use store::Store;
+pub(crate) use store::Store;
 
 use crate::aws::http::{json, Body};
 use crate::aws::ApiError;
 use crate::call::Call;
-use crate::server::App;
+use crate::operations::ManagementOp;
 use hyper::Response;
 use serde_json::Value;
-use std::sync::Arc;
 
-/// Answers one control-plane call; operations awsim does not emulate get a 501 naming them.
-pub async fn handle(app: &Arc<App>, call: Call) -> Result<Response<Body>, ApiError> {
-    let store = &app.store;
+/// Answers one control-plane call.
+pub fn handle(op: ManagementOp, store: &Store, call: &Call) -> Result<Response<Body>, ApiError> {
+    use ManagementOp::*;
     let region = call.ctx.region.as_str();
-    let body = match call.route.operation {
-        "ListFoundationModels" => {
-            catalog::list_foundation_models(&query::Query::of(&call)?, region)?
-        }
-        "GetFoundationModel" => catalog::get_foundation_model(call.param(0), region)?,
+    let body = match op {
+        ListFoundationModels => catalog::list_foundation_models(&query::Query::of(call)?, region)?,
+        GetFoundationModel => catalog::get_foundation_model(call.param(0), region)?,
 
-        "ListInferenceProfiles" => profiles::list(store, &call)?,
-        "GetInferenceProfile" => profiles::get(store, &call)?,
-        "CreateInferenceProfile" => profiles::create(store, &call)?,
-        "DeleteInferenceProfile" => profiles::delete(store, &call)?,
+        ListInferenceProfiles => profiles::list(store, call)?,
+        GetInferenceProfile => profiles::get(store, call)?,
+        CreateInferenceProfile => profiles::create(store, call)?,
+        DeleteInferenceProfile => profiles::delete(store, call)?,
 
-        "CreateModelCustomizationJob" => customization::create(store, &call)?,
-        "GetModelCustomizationJob" => customization::get(store, &call)?,
-        "ListModelCustomizationJobs" => customization::list_jobs(store, &call)?,
-        "StopModelCustomizationJob" => customization::stop(store, &call)?,
+        CreateModelCustomizationJob => customization::create(store, call)?,
+        GetModelCustomizationJob => customization::get(store, call)?,
+        ListModelCustomizationJobs => customization::list_jobs(store, call)?,
+        StopModelCustomizationJob => customization::stop(store, call)?,
 
-        "ListCustomModels" => custom_models::list(store, &call)?,
-        "GetCustomModel" => custom_models::get(store, &call)?,
-        "DeleteCustomModel" => custom_models::delete(store, &call)?,
+        ListCustomModels => custom_models::list(store, call)?,
+        GetCustomModel => custom_models::get(store, call)?,
+        DeleteCustomModel => custom_models::delete(store, call)?,
 
-        "CreateProvisionedModelThroughput" => provisioned::create(store, &call)?,
-        "GetProvisionedModelThroughput" => provisioned::get(store, &call)?,
-        "ListProvisionedModelThroughputs" => provisioned::list(store, &call)?,
-        "UpdateProvisionedModelThroughput" => provisioned::update(store, &call)?,
-        "DeleteProvisionedModelThroughput" => provisioned::delete(store, &call)?,
+        CreateProvisionedModelThroughput => provisioned::create(store, call)?,
+        GetProvisionedModelThroughput => provisioned::get(store, call)?,
+        ListProvisionedModelThroughputs => provisioned::list(store, call)?,
+        UpdateProvisionedModelThroughput => provisioned::update(store, call)?,
+        DeleteProvisionedModelThroughput => provisioned::delete(store, call)?,
 
-        "GetModelInvocationLoggingConfiguration" => logging::get(store, &call),
-        "PutModelInvocationLoggingConfiguration" => logging::put(store, &call)?,
-        "DeleteModelInvocationLoggingConfiguration" => logging::delete(store, &call),
+        GetModelInvocationLoggingConfiguration => logging::get(store, call),
+        PutModelInvocationLoggingConfiguration => logging::put(store, call)?,
+        DeleteModelInvocationLoggingConfiguration => logging::delete(store, call),
 
-        "TagResource" => tags::tag_resource(store, &call)?,
-        "UntagResource" => tags::untag_resource(store, &call)?,
-        "ListTagsForResource" => tags::list_tags_for_resource(store, &call)?,
+        TagResource => tags::tag_resource(store, call)?,
+        UntagResource => tags::untag_resource(store, call)?,
+        ListTagsForResource => tags::list_tags_for_resource(store, call)?,
 
-        "CreateGuardrail" => guardrails::create(store, &call)?,
-        "GetGuardrail" => guardrails::get(store, &call)?,
-        "ListGuardrails" => guardrails::list(store, &call)?,
-        "UpdateGuardrail" => guardrails::update(store, &call)?,
-        "CreateGuardrailVersion" => guardrails::create_version(store, &call)?,
-        "DeleteGuardrail" => guardrails::delete(store, &call)?,
-
-        _ => return Err(not_implemented(app, &call)),
+        CreateGuardrail => guardrails::create(store, call)?,
+        GetGuardrail => guardrails::get(store, call)?,
+        ListGuardrails => guardrails::list(store, call)?,
+        UpdateGuardrail => guardrails::update(store, call)?,
+        CreateGuardrailVersion => guardrails::create_version(store, call)?,
+        DeleteGuardrail => guardrails::delete(store, call)?,
     };
     Ok(json(call.route.status, &without_nulls(body)))
 }
-
-/// The operations above, for the README and tests.
-pub const IMPLEMENTED: &[&str] = &[
-    "ListFoundationModels",
-    "GetFoundationModel",
-    "ListInferenceProfiles",
-    "GetInferenceProfile",
-    "CreateInferenceProfile",
-    "DeleteInferenceProfile",
-    "CreateModelCustomizationJob",
-    "GetModelCustomizationJob",
-    "ListModelCustomizationJobs",
-    "StopModelCustomizationJob",
-    "ListCustomModels",
-    "GetCustomModel",
-    "DeleteCustomModel",
-    "CreateProvisionedModelThroughput",
-    "GetProvisionedModelThroughput",
-    "ListProvisionedModelThroughputs",
-    "UpdateProvisionedModelThroughput",
-    "DeleteProvisionedModelThroughput",
-    "GetModelInvocationLoggingConfiguration",
-    "PutModelInvocationLoggingConfiguration",
-    "DeleteModelInvocationLoggingConfiguration",
-    "TagResource",
-    "UntagResource",
-    "ListTagsForResource",
-    "CreateGuardrail",
-    "GetGuardrail",
-    "ListGuardrails",
-    "UpdateGuardrail",
-    "CreateGuardrailVersion",
-    "DeleteGuardrail",
-];
 
 /// Optional members are left out rather than sent as `null`, as the real service does.
 fn without_nulls(value: Value) -> Value {
@@ -136,34 +99,9 @@ fn without_nulls(value: Value) -> Value {
     }
 }
 
-/// A real Bedrock operation that awsim does not emulate: a 501 that names it.
-pub fn not_implemented(app: &App, call: &Call) -> ApiError {
-    let op = call.route.operation;
-    let path = app
-        .router
-        .template_of(op)
-        .map(|(m, p)| format!(" ({m} {p})"))
-        .unwrap_or_default();
-    ApiError::NotImplemented(format!(
-        "awsim does not implement the Bedrock operation {op}{path}; see the README for the list of supported operations"
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_implemented_operation_is_a_real_one() {
-        for op in IMPLEMENTED {
-            assert!(
-                operations::OPERATIONS
-                    .iter()
-                    .any(|(_, _, name, _)| name == op),
-                "{op} is not in the operations table"
-            );
-        }
-    }
 
     #[test]
     fn nulls_are_dropped_at_every_depth() {

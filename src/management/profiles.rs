@@ -7,11 +7,12 @@
 //! geos (or a made-up one such as `local`) sees every profile, which keeps awsim easy to point at.
 
 use super::catalog::{self, CatalogModel};
+use super::members::{tag_list, TAG_LIST};
 use super::pagination::Page;
 use super::query::Query;
 use super::schema::{self, matching, opt, req, Rule};
+use super::state::AppProfile;
 use super::store::{new_id, Scope, Store};
-use super::tags::{self, TAG_LIST};
 use super::validate::{
     Checks, IDEMPOTENCY_TOKEN, INFERENCE_PROFILE_DESCRIPTION, INFERENCE_PROFILE_NAME,
 };
@@ -154,23 +155,6 @@ pub fn system_profiles() -> impl Iterator<Item = SystemProfile> {
     })
 }
 
-/// A user's application inference profile.
-#[derive(Debug, Clone)]
-pub struct AppProfile {
-    pub id: String,
-    pub arn: String,
-    pub name: String,
-    pub description: Option<String>,
-    /// The foundation-model ARNs it routes to (copied from its source).
-    pub model_arns: Vec<String>,
-    /// The system profile it was copied from, if any.
-    pub system_profile_id: Option<String>,
-    /// The catalog id of the model that answers.
-    pub model_id: String,
-    pub client_request_token: Option<String>,
-    pub created: SystemTime,
-}
-
 impl AppProfile {
     fn to_json(&self) -> Value {
         json!({
@@ -254,7 +238,7 @@ pub fn create(store: &Store, call: &Call) -> Result<Value, ApiError> {
         }
         let id = new_id();
         let arn = s.arn(&format!("application-inference-profile/{id}"));
-        let tags = tags::tag_list(body.get("tags"), &arn)?;
+        let tags = tag_list(body.get("tags"), &arn)?;
         if !tags.is_empty() {
             s.state.tags.insert(arn.clone(), tags);
         }

@@ -2,70 +2,23 @@
 //! its model changes. Its ARN is invocable at runtime like the model it provisions.
 
 use super::catalog::{self, CatalogModel};
-use super::custom_models;
-use super::customization::contains_ignore_case;
+use super::members::{tag_list, TAG_LIST};
 use super::pagination::Page;
-use super::query::{Query, TimeWindow};
+use super::query::{contains_ignore_case, Query, TimeWindow};
 use super::schema::{self, matching, opt, req, Rule};
+use super::state::{Provisioned, PtStatus};
 use super::store::{new_id, Scope, Store};
-use super::tags::{self, TAG_LIST};
 use super::validate::{Checks, IDEMPOTENCY_TOKEN, PROVISIONED_MODEL_NAME};
 use crate::aws::time::rfc3339;
 use crate::aws::{arn, ApiError};
 use crate::call::Call;
 use serde_json::{json, Value};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 const STATUSES: &[&str] = &["Creating", "InService", "Updating", "Failed"];
 const COMMITMENTS: &[&str] = &["OneMonth", "SixMonths"];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PtStatus {
-    Creating,
-    InService,
-    Updating,
-}
-
-impl PtStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            PtStatus::Creating => "Creating",
-            PtStatus::InService => "InService",
-            PtStatus::Updating => "Updating",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Provisioned {
-    pub id: String,
-    pub arn: String,
-    pub name: String,
-    /// What it serves now: a foundation-model or custom-model ARN.
-    pub model_arn: String,
-    /// What it will serve once an update finishes.
-    pub desired_model_arn: String,
-    pub foundation_model_arn: String,
-    pub model_units: i64,
-    pub commitment: Option<String>,
-    pub commitment_expiration: Option<SystemTime>,
-    pub status: PtStatus,
-    /// When a `Creating`/`Updating` throughput is in service.
-    pub ready_at: SystemTime,
-    pub client_request_token: Option<String>,
-    pub created: SystemTime,
-    pub last_modified: SystemTime,
-}
-
 impl Provisioned {
-    pub fn advance(&mut self, now: SystemTime) {
-        if self.status != PtStatus::InService && now >= self.ready_at {
-            self.status = PtStatus::InService;
-            self.model_arn = self.desired_model_arn.clone();
-            self.last_modified = self.ready_at;
-        }
-    }
-
     fn to_json(&self) -> Value {
         json!({
             "modelUnits": self.model_units,
@@ -115,7 +68,7 @@ fn model(s: &Scope<'_>, identifier: &str) -> Result<(String, String), ApiError> 
     if let Some(m) = catalog::find_by_identifier(identifier) {
         return provisionable(m).map(|()| (m.arn(s.region), m.arn(s.region)));
     }
-    match custom_models::position(s, identifier) {
+    match s.state.custom_model(identifier) {
         Some(i) => {
             let custom = &s.state.custom_models[i];
             Ok((custom.arn.clone(), custom.base_model.arn(s.region)))
@@ -163,7 +116,7 @@ pub fn create(store: &Store, call: &Call) -> Result<Value, ApiError> {
             model(s, body["modelId"].as_str().unwrap_or_default())?;
         let id = new_id();
         let arn = s.arn(&format!("provisioned-model/{id}"));
-        let tags = tags::tag_list(body.get("tags"), &arn)?;
+        let tags = tag_list(body.get("tags"), &arn)?;
         if !tags.is_empty() {
             s.state.tags.insert(arn.clone(), tags);
         }

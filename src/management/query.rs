@@ -141,3 +141,8 @@ impl TimeWindow {
         self.after.is_none_or(|a| t > a) && self.before.is_none_or(|b| t < b)
     }
 }
+
+/// `nameContains`: a case-insensitive substring match (no filter when absent).
+pub fn contains_ignore_case(name: &str, needle: Option<&str>) -> bool {
+    needle.is_none_or(|n| name.to_lowercase().contains(&n.to_lowercase()))
+}

@@ -1,32 +1,24 @@
 //! The question the runtime asks the control plane: which foundation model answers this model
 //! identifier? Catalog ids, system inference profile ids (`us.`, `eu.`, `apac.`, `global.`), and ARNs
 //! of foundation models, inference profiles (system and application), custom models and provisioned
-//! throughput all resolve to a catalog entry.
+//! throughput all resolve to a catalog entry, answered as the runtime's [`ModelInfo`].
 
 use super::catalog::{self, CatalogModel};
 use super::profiles;
-use super::store::{RegionState, Store};
+use super::state::RegionState;
+use super::store::Store;
 use crate::aws::{arn, ApiError};
-
-/// The answer to [`Store::resolve_model`].
-#[derive(Debug, Clone)]
-pub struct ResolvedModel {
-    /// The catalog id of the foundation model that answers (e.g. `anthropic.claude-3-haiku-20240307-v1:0`).
-    pub model_id: String,
-    /// Every id met on the way, the identifier as sent first (e.g. `["us.anthropic…", "anthropic…"]`,
-    /// or `[custom-model ARN, base id]`); a context-window variant (`…:200k`) is followed by its base
-    /// model. Used to look the model up in the backend model map, first match wins.
-    pub via: Vec<String>,
-    /// The catalog entry: modalities, streaming support, provider, …
-    pub model: &'static CatalogModel,
-}
+use crate::runtime::providers::ModelInfo;
 
 fn invalid() -> ApiError {
     ApiError::validation("The provided model identifier is invalid.")
 }
 
 impl Store {
-    /// Resolves any runtime model identifier to the foundation model that answers it.
+    /// Resolves any runtime model identifier (the `{modelId}` of a runtime path, percent-decoded) to
+    /// the foundation model that answers it. `via` lists every id met on the way, the identifier as
+    /// sent first (e.g. `["us.anthropic…", "anthropic…"]`, or `[custom-model ARN, base id]`); a
+    /// context-window variant (`…:200k`) is followed by its base model.
     ///
     /// Plain ids must be in the catalog (or be a system profile the catalog lists); ARNs may name any
     /// region. Stored resources (application profiles, custom models, provisioned throughput) are
@@ -37,7 +29,7 @@ impl Store {
         region: &str,
         account: &str,
         identifier: &str,
-    ) -> Result<ResolvedModel, ApiError> {
+    ) -> Result<ModelInfo, ApiError> {
         let mut via = vec![identifier.to_string()];
         let model = match arn::parse(identifier) {
             None => match catalog::find(identifier) {
@@ -78,10 +70,10 @@ impl Store {
         if let Some(base) = model.base() {
             via.push(base.model_id.clone());
         }
-        Ok(ResolvedModel {
-            model_id: model.model_id.clone(),
+        Ok(ModelInfo {
+            id: model.model_id.clone(),
+            name: model.model_name.clone(),
             via,
-            model,
         })
     }
 }
@@ -122,16 +114,14 @@ fn resolve_stored(
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::management::custom_models::CustomModel;
-    use crate::management::profiles::AppProfile;
-    use crate::management::provisioned::{Provisioned, PtStatus};
+    use crate::management::state::{AppProfile, CustomModel, Provisioned, PtStatus};
     use serde_json::{json, Map};
     use std::time::SystemTime;
 
     const ACCOUNT: &str = "000000000000";
     const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 
-    fn resolve(store: &Store, id: &str) -> Result<ResolvedModel, ApiError> {
+    fn resolve(store: &Store, id: &str) -> Result<ModelInfo, ApiError> {
         store.resolve_model("us-east-1", ACCOUNT, id)
     }
 
@@ -143,9 +133,9 @@ mod tests {
     fn catalog_ids_and_their_arns_in_any_region() {
         let store = store();
         let r = resolve(&store, HAIKU).unwrap();
-        assert_eq!(r.model_id, HAIKU);
+        assert_eq!(r.id, HAIKU);
         assert_eq!(r.via, [HAIKU]);
-        assert_eq!(r.model.provider_name, "Anthropic");
+        assert_eq!(r.name, "Claude 3 Haiku");
         let arn = format!("arn:aws:bedrock:ap-south-1::foundation-model/{HAIKU}");
         assert_eq!(resolve(&store, &arn).unwrap().via, [arn.as_str(), HAIKU]);
     }
@@ -163,7 +153,7 @@ mod tests {
         );
         let global = "global.anthropic.claude-sonnet-4-5-20250929-v1:0";
         assert_eq!(
-            resolve(&store, global).unwrap().model_id,
+            resolve(&store, global).unwrap().id,
             "anthropic.claude-sonnet-4-5-20250929-v1:0"
         );
         let err = resolve(&store, &format!("global.{HAIKU}")).unwrap_err();
@@ -281,7 +271,7 @@ mod tests {
         );
         let r = resolve(&store, &pt_arn).unwrap();
         assert_eq!(r.via[..2], [pt_arn.clone(), custom_arn.clone()]);
-        assert_eq!(r.model_id, format!("{HAIKU}:200k"));
+        assert_eq!(r.id, format!("{HAIKU}:200k"));
         // The same ARNs in another region's state do not exist.
         let elsewhere = custom_arn.replace("eu-west-1", "us-east-1");
         assert_eq!(

@@ -3,53 +3,18 @@
 //! provisioned throughput coming into service — are applied lazily from timestamps whenever a region
 //! is touched, so there are no background tasks and a read always sees the state "now".
 
-use super::custom_models::CustomModel;
-use super::customization::Job;
-use super::guardrails::Guardrail;
-use super::profiles::AppProfile;
-use super::provisioned::Provisioned;
-use super::tags::Tag;
+use super::state::{RegionState, Timing};
 use crate::aws::{arn, RequestContext};
 use crate::config::Config;
-use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 /// All control-plane state, per region.
 #[derive(Debug)]
 pub struct Store {
     regions: Mutex<HashMap<String, RegionState>>,
     timing: Timing,
-}
-
-/// How long simulated work takes.
-#[derive(Debug, Clone, Copy)]
-pub struct Timing {
-    /// A customization job's training time; also how long provisioned throughput takes to come
-    /// into service (`--bedrock-customization-seconds`).
-    pub work: Duration,
-}
-
-impl Timing {
-    /// A stopped job lingers in `Stopping` this long before it is `Stopped`.
-    pub fn stop_delay(&self) -> Duration {
-        self.work.min(Duration::from_secs(1))
-    }
-}
-
-/// Everything that exists in one region.
-#[derive(Debug, Default)]
-pub struct RegionState {
-    pub guardrails: Vec<Guardrail>,
-    pub app_profiles: Vec<AppProfile>,
-    pub jobs: Vec<Job>,
-    pub custom_models: Vec<CustomModel>,
-    pub provisioned: Vec<Provisioned>,
-    /// `PutModelInvocationLoggingConfiguration`'s `loggingConfig`, as stored.
-    pub logging: Option<Value>,
-    /// Tags by resource ARN, in the order they were first set.
-    pub tags: HashMap<String, Vec<Tag>>,
 }
 
 /// One operation's view of the store: its region's state, who is calling, and the clock.
@@ -114,28 +79,6 @@ impl Store {
     }
 }
 
-impl RegionState {
-    /// Applies every state change whose time has come.
-    fn advance(&mut self, now: SystemTime, timing: Timing) {
-        for job in &mut self.jobs {
-            if let Some((model, tags)) = job.advance(now, timing) {
-                if !tags.is_empty() {
-                    self.tags.insert(model.arn.clone(), tags);
-                }
-                self.custom_models.push(model);
-            }
-        }
-        for pt in &mut self.provisioned {
-            pt.advance(now);
-        }
-    }
-
-    /// Drops a deleted resource's tags with it.
-    pub fn forget_tags(&mut self, arn: &str) {
-        self.tags.remove(arn);
-    }
-}
-
 /// A fresh 12-character resource id (`[a-z0-9]{12}`), as Bedrock uses for guardrails, jobs, custom
 /// models, application inference profiles and provisioned throughput.
 pub fn new_id() -> String {
@@ -148,17 +91,10 @@ pub fn new_id() -> String {
         .collect()
 }
 
-/// A small, stable pseudo-random number for a name (plausible metrics that do not change per read).
-pub fn stable_hash(s: &str) -> u64 {
-    // FNV-1a: deterministic across runs, unlike `DefaultHasher`'s random keys.
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn ids_are_twelve_lowercase_alphanumerics() {

@@ -2,33 +2,15 @@
 //! profiles, provisioned throughput), on both the SDKs' paths (`POST /tagResource` & co., ARN in the
 //! body as `resourceARN`) and the product page's `POST|DELETE|GET /tags/{resourceARN}`.
 
+use super::members::{merge, TAG};
 use super::query::Query;
 use super::schema::{self, list, matching, req, Rule};
-use super::store::{RegionState, Store};
+use super::state::{RegionState, Tag};
+use super::store::Store;
 use super::validate::TAG_TEXT;
 use crate::aws::ApiError;
 use crate::call::Call;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-
-/// The most tags one resource may carry.
-pub const MAX_TAGS: usize = 200;
-
-/// `{key, value}` — lower-case members, as the model spells them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tag {
-    pub key: String,
-    pub value: String,
-}
-
-pub static TAG: Rule = Rule::Obj(&[
-    req("key", matching(1, 128, &TAG_TEXT)),
-    req("value", matching(0, 256, &TAG_TEXT)),
-]);
-
-/// A tag list in a request body: each tag is checked here; the count is checked by [`tag_list`], so
-/// that too many tags is a `TooManyTagsException`, as the issue asks, not a length violation.
-pub static TAG_LIST: Rule = list(0, usize::MAX, &TAG);
 
 static TAG_KEY: Rule = matching(1, 128, &TAG_TEXT);
 
@@ -44,42 +26,6 @@ static LIST_TAGS: Rule = Rule::Obj(&[req("resourceARN", resource_arn())]);
 
 const fn resource_arn() -> Rule {
     schema::text(20, 1011)
-}
-
-/// Tags from a validated tag list (`None` when the member was absent); refuses reserved keys and more
-/// than [`MAX_TAGS`] for `resource`.
-pub fn tag_list(value: Option<&Value>, resource: &str) -> Result<Vec<Tag>, ApiError> {
-    let tags: Vec<Tag> = match value {
-        Some(v) => serde_json::from_value(v.clone())?,
-        None => Vec::new(),
-    };
-    merge(Vec::new(), tags, resource)
-}
-
-/// `existing` with `new` applied (same key: the new value wins).
-fn merge(mut existing: Vec<Tag>, new: Vec<Tag>, resource: &str) -> Result<Vec<Tag>, ApiError> {
-    for tag in new {
-        if tag.key.to_ascii_lowercase().starts_with("aws:") {
-            return Err(ApiError::validation(format!(
-                "Tag key '{}' is not allowed: the prefix 'aws:' is reserved for AWS use.",
-                tag.key
-            )));
-        }
-        match existing.iter_mut().find(|t| t.key == tag.key) {
-            Some(t) => t.value = tag.value,
-            None => existing.push(tag),
-        }
-    }
-    if existing.len() > MAX_TAGS {
-        return Err(ApiError::TooManyTags {
-            message: format!(
-                "The resource {resource} would have {} tags; a resource can have at most {MAX_TAGS} tags.",
-                existing.len()
-            ),
-            resource_name: resource.to_string(),
-        });
-    }
-    Ok(existing)
 }
 
 /// Whether a taggable resource with this ARN exists in the region.
@@ -156,49 +102,4 @@ pub fn list_tags_for_resource(store: &Store, call: &Call) -> Result<Value, ApiEr
         let tags = s.state.tags.get(&arn).cloned().unwrap_or_default();
         Ok(json!({ "tags": tags }))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tags(n: usize) -> Vec<Tag> {
-        (0..n)
-            .map(|i| Tag {
-                key: format!("k{i}"),
-                value: format!("v{i}"),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn merging_overwrites_same_keys_and_keeps_order() {
-        let merged = merge(
-            tags(2),
-            vec![Tag {
-                key: "k0".into(),
-                value: "new".into(),
-            }],
-            "arn",
-        )
-        .unwrap();
-        assert_eq!(merged[0].value, "new");
-        assert_eq!(merged.len(), 2);
-    }
-
-    #[test]
-    fn more_than_two_hundred_is_too_many_and_aws_prefix_is_reserved() {
-        assert!(merge(tags(150), tags(200), "arn").is_ok());
-        let err = merge(tags(150), tags(201), "arn:x").unwrap_err();
-        assert_eq!(err.type_name(), "TooManyTagsException");
-        assert_eq!(err.body()["resourceName"], "arn:x");
-        let reserved = vec![Tag {
-            key: "aws:cloudformation:stack-name".into(),
-            value: "x".into(),
-        }];
-        assert_eq!(
-            merge(vec![], reserved, "arn").unwrap_err().type_name(),
-            "ValidationException"
-        );
-    }
 }

@@ -124,10 +124,6 @@ impl Checks {
         }
     }
 
-    pub fn is_clean(&self) -> bool {
-        self.errors.is_empty()
-    }
-
     /// `Ok` if nothing broke, else one `ValidationException` listing every clause.
     pub fn finish(self) -> Result<(), ApiError> {
         match self.errors.as_slice() {

@@ -6,9 +6,9 @@ use super::chat::{
     Block, ChatRequest, Delta, Role, Stop, StopReason, Token, TokenStream, ToolChoice, Usage,
 };
 use super::tokens;
+use crate::hash::stable_hash;
 use bytes::Bytes;
 use serde_json::{json, Value};
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::Duration;
 
 /// Optional delays so consumers can test their handling of slow streams.
@@ -199,19 +199,13 @@ fn compose(
                 .collect()
         })
         .unwrap_or_default();
-    let seed = {
-        let mut h = DefaultHasher::new();
-        echo.hash(&mut h);
-        request.system.hash(&mut h);
-        h.finish()
-    };
-    let filler = |n: u64| FILLERS[((seed >> (8 * n)) % FILLERS.len() as u64) as usize];
+    let (filler, second_filler) = fillers(echo, &request.system);
 
     if !tool_results.is_empty() {
         let text = format!(
             "Thanks, the tool returned: {}. This is a canned answer from {model_name} on awsim. {}",
             tool_results.join("; "),
-            filler(0)
+            filler
         );
         return (text, None);
     }
@@ -231,12 +225,26 @@ fn compose(
         " on awsim, the local Bedrock emulator. You said: \"",
         echo,
         "\". ",
-        filler(0),
+        filler,
         " ",
-        filler(1),
+        second_filler,
     ]
     .concat();
     (text, None)
+}
+
+/// Two different filler sentences, chosen by the echoed text and the system prompts so that the
+/// same request always gets the same answer.
+fn fillers(echo: &str, system: &[String]) -> (&'static str, &'static str) {
+    let parts: Vec<&[u8]> = std::iter::once(echo.as_bytes())
+        .chain(system.iter().map(|s| s.as_bytes()))
+        .collect();
+    let seed = stable_hash(&parts);
+    let n = FILLERS.len() as u64;
+    let first = seed % n;
+    // Any of the others: never the first sentence again.
+    let second = (first + 1 + (seed >> 8) % (n - 1)) % n;
+    (FILLERS[first as usize], FILLERS[second as usize])
 }
 
 /// The tool to call and whether the caller forced it: `any`, a named tool, or a tool the last user
@@ -467,6 +475,21 @@ mod tests {
         assert_eq!(stop.usage.output_tokens as usize, a.len() - 2);
         assert_eq!(stop.usage.output_tokens, tokens::count(&text));
         assert!(a.len() > 30);
+    }
+
+    #[test]
+    fn no_answer_says_the_same_sentence_twice() {
+        for i in 0..300 {
+            let mut r = ask(&format!("question {i}"));
+            if i % 2 == 0 {
+                r.system = vec![format!("system {i}")];
+            }
+            let text = text_of(&plan(&r, "M", Chunks::Whole));
+            let sentences: Vec<&str> = text.split_inclusive(". ").map(str::trim).collect();
+            for (at, s) in sentences.iter().enumerate() {
+                assert!(!sentences[..at].contains(s), "{s:?} twice in {text:?}");
+            }
+        }
     }
 
     #[test]

@@ -676,21 +676,21 @@ mod tests {
             family,
             &claude,
             &ChatRequest::default(),
-            Ids::seeded(2),
+            Ids::seeded(&[b"2"]),
         );
         assert_eq!(
-            message_stop(ConverseShaper::new(Ids::seeded(1)).with_fields(fields)),
+            message_stop(ConverseShaper::new(Ids::seeded(&[b"1"])).with_fields(fields)),
             r#"{"additionalModelResponseFields":{"delta":{"stop_sequence":"END"}},"stopReason":"stop_sequence"}"#
         );
         assert_eq!(
-            message_stop(ConverseShaper::new(Ids::seeded(1))),
+            message_stop(ConverseShaper::new(Ids::seeded(&[b"1"]))),
             r#"{"stopReason":"stop_sequence"}"#
         );
     }
 
     #[test]
     fn stream_order_follows_bedrock() {
-        let mut s = ConverseShaper::new(Ids::seeded(1));
+        let mut s = ConverseShaper::new(Ids::seeded(&[b"1"]));
         let mut out = Vec::new();
         let t = Timing::default();
         for d in [

@@ -28,7 +28,7 @@ pub fn canned(request: &EmbedRequest) -> Embeddings {
         .texts
         .iter()
         .map(|text| {
-            let mut ids = Ids::seeded(text.as_str());
+            let mut ids = Ids::seeded(&[text.as_bytes()]);
             let mut v: Vec<f32> = (0..request.dimensions)
                 .map(|_| ids.unit_f32() * 2.0 - 1.0)
                 .collect();

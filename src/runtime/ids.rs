@@ -1,7 +1,7 @@
 //! Ids in Bedrock's formats (`msg_bdrk_…`, `toolu_bdrk_…`, `tooluse_…`): random, or — with
 //! `--bedrock-deterministic` — derived from the request so golden streams are byte-exact.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use crate::hash::stable_hash;
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const BASE64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -23,12 +23,10 @@ impl Ids {
         }
     }
 
-    /// Same seed, same ids.
-    pub fn seeded(seed: impl Hash) -> Self {
-        let mut h = DefaultHasher::new();
-        seed.hash(&mut h);
+    /// Same seed, same ids, on every build and toolchain (the seed goes through [`stable_hash`]).
+    pub fn seeded(seed: &[&[u8]]) -> Self {
         Self {
-            state: h.finish(),
+            state: stable_hash(seed),
             pinned: true,
         }
     }
@@ -102,8 +100,8 @@ mod tests {
 
     #[test]
     fn formats_and_determinism() {
-        let mut a = Ids::seeded("req");
-        let mut b = Ids::seeded("req");
+        let mut a = Ids::seeded(&[b"req"]);
+        let mut b = Ids::seeded(&[b"req"]);
         let m = a.message();
         assert_eq!(m, b.message());
         assert!(m.starts_with("msg_bdrk_") && m.len() == 33);

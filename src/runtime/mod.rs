@@ -1,7 +1,7 @@
 //! The Bedrock runtime (`bedrock-runtime`): every operation is a token stream.
 //!
 //! ```text
-//! request ─ ops ─ resolve ─ providers::<family>::parse / converse::parse ─▶ ChatRequest
+//! request ─ ops ─ Store::resolve_model ─ providers::<family>::parse / converse::parse ─▶ ChatRequest
 //!   ChatRequest ─ source (canned | openai) ─▶ TokenStream of Delta
 //!   Delta ─ Shaper (per family / converse) ─▶ Event ─ adapters ─▶ eventstream frames | JSON array
 //!                                     └─ Answer::collect ─▶ one JSON document (InvokeModel, Converse)
@@ -17,28 +17,26 @@ pub mod input;
 pub mod openai;
 pub mod ops;
 pub mod providers;
-pub mod resolve;
 pub mod response_fields;
 pub mod shape;
 pub mod text_converse;
 pub mod tokens;
 
-use crate::aws::http::Body;
 use crate::aws::ApiError;
-use crate::call::Call;
+use crate::cli::StreamFormat;
 use crate::config::Config;
-use crate::server::App;
 use chat::{ChatRequest, TokenStream};
-use hyper::Response;
 use ids::Ids;
 use providers::ModelInfo;
-use std::sync::Arc;
 
 /// Runtime state shared by all requests: where answers come from.
 #[derive(Debug)]
 pub struct Runtime {
     pacing: canned::Pacing,
+    /// Ids seeded from the request, latencies pinned (`--bedrock-deterministic`).
     deterministic: bool,
+    /// `--bedrock-stream-format`.
+    stream_format: StreamFormat,
     /// The configured backend; while there is one, every answer comes from it (never canned).
     backend: Option<openai::Backend>,
 }
@@ -51,6 +49,7 @@ impl Runtime {
                 between_tokens: config.canned_token_gap,
             },
             deterministic: config.deterministic,
+            stream_format: config.stream_format,
             backend: config
                 .backend
                 .as_ref()
@@ -90,7 +89,7 @@ impl Runtime {
     /// Ids for one response: seeded from the request in deterministic mode.
     pub fn ids(&self, body: &[u8], model_id: &str) -> Ids {
         if self.deterministic {
-            Ids::seeded((body, model_id))
+            Ids::seeded(&[body, model_id.as_bytes()])
         } else {
             Ids::random()
         }
@@ -103,8 +102,4 @@ impl Runtime {
             None => None,
         }
     }
-}
-
-pub async fn handle(app: &Arc<App>, call: Call) -> Result<Response<Body>, ApiError> {
-    ops::handle(app, call).await
 }

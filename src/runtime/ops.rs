@@ -6,56 +6,57 @@ use super::chat::{ChatRequest, Delta, TokenStream};
 use super::providers::{self, ModelInfo};
 use super::response_fields::{self, StreamFields};
 use super::shape::{Answer, Clock};
-use super::{converse, input, tokens};
+use super::{converse, input, tokens, Runtime};
 use crate::aws::http::{json, Body};
 use crate::aws::ApiError;
 use crate::call::Call;
-use crate::server::App;
+use crate::management::{catalog, Store};
+use crate::operations::RuntimeOp;
 use base64::Engine;
 use futures::StreamExt;
 use hyper::header::HeaderValue;
 use hyper::Response;
 use serde_json::json;
-use std::sync::Arc;
 use std::time::Instant;
 
-pub async fn handle(app: &Arc<App>, call: Call) -> Result<Response<Body>, ApiError> {
+/// Answers one runtime call from this serving thread's `runtime`; the model (the path's first
+/// label) resolves through the control plane's `store`.
+pub async fn handle(
+    op: RuntimeOp,
+    runtime: &Runtime,
+    store: &Store,
+    call: Call,
+) -> Result<Response<Body>, ApiError> {
     let started = Instant::now();
-    match call.route.operation {
-        "InvokeModel" => invoke(app, &call, started, false).await,
-        "InvokeModelWithResponseStream" => invoke(app, &call, started, true).await,
-        "Converse" => converse(app, &call, started, false).await,
-        "ConverseStream" => converse(app, &call, started, true).await,
-        "CountTokens" => count_tokens(app, &call),
-        _ => Err(crate::management::not_implemented(app, &call)),
+    let model = store.resolve_model(&call.ctx.region, &call.ctx.account_id, call.param(0))?;
+    match op {
+        RuntimeOp::InvokeModel => invoke(runtime, &call, model, started, false).await,
+        RuntimeOp::InvokeModelWithResponseStream => {
+            invoke(runtime, &call, model, started, true).await
+        }
+        RuntimeOp::Converse => converse(runtime, &call, model, started, false).await,
+        RuntimeOp::ConverseStream => converse(runtime, &call, model, started, true).await,
+        RuntimeOp::CountTokens => count_tokens(&call, &model),
     }
-}
-
-fn resolve(app: &App, call: &Call) -> Result<ModelInfo, ApiError> {
-    super::resolve::model(app, &call.ctx, call.param(0))
 }
 
 async fn invoke(
-    app: &Arc<App>,
+    runtime: &Runtime,
     call: &Call,
+    model: ModelInfo,
     started: Instant,
     stream: bool,
 ) -> Result<Response<Body>, ApiError> {
-    let model = resolve(app, call)?;
     if let Some(embedder) = providers::embed_family_for(&model.id) {
-        return embed(app, call, &model, embedder, started, stream).await;
+        return embed(runtime, call, &model, embedder, started, stream).await;
     }
     let (family, request) =
         providers::read(&model, &call.body)?.ok_or_else(|| unsupported(&model, "InvokeModel"))?;
-    let mut ids = app.runtime.ids(&call.body, &model.id);
-    let (first, rest) = open(app, &request, &model, stream).await?;
-    let clock = Clock::new(started, app.config.deterministic);
+    let mut ids = runtime.ids(&call.body, &model.id);
+    let (first, rest) = open(runtime, &request, &model, stream).await?;
+    let clock = Clock::new(started, runtime.deterministic);
     if stream {
-        let format = choose_format(
-            app.config.stream_format,
-            &call.headers,
-            call.query.as_deref(),
-        )?;
+        let format = choose_format(runtime.stream_format, &call.headers, call.query.as_deref())?;
         let shaper = family.shaper(&model, &request, ids);
         return Ok(stream_response(
             first,
@@ -93,7 +94,7 @@ async fn invoke(
 
 /// InvokeModel on an embedding model: vectors, not a token stream (embeddings do not stream).
 async fn embed(
-    app: &Arc<App>,
+    runtime: &Runtime,
     call: &Call,
     model: &ModelInfo,
     family: &dyn providers::EmbedFamily,
@@ -107,14 +108,13 @@ async fn embed(
     }
     let body = input::object(&call.body)?;
     let request = family.parse(&body, model)?;
-    let embeddings = app
-        .runtime
+    let embeddings = runtime
         .embed(&request, model)
         .await
         .map_err(|e| e.into_collected_error(&model.id))?;
-    let mut ids = app.runtime.ids(&call.body, &model.id);
+    let mut ids = runtime.ids(&call.body, &model.id);
     let mut resp = json(200, &family.respond(&body, &request, &embeddings, &mut ids));
-    let latency = Clock::new(started, app.config.deterministic)
+    let latency = Clock::new(started, runtime.deterministic)
         .timing()
         .invocation_ms;
     let h = resp.headers_mut();
@@ -130,33 +130,29 @@ async fn embed(
 }
 
 async fn converse(
-    app: &Arc<App>,
+    runtime: &Runtime,
     call: &Call,
+    model: ModelInfo,
     started: Instant,
     stream: bool,
 ) -> Result<Response<Body>, ApiError> {
-    let model = resolve(app, call)?;
-    if !super::resolve::is_chat_model(&model) {
+    if !is_chat_model(&model) {
         return Err(ApiError::validation(
             "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
         ));
     }
     let (request, paths) = converse::read(&call.body)?;
-    let mut ids = app.runtime.ids(&call.body, &model.id);
+    let mut ids = runtime.ids(&call.body, &model.id);
     // The native response that `additionalModelResponseFieldPaths` point into is the family's.
     let native = if paths.is_empty() {
         None
     } else {
         providers::converse_family(&model.id)
     };
-    let (first, rest) = open(app, &request, &model, stream).await?;
-    let clock = Clock::new(started, app.config.deterministic);
+    let (first, rest) = open(runtime, &request, &model, stream).await?;
+    let clock = Clock::new(started, runtime.deterministic);
     if stream {
-        let format = choose_format(
-            app.config.stream_format,
-            &call.headers,
-            call.query.as_deref(),
-        )?;
+        let format = choose_format(runtime.stream_format, &call.headers, call.query.as_deref())?;
         let mut shaper = converse::ConverseShaper::new(ids.clone());
         if let Some(family) = native {
             shaper = shaper.with_fields(StreamFields::new(paths, family, &model, &request, ids));
@@ -179,14 +175,20 @@ async fn converse(
     Ok(json(200, &converse::respond(&answer, &mut ids, fields)))
 }
 
+/// Whether Converse can answer with this model: it writes text (not embeddings, images or video).
+fn is_chat_model(model: &ModelInfo) -> bool {
+    catalog::find(&model.id)
+        .is_some_and(|m| m.output_modalities.iter().any(|o| o == "TEXT") && !m.is_embedding())
+}
+
 /// Opens the token stream and waits for its first item, so that a failure to start is an HTTP error.
 async fn open(
-    app: &App,
+    runtime: &Runtime,
     request: &ChatRequest,
     model: &ModelInfo,
     streamed: bool,
 ) -> Result<(Delta, TokenStream), ApiError> {
-    let mut stream = app.runtime.chat(request, model, streamed);
+    let mut stream = runtime.chat(request, model, streamed);
     match stream.next().await {
         Some(Ok(first)) => Ok((first, stream)),
         Some(Err(err)) => Err(err),
@@ -195,8 +197,7 @@ async fn open(
 }
 
 /// CountTokens: the input-token figure InvokeModel / Converse would report for the same input.
-fn count_tokens(app: &App, call: &Call) -> Result<Response<Body>, ApiError> {
-    let model = resolve(app, call)?;
+fn count_tokens(call: &Call, model: &ModelInfo) -> Result<Response<Body>, ApiError> {
     let body = input::object(&call.body)?;
     let f = input::Fields::new(&body, "");
     let inp = f.object("input")?.ok_or_else(|| f.missing("input"))?;
@@ -205,8 +206,8 @@ fn count_tokens(app: &App, call: &Call) -> Result<Response<Body>, ApiError> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(raw)
             .map_err(|_| ApiError::validation("input.invokeModel.body must be base64-encoded"))?;
-        providers::read(&model, &bytes)?
-            .ok_or_else(|| unsupported(&model, "CountTokens"))?
+        providers::read(model, &bytes)?
+            .ok_or_else(|| unsupported(model, "CountTokens"))?
             .1
     } else if let Some(conv) = inp.object("converse")? {
         converse::parse(conv.obj)?.0

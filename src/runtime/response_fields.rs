@@ -361,7 +361,7 @@ mod tests {
             timing: Timing::default(),
         };
         let request = ChatRequest::default();
-        let ids = Ids::seeded(1);
+        let ids = Ids::seeded(&[b"1"]);
         assert_eq!(
             of_answer(&both, family, &answer, &model, &request, &ids),
             Some(json!({"stop_sequence": "three"}))
@@ -392,7 +392,7 @@ mod tests {
             family,
             &model,
             &ChatRequest::default(),
-            Ids::seeded(1),
+            Ids::seeded(&[b"1"]),
         );
         // `message_delta` and then `message_stop`: the later chunk's value stands.
         assert_eq!(

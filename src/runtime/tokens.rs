@@ -5,7 +5,8 @@ use super::chat::{Block, ChatRequest, DocumentSource, ToolResultContent};
 
 /// Splits text into tokens: optional leading whitespace, then a run of letters/digits or one other
 /// character. Concatenating the pieces gives back the text.
-pub fn split(text: &str) -> impl Iterator<Item = &str> {
+#[cfg(test)]
+fn split(text: &str) -> impl Iterator<Item = &str> {
     spans(text).map(move |r| &text[r])
 }
 
@@ -145,9 +146,8 @@ pub fn pieces(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
 /// The first `budget` tokens, counted. Walks [`pieces`], except where the budget cannot run out on
 /// ASCII text (every count, and a collected canned answer without maxTokens): there a token starts
 /// at every byte that is neither blank nor a word byte after a word byte, counted in one pass the
-/// compiler vectorizes — byte pairs summed into a u8 per 64 bytes, not a carried flag (for a
-/// 330-byte answer 48 ns, against 245 ns for a table loop). A unit test holds both to the same
-/// answers.
+/// compiler vectorizes — byte pairs summed into a u8 per 64 bytes, not a carried flag
+/// (`benches/README.md`). A unit test holds both to the same answers.
 pub fn cut(text: &str, budget: u32) -> Cut {
     let bytes = text.as_bytes();
     let unreachable = usize::try_from(budget).is_ok_and(|b| b >= bytes.len());

@@ -163,7 +163,7 @@ async fn the_runtime_resolves_an_application_profile_in_its_own_region() {
         .store
         .resolve_model("us-east-1", "000000000000", arn)
         .unwrap();
-    assert_eq!(resolved.model_id, "amazon.nova-pro-v1:0");
+    assert_eq!(resolved.id, "amazon.nova-pro-v1:0");
     assert_eq!(
         resolved.via,
         [arn, "eu.amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0"]

@@ -3,12 +3,9 @@
 //! key, and one resend when a kept-alive connection turns out to be closed.
 //!
 //! Every request goes to one host (the `--bedrock-backend` URL), so the pool is a stack of idle
-//! connections, not a map: hyper-util's pooled client hashed its key (SipHash, byte by byte),
-//! built its checkout and connect futures and formatted the Host header on every request: a
-//! streamed ConverseStream request cost 113,873 instructions with it and 101,474 with this
-//! (callgrind), most of the difference on the request's path to the backend. reqwest wraps that
-//! same client and adds more (URL parsing in its redirect layer and for the response: another
-//! ~26,000).
+//! connections, not a map: hyper-util's pooled client hashes its key, builds its checkout and
+//! connect futures and formats the Host header on every request, and reqwest, which wraps that
+//! client, parses URLs besides (`benches/README.md`).
 
 use bytes::Bytes;
 use http_body_util::Full;

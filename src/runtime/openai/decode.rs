@@ -14,6 +14,7 @@
 //!
 //! Tool-call fragments are assembled into blocks by [`super::tool_calls`].
 
+use super::errors::{message_of, truncate};
 use super::tool_calls::{ToolCalls, WireToolCall};
 use crate::aws::ApiError;
 use crate::runtime::chat::{Delta, Stop, StopReason, Usage};
@@ -263,7 +264,7 @@ impl Decoder {
 fn backend_error(err: &Value) -> ApiError {
     let message = match err {
         Value::String(s) => s.clone(),
-        other => super::errors::message_of(other).unwrap_or_else(|| other.to_string()),
+        other => message_of(other).unwrap_or_else(|| other.to_string()),
     };
     let code = err
         .get("code")
@@ -280,17 +281,6 @@ fn backend_error(err: &Value) -> ApiError {
 
 fn clamp(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-pub fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut cut = max;
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &s[..cut])
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@
 //! 401/403 → AccessDeniedException   429 → ThrottlingException   5xx → ModelErrorException (424)
 //! ```
 
-use super::decode::truncate;
 use crate::aws::ApiError;
 use serde_json::Value;
 use std::time::Duration;
@@ -134,6 +133,18 @@ fn causes<'a>(
     err: &'a (dyn std::error::Error + 'static),
 ) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
     std::iter::successors(Some(err), |e| e.source())
+}
+
+/// `s` cut to at most `max` bytes (on a character boundary), with `…` when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &s[..cut])
 }
 
 #[cfg(test)]

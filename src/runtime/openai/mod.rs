@@ -360,11 +360,6 @@ async fn read_error_body(response: client::Response, deadline: Instant) -> Strin
     String::from_utf8_lossy(&body).into_owned()
 }
 
-/// Whether requests can be made from the backend URL `base`, and if not why.
-pub fn check_url(base: &str) -> Result<(), String> {
-    Endpoints::of(base).map(drop)
-}
-
 /// `{url}/chat/completions`, `{url}/embeddings` and `{url}/models`.
 #[derive(Debug)]
 struct Endpoints {

@@ -3,10 +3,9 @@
 //! dispatches it; `:` lines are comments; a leading BOM is skipped; an event left unfinished at the
 //! end of the stream is dropped.
 //!
-//! Hand-written rather than the `eventsource-stream` crate: its parser cost ~12,000 instructions per
-//! chat-completion event (callgrind), more than half of what a streamed token cost through awsim;
-//! this one finds line ends and colons with `memchr` (already
-//! in the tree through `futures`) and copies each data line once.
+//! Hand-written rather than the `eventsource-stream` crate, whose parser was most of what a streamed
+//! token cost through awsim (`benches/README.md`): this one finds line ends and colons with `memchr`
+//! (already in the tree through `futures`) and copies each data line once.
 
 /// One dispatched event. `kind` is the `event:` field, `message` when the event had none.
 #[derive(Debug, PartialEq, Eq)]

@@ -170,7 +170,7 @@ mod tests {
         let mut s = CommandShaper {
             prompt: "Hi".into(),
             text: String::new(),
-            ids: Ids::seeded(3),
+            ids: Ids::seeded(&[b"3"]),
         };
         let mut out = Vec::new();
         let t = Timing::default();

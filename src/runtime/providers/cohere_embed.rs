@@ -80,7 +80,7 @@ fn parse(body: &Object, v4: bool) -> Result<EmbedRequest, ApiError> {
     seeds.extend(
         images
             .iter()
-            .map(|img| format!("image{}", Ids::seeded(img.as_str()).short(16))),
+            .map(|img| format!("image{}", Ids::seeded(&[img.as_bytes()]).short(16))),
     );
     for (i, input) in f.array("inputs")?.into_iter().flatten().enumerate() {
         let input = f.item("inputs", i, input)?;
@@ -209,7 +209,7 @@ mod tests {
         };
         let body = body.as_object().unwrap().clone();
         let req = family.parse(&body, &model)?;
-        Ok(family.respond(&body, &req, &canned(&req), &mut Ids::seeded(0)))
+        Ok(family.respond(&body, &req, &canned(&req), &mut Ids::seeded(&[])))
     }
 
     #[test]

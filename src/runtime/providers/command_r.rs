@@ -424,7 +424,7 @@ mod tests {
             history: vec![],
             text: String::new(),
             calls: vec![],
-            ids: Ids::seeded(2),
+            ids: Ids::seeded(&[b"2"]),
         };
         let mut out = Vec::new();
         let t = Timing::default();

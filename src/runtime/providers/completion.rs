@@ -121,7 +121,7 @@ mod tests {
     }
 
     fn chunks(family: &PromptCompletion, deltas: Vec<Delta>) -> Vec<Value> {
-        let mut shaper = family.shaper(&model(), &ChatRequest::default(), Ids::seeded(1));
+        let mut shaper = family.shaper(&model(), &ChatRequest::default(), Ids::seeded(&[b"1"]));
         let mut out = Vec::new();
         for d in &deltas {
             shaper.on_delta(d, &Timing::default(), &mut out);

@@ -202,7 +202,7 @@ mod tests {
     #[test]
     fn chat_chunks() {
         let mut chat = ChatShaper {
-            ids: Ids::seeded(1),
+            ids: Ids::seeded(&[b"1"]),
             tools: 0,
         };
         let c = events(

@@ -27,7 +27,7 @@ use super::shape::{Answer, Shaper, Timing};
 use crate::aws::ApiError;
 use serde_json::Value;
 
-/// The model a request resolved to.
+/// The model a request resolved to (`management::Store::resolve_model` answers with one).
 #[derive(Debug, Clone)]
 pub struct ModelInfo {
     /// The catalog id of the foundation model that answers.
@@ -226,7 +226,7 @@ mod tests {
                 via: vec![],
             };
             // Families are unit structs: name them by what their shaper emits first.
-            let mut shaper = f.shaper(&probe, &ChatRequest::default(), Ids::seeded(0));
+            let mut shaper = f.shaper(&probe, &ChatRequest::default(), Ids::seeded(&[b"0"]));
             let mut out = Vec::new();
             shaper.on_delta(
                 &crate::runtime::chat::Delta::Text("x".into()),

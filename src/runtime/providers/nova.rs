@@ -314,7 +314,7 @@ mod tests {
     fn chunks_mirror_converse_events_with_metrics_last() {
         let mut s = NovaShaper {
             blocks: Blocks::default(),
-            ids: Ids::seeded(1),
+            ids: Ids::seeded(&[b"1"]),
         };
         let mut out = Vec::new();
         let t = Timing::default();

@@ -247,7 +247,7 @@ mod tests {
 
     #[test]
     fn chunks_open_with_the_role_and_close_with_usage() {
-        let mut s = ChatCompletions.shaper(&model(), &ChatRequest::default(), Ids::seeded(4));
+        let mut s = ChatCompletions.shaper(&model(), &ChatRequest::default(), Ids::seeded(&[b"4"]));
         let c = events(
             s.as_mut(),
             vec![

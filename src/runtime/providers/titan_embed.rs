@@ -176,7 +176,7 @@ impl EmbedFamily for Multimodal {
             }
             (Some(t), None) => t.to_string(),
             (t, Some(img)) => {
-                let print = Ids::seeded(img).short(16);
+                let print = Ids::seeded(&[img.as_bytes()]).short(16);
                 format!("{} image{print}", t.unwrap_or_default()).trim().to_string()
             }
         };
@@ -211,7 +211,7 @@ mod tests {
     fn run(family: &dyn EmbedFamily, body: Value) -> Result<Value, ApiError> {
         let body = body.as_object().unwrap().clone();
         let req = family.parse(&body, &model())?;
-        Ok(family.respond(&body, &req, &canned(&req), &mut Ids::seeded(0)))
+        Ok(family.respond(&body, &req, &canned(&req), &mut Ids::seeded(&[])))
     }
 
     #[test]
