@@ -1,5 +1,6 @@
-//! Event-stream codec benchmarks: encoding one Bedrock event frame three ways (our hot path, our
-//! generic encoder, aws-smithy-eventstream's), and decoding throughput of a 1000-frame stream.
+//! Event-stream codec benchmarks: encoding one Bedrock event frame (ours, built as the body writer
+//! builds it or prebuilt, and aws-smithy-eventstream's), and decoding throughput of a 1000-frame
+//! stream.
 //!
 //! Run with `cargo bench -p awsim-bench --bench frames`.
 
@@ -48,48 +49,45 @@ fn encode(c: &mut Criterion) {
         let smithy_message = smithy_event(event_type, payload);
         let frame_len = frames::encoded_len(&message).unwrap();
 
-        // All three must agree before their speed means anything.
-        let mut ours = Vec::new();
-        bedrock::write_event_to(event_type, payload, &mut ours).unwrap();
+        // Both must agree before their speed means anything.
+        let mut ours = BytesMut::new();
+        frames::write_message_to(&message, &mut ours).unwrap();
         let mut theirs = Vec::new();
         smithy::write_message_to(&smithy_message, &mut theirs).unwrap();
         assert_eq!(ours, theirs);
 
         let mut group = c.benchmark_group(format!("encode/{label}"));
         group.throughput(Throughput::Bytes(frame_len as u64));
-        let mut out = Vec::with_capacity(4096);
 
-        group.bench_function("hot_path write_event_to", |b| {
-            b.iter(|| {
-                out.clear();
-                bedrock::write_event_to(black_box(event_type), black_box(payload), &mut out)
-                    .unwrap();
-                black_box(&out);
-            })
-        });
+        // What the body writer does per event: build the message, append it, hand the bytes on.
         let mut buf = BytesMut::with_capacity(64 * 1024);
-        group.bench_function("hot_path into BytesMut + split().freeze()", |b| {
-            b.iter(|| {
-                bedrock::write_event_to(black_box(event_type), black_box(payload), &mut buf)
-                    .unwrap();
-                black_box(buf.split().freeze());
-            })
-        });
+        group.bench_function(
+            "bedrock::event + write_message_to + split().freeze()",
+            |b| {
+                b.iter(|| {
+                    let message =
+                        bedrock::event(black_box(event_type), Bytes::from_static(payload));
+                    frames::write_message_to(&message, &mut buf).unwrap();
+                    black_box(buf.split().freeze());
+                })
+            },
+        );
         group.bench_function("write_message_to (prebuilt Message)", |b| {
             b.iter(|| {
-                out.clear();
-                frames::write_message_to(black_box(&message), &mut out).unwrap();
-                black_box(&out);
+                buf.clear();
+                frames::write_message_to(black_box(&message), &mut buf).unwrap();
+                black_box(&buf);
             })
         });
         group.bench_function("bedrock::event + write_message_to", |b| {
             b.iter(|| {
-                out.clear();
+                buf.clear();
                 let message = bedrock::event(black_box(event_type), Bytes::from_static(payload));
-                frames::write_message_to(&message, &mut out).unwrap();
-                black_box(&out);
+                frames::write_message_to(&message, &mut buf).unwrap();
+                black_box(&buf);
             })
         });
+        let mut out = Vec::with_capacity(4096);
         group.bench_function("smithy write_message_to (prebuilt Message)", |b| {
             b.iter(|| {
                 out.clear();
@@ -111,16 +109,17 @@ fn encode(c: &mut Criterion) {
 
 /// 1000 frames alternating ConverseStream deltas and InvokeModel chunks.
 fn stream() -> Vec<u8> {
-    let mut stream = Vec::new();
+    let mut stream = BytesMut::new();
     for i in 0..1000 {
         let (event_type, payload) = if i % 2 == 0 {
             ("contentBlockDelta", CONVERSE_DELTA)
         } else {
             ("chunk", INVOKE_CHUNK)
         };
-        bedrock::write_event_to(event_type, payload, &mut stream).unwrap();
+        let message = bedrock::event(event_type, Bytes::from_static(payload));
+        frames::write_message_to(&message, &mut stream).unwrap();
     }
-    stream
+    stream.to_vec()
 }
 
 fn decode_all(buf: &mut BytesMut, decoder: &mut MessageFrameDecoder, out: &mut Vec<Message>) {

@@ -317,15 +317,16 @@ mod tests {
 
     #[test]
     fn event_stream_both_operations() {
-        let mut body = Vec::new();
-        frames::bedrock::write_event_to("messageStart", br#"{"role":"assistant"}"#, &mut body)
-            .unwrap();
-        frames::bedrock::write_event_to(
-            "contentBlockDelta",
-            br#"{"contentBlockIndex":0,"delta":{"text":"one"}}"#,
-            &mut body,
-        )
-        .unwrap();
+        let mut body = BytesMut::new();
+        for (event, payload) in [
+            ("messageStart", r#"{"role":"assistant"}"#),
+            (
+                "contentBlockDelta",
+                r#"{"contentBlockIndex":0,"delta":{"text":"one"}}"#,
+            ),
+        ] {
+            frames::write_message_to(&frames::bedrock::event(event, payload), &mut body).unwrap();
+        }
         for step in [1, 5, body.len()] {
             assert_eq!(
                 texts(Api::ConverseStream, Format::EventStream, &body, step),
@@ -337,8 +338,8 @@ mod tests {
             r#"{{"bytes":"{}"}}"#,
             base64::engine::general_purpose::STANDARD.encode(inner)
         );
-        let mut body = Vec::new();
-        frames::bedrock::write_event_to("chunk", payload.as_bytes(), &mut body).unwrap();
+        let mut body = BytesMut::new();
+        frames::write_message_to(&frames::bedrock::event("chunk", payload), &mut body).unwrap();
         assert_eq!(
             texts(Api::InvokeStream, Format::EventStream, &body, 3),
             ["two"]

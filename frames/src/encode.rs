@@ -1,8 +1,10 @@
-//! Encoding: [`write_message_to`] validates a [`Message`] against the limits and writes one frame.
+//! Encoding: [`write_message_to`] validates a [`Message`] against the limits and appends one frame
+//! to a `BytesMut`.
 //!
 //! Everything is validated before the first byte is written, so on error the output is untouched.
-//! The CRCs are computed in one pass as the bytes go out: the message CRC continues the hasher that
-//! produced the prelude CRC (it covers the prelude and the prelude CRC).
+//! The frame's length is known from validation, so the buffer grows at most once; the bytes are
+//! written first and then checksummed in one pass over the new frame, where the message CRC
+//! continues the hasher that produced the prelude CRC (it covers the prelude and the prelude CRC).
 
 use bytes::{BufMut, BytesMut};
 use crc32fast::Hasher;
@@ -13,22 +15,34 @@ use crate::wire::{
     MAX_HEADERS_LEN, MAX_HEADER_NAME_LEN, MAX_HEADER_VALUE_LEN, MAX_PAYLOAD_LEN, MIN_FRAME_LEN,
 };
 
-/// Writes `message` as one frame to `out`.
+/// Appends `message` to `out` as one frame.
 ///
 /// Fails, writing nothing, when a header name is empty or over 255 bytes, a string or byte-array
 /// value exceeds 32,767 bytes, a name repeats, the headers block exceeds 128 KiB or the payload
 /// exceeds 24 MiB.
-pub fn write_message_to<B: BufMut + ?Sized>(message: &Message, out: &mut B) -> Result<(), Error> {
+///
+/// The output is a `BytesMut` rather than any `BufMut` because the CRCs are computed over the
+/// written bytes, read back in one contiguous pass (checksumming each small piece as it goes out
+/// would cost more than writing it); it is also what an HTTP body takes without a copy.
+pub fn write_message_to(message: &Message, out: &mut BytesMut) -> Result<(), Error> {
     let headers_len = validate_headers(&message.headers)?;
     let payload_len = check_payload_len(message.payload.len())?;
-    let (prelude, mut crc) = prelude(headers_len, payload_len);
-    out.put_slice(&prelude);
+    let total_len = MIN_FRAME_LEN + headers_len + payload_len;
+    out.reserve(total_len);
+    let start = out.len();
 
-    let mut writer = CrcWriter { out, crc: &mut crc };
+    // Lossless: the limits keep every frame far below u32::MAX.
+    out.put_u32(total_len as u32);
+    out.put_u32(headers_len as u32);
+    let mut crc = Hasher::new();
+    crc.update(&out[start..]);
+    let prelude_crc_at = out.len();
+    out.put_u32(crc.clone().finalize());
     for header in &message.headers {
-        write_header(header, &mut writer);
+        write_header(header, out);
     }
-    writer.put(&message.payload);
+    out.put_slice(&message.payload);
+    crc.update(&out[prelude_crc_at..]);
     out.put_u32(crc.finalize());
     Ok(())
 }
@@ -40,65 +54,8 @@ pub fn encoded_len(message: &Message) -> Result<usize, Error> {
     Ok(MIN_FRAME_LEN + headers_len + payload_len)
 }
 
-/// An output buffer the allocation-free frame writers in [`crate::bedrock`] can append to and read
-/// back (to checksum what they wrote in one pass). Implemented for `Vec<u8>` and `BytesMut`.
-pub trait FrameBuf: sealed::Sealed {}
-
-impl FrameBuf for Vec<u8> {}
-impl FrameBuf for BytesMut {}
-
-pub(crate) mod sealed {
-    use bytes::BytesMut;
-
-    /// The operations behind [`super::FrameBuf`]; private so the trait can grow.
-    pub trait Sealed {
-        fn reserve_frame(&mut self, additional: usize);
-        fn append(&mut self, bytes: &[u8]);
-        fn written(&self) -> &[u8];
-    }
-
-    impl Sealed for Vec<u8> {
-        fn reserve_frame(&mut self, additional: usize) {
-            self.reserve(additional);
-        }
-        fn append(&mut self, bytes: &[u8]) {
-            self.extend_from_slice(bytes);
-        }
-        fn written(&self) -> &[u8] {
-            self
-        }
-    }
-
-    impl Sealed for BytesMut {
-        fn reserve_frame(&mut self, additional: usize) {
-            self.reserve(additional);
-        }
-        fn append(&mut self, bytes: &[u8]) {
-            self.extend_from_slice(bytes);
-        }
-        fn written(&self) -> &[u8] {
-            self
-        }
-    }
-}
-
-/// The 12-byte prelude for the given lengths, and a hasher that has consumed all of it, ready to
-/// continue into the message CRC. Lengths must already be within the limits.
-pub(crate) fn prelude(headers_len: usize, payload_len: usize) -> ([u8; 12], Hasher) {
-    // Lossless: the limits keep every frame far below u32::MAX.
-    let total = (MIN_FRAME_LEN + headers_len + payload_len) as u32;
-    let mut prelude = [0u8; 12];
-    prelude[..4].copy_from_slice(&total.to_be_bytes());
-    prelude[4..8].copy_from_slice(&(headers_len as u32).to_be_bytes());
-    let mut crc = Hasher::new();
-    crc.update(&prelude[..8]);
-    prelude[8..].copy_from_slice(&crc.clone().finalize().to_be_bytes());
-    crc.update(&prelude[8..]);
-    (prelude, crc)
-}
-
 /// Checks the payload length against [`MAX_PAYLOAD_LEN`].
-pub(crate) fn check_payload_len(len: usize) -> Result<usize, Error> {
+fn check_payload_len(len: usize) -> Result<usize, Error> {
     if len > MAX_PAYLOAD_LEN {
         return Err(ErrorKind::PayloadTooLarge(len).into());
     }
@@ -106,12 +63,11 @@ pub(crate) fn check_payload_len(len: usize) -> Result<usize, Error> {
 }
 
 /// Checks a string or byte-array value length against [`MAX_HEADER_VALUE_LEN`].
-pub(crate) fn check_value_len(len: usize) -> Result<u16, Error> {
+fn check_value_len(len: usize) -> Result<(), Error> {
     if len > MAX_HEADER_VALUE_LEN {
         return Err(ErrorKind::HeaderValueTooLong(len).into());
     }
-    // Lossless: MAX_HEADER_VALUE_LEN < u16::MAX.
-    Ok(len as u16)
+    Ok(())
 }
 
 /// Validates every header and returns the encoded length of the headers block.
@@ -149,38 +105,25 @@ fn validate_headers(headers: &[Header]) -> Result<usize, Error> {
 }
 
 /// Writes one validated header.
-fn write_header<B: BufMut + ?Sized>(header: &Header, out: &mut CrcWriter<'_, B>) {
+fn write_header(header: &Header, out: &mut BytesMut) {
     // Lossless: validate_headers bounds names to 255 bytes and values to 32,767.
-    out.put(&[header.name.len() as u8]);
-    out.put(header.name.as_bytes());
-    out.put(&[header.value.type_byte()]);
+    out.put_u8(header.name.len() as u8);
+    out.put_slice(header.name.as_bytes());
+    out.put_u8(header.value.type_byte());
     match &header.value {
         HeaderValue::Bool(_) => {}
-        HeaderValue::Byte(value) => out.put(&value.to_be_bytes()),
-        HeaderValue::Int16(value) => out.put(&value.to_be_bytes()),
-        HeaderValue::Int32(value) => out.put(&value.to_be_bytes()),
-        HeaderValue::Int64(value) | HeaderValue::Timestamp(value) => out.put(&value.to_be_bytes()),
+        HeaderValue::Byte(value) => out.put_i8(*value),
+        HeaderValue::Int16(value) => out.put_i16(*value),
+        HeaderValue::Int32(value) => out.put_i32(*value),
+        HeaderValue::Int64(value) | HeaderValue::Timestamp(value) => out.put_i64(*value),
         HeaderValue::ByteArray(bytes) => {
-            out.put(&(bytes.len() as u16).to_be_bytes());
-            out.put(bytes);
+            out.put_u16(bytes.len() as u16);
+            out.put_slice(bytes);
         }
         HeaderValue::String(string) => {
-            out.put(&(string.len() as u16).to_be_bytes());
-            out.put(string.as_bytes());
+            out.put_u16(string.len() as u16);
+            out.put_slice(string.as_bytes());
         }
-        HeaderValue::Uuid(value) => out.put(&value.to_be_bytes()),
-    }
-}
-
-/// Writes to a `BufMut` while feeding the same bytes to the running CRC.
-struct CrcWriter<'a, B: ?Sized> {
-    out: &'a mut B,
-    crc: &'a mut Hasher,
-}
-
-impl<B: BufMut + ?Sized> CrcWriter<'_, B> {
-    fn put(&mut self, bytes: &[u8]) {
-        self.crc.update(bytes);
-        self.out.put_slice(bytes);
+        HeaderValue::Uuid(value) => out.put_u128(*value),
     }
 }

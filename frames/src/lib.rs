@@ -12,11 +12,14 @@
 //! - [`encode`]: [`write_message_to`], [`encoded_len`].
 //! - [`decode`]: [`read_message_from`] for one frame, [`MessageFrameDecoder`] for streams.
 //! - [`error`]: the opaque [`Error`] and its [`ErrorKind`].
-//! - [`bedrock`]: Bedrock's header conventions and the allocation-free per-token frame writers.
+//! - [`bedrock`]: Bedrock's header conventions: [`bedrock::event`], [`bedrock::exception`].
 //! - [`render`]: text listings of frames (golden files, `awsim frames decode`).
 //!
 //! # Decisions
 //!
+//! - **One encoder.** Every frame, the per-token events included, is a [`Message`] written by
+//!   [`write_message_to`]; [`bedrock`] only builds messages. It writes into a `BytesMut` with one
+//!   reservation and checksums the frame in one pass.
 //! - **Limits on both sides.** Headers block ≤ 128 KiB, payload ≤ 24 MiB, string and byte-array
 //!   header values ≤ 32,767 bytes, names 1..=255 bytes: the strictest envelope among the SDKs
 //!   (botocore, Java v2, aws-c-event-stream), so anything we write every client can read, and
@@ -39,7 +42,7 @@ pub mod render;
 pub mod wire;
 
 pub use decode::{read_message_from, DecodedFrame, MessageFrameDecoder};
-pub use encode::{encoded_len, write_message_to, FrameBuf};
+pub use encode::{encoded_len, write_message_to};
 pub use error::{Error, ErrorKind};
 pub use message::{Header, HeaderValue, Message};
 pub use render::{display_message, render_stream, Listing};

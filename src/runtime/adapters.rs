@@ -155,7 +155,7 @@ fn encode(
                     let timing = if done { clock.timing() } else { Timing::default() };
                     shaper.on_delta(&delta, &timing, &mut events);
                     for event in events.drain(..) {
-                        writer.event(&event);
+                        writer.event(event);
                     }
                     if done {
                         yield writer.finish();
@@ -185,7 +185,6 @@ struct Writer {
     format: Format,
     wire: Wire,
     buf: BytesMut,
-    scratch: Vec<u8>,
     elements: usize,
 }
 
@@ -199,28 +198,21 @@ impl Writer {
             format,
             wire,
             buf,
-            scratch: Vec::with_capacity(256),
             elements: 0,
         }
     }
 
-    fn event(&mut self, event: &Event) {
+    fn event(&mut self, event: Event) {
         match (self.format, self.wire) {
-            (Format::EventStream, Wire::Converse) => self.frame(event.name, &event.payload),
+            (Format::EventStream, Wire::Converse) => self.frame(event.name, event.payload),
             (Format::EventStream, Wire::Invoke) => {
-                let mut payload = std::mem::take(&mut self.scratch);
-                payload.clear();
-                payload.extend_from_slice(b"{\"bytes\":\"");
-                let start = payload.len();
                 let b64_len = base64::encoded_len(event.payload.len(), true).unwrap_or(0);
-                payload.resize(start + b64_len, 0);
-                let written = base64::engine::general_purpose::STANDARD
-                    .encode_slice(&event.payload, &mut payload[start..])
-                    .unwrap_or(0);
-                payload.truncate(start + written);
-                payload.extend_from_slice(b"\"}");
-                self.frame(event.name, &payload);
-                self.scratch = payload;
+                let mut payload = String::with_capacity(r#"{"bytes":""}"#.len() + b64_len);
+                payload.push_str(r#"{"bytes":""#);
+                base64::engine::general_purpose::STANDARD
+                    .encode_string(&event.payload, &mut payload);
+                payload.push_str(r#""}"#);
+                self.frame(event.name, payload.into_bytes());
             }
             (Format::JsonArray, wire) => {
                 self.separator();
@@ -243,8 +235,9 @@ impl Writer {
         }
     }
 
-    fn frame(&mut self, name: &str, payload: &[u8]) {
-        if let Err(err) = frames::bedrock::write_event_to(name, payload, &mut self.buf) {
+    fn frame(&mut self, name: &str, payload: Vec<u8>) {
+        let message = frames::bedrock::event(name, payload);
+        if let Err(err) = frames::write_message_to(&message, &mut self.buf) {
             // Only an event over 24 MiB can fail; report it in-stream rather than drop it.
             self.exception(&ApiError::InternalServer(format!(
                 "could not frame a {name} event: {err}"
@@ -258,7 +251,8 @@ impl Writer {
         match self.format {
             Format::EventStream => {
                 // An error body is small; this cannot exceed the frame limits.
-                let _ = frames::bedrock::write_exception_to(member, body.as_bytes(), &mut self.buf);
+                let message = frames::bedrock::exception(member, body);
+                let _ = frames::write_message_to(&message, &mut self.buf);
             }
             Format::JsonArray => {
                 self.separator();

@@ -1,11 +1,10 @@
-//! The Bedrock builders and the hot-path writers: Bedrock's header order, string headers only,
-//! and the hot path byte-identical to the generic encoder.
+//! The Bedrock builders: Bedrock's header order, string headers only, and the bytes of the
+//! published and captured Bedrock frames.
 
 use base64::prelude::{Engine, BASE64_STANDARD};
-use bytes::{Bytes, BytesMut};
-use frames::bedrock::{event, exception, write_event_to, write_exception_to};
-use frames::{read_message_from, HeaderValue, Message};
-use proptest::prelude::*;
+use bytes::BytesMut;
+use frames::bedrock::{event, exception};
+use frames::{read_message_from, write_message_to, HeaderValue, Message};
 
 use crate::support::{encode, vector};
 
@@ -68,20 +67,6 @@ pub fn builder_goldens() -> Vec<(&'static str, Message)> {
     ]
 }
 
-fn hot(message: &Message) -> Vec<u8> {
-    let mut out = Vec::new();
-    match message.header_str(":exception-type") {
-        Some(kind) => write_exception_to(kind, &message.payload, &mut out).unwrap(),
-        None => write_event_to(
-            message.header_str(":event-type").unwrap(),
-            &message.payload,
-            &mut out,
-        )
-        .unwrap(),
-    }
-    out
-}
-
 #[test]
 fn builders_reproduce_the_published_bedrock_vectors() {
     let cases = [
@@ -107,13 +92,12 @@ fn builders_reproduce_the_published_bedrock_vectors() {
     ];
     for (name, message) in cases {
         let expected = vector("valid", name);
-        assert_eq!(encode(&message), expected, "{name}: write_message_to");
-        assert_eq!(hot(&message), expected, "{name}: hot path");
+        assert_eq!(encode(&message), expected, "{name}");
     }
     // The captured real frame too, padding and all.
     let captured = vector("valid", "bedrock_captured_chunk_with_padding");
     let message = read_message_from(&mut &captured[..]).unwrap();
-    assert_eq!(hot(&event("chunk", message.payload.clone())), captured);
+    assert_eq!(encode(&event("chunk", message.payload)), captured);
 }
 
 #[test]
@@ -146,52 +130,20 @@ fn builders_emit_only_string_headers_in_bedrock_order() {
 }
 
 #[test]
-fn hot_path_matches_the_generic_encoder_on_every_builder_golden() {
-    for (name, message) in builder_goldens() {
-        assert_eq!(hot(&message), encode(&message), "{name}");
-    }
-}
-
-#[test]
-fn hot_path_appends_to_vec_and_bytes_mut_alike() {
-    let mut vec = b"prefix".to_vec();
+fn frames_append_to_what_the_buffer_already_holds() {
+    // The body writer appends a write's frames one after another into one buffer.
+    let messages = [
+        event("chunk", "{}"),
+        event("messageStop", "{\"stopReason\":\"end_turn\"}"),
+        exception("internalServerException", "{\"message\":\"x\"}"),
+    ];
     let mut buf = BytesMut::from(&b"prefix"[..]);
-    for (event_type, payload) in [
-        ("chunk", &b"{}"[..]),
-        ("messageStop", b"{\"stopReason\":\"end_turn\"}"),
-    ] {
-        write_event_to(event_type, payload, &mut vec).unwrap();
-        write_event_to(event_type, payload, &mut buf).unwrap();
+    for message in &messages {
+        write_message_to(message, &mut buf).unwrap();
     }
-    write_exception_to("internalServerException", b"{\"message\":\"x\"}", &mut vec).unwrap();
-    write_exception_to("internalServerException", b"{\"message\":\"x\"}", &mut buf).unwrap();
-    assert_eq!(&vec[..], &buf[..]);
-    let expected: Vec<u8> = [
-        b"prefix".to_vec(),
-        encode(&event("chunk", "{}")),
-        encode(&event("messageStop", "{\"stopReason\":\"end_turn\"}")),
-        encode(&exception("internalServerException", "{\"message\":\"x\"}")),
-    ]
-    .concat();
-    assert_eq!(vec, expected);
-}
-
-proptest! {
-    #[test]
-    fn hot_path_is_byte_identical_to_the_generic_encoder(
-        kind in ".{0,300}",
-        payload in proptest::collection::vec(any::<u8>(), 0..4096),
-        is_exception: bool,
-    ) {
-        let mut out = Vec::new();
-        let message = if is_exception {
-            write_exception_to(&kind, &payload, &mut out).unwrap();
-            exception(&kind, Bytes::from(payload))
-        } else {
-            write_event_to(&kind, &payload, &mut out).unwrap();
-            event(&kind, Bytes::from(payload))
-        };
-        prop_assert_eq!(&out, &encode(&message));
-        prop_assert_eq!(read_message_from(&mut &out[..]).unwrap(), message);
-    }
+    let expected: Vec<u8> = std::iter::once(b"prefix".to_vec())
+        .chain(messages.iter().map(encode))
+        .collect::<Vec<_>>()
+        .concat();
+    assert_eq!(&buf[..], &expected[..]);
 }

@@ -1,6 +1,6 @@
 //! Limits and malformed headers: the encoder refuses to write them, the decoder refuses to read them.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use frames::{
     read_message_from, write_message_to, ErrorKind, Header, HeaderValue, Message, MAX_HEADERS_LEN,
     MAX_HEADER_VALUE_LEN, MAX_PAYLOAD_LEN,
@@ -9,7 +9,7 @@ use frames::{
 use crate::support::{encode, raw_frame};
 
 fn encode_error(message: &Message) -> ErrorKind {
-    let mut out = Vec::new();
+    let mut out = BytesMut::new();
     let error = write_message_to(message, &mut out).unwrap_err();
     assert!(out.is_empty(), "nothing is written on error");
     assert_eq!(frames::encoded_len(message).unwrap_err(), error);
@@ -98,17 +98,6 @@ fn the_payload_is_at_most_24_mib() {
         encode_error(&over),
         ErrorKind::PayloadTooLarge(MAX_PAYLOAD_LEN + 1)
     );
-    // The hot path enforces the same limits.
-    let mut out = Vec::new();
-    let error = frames::bedrock::write_event_to("chunk", &over.payload, &mut out).unwrap_err();
-    assert_eq!(
-        error.kind(),
-        &ErrorKind::PayloadTooLarge(MAX_PAYLOAD_LEN + 1)
-    );
-    let error =
-        frames::bedrock::write_exception_to(&"e".repeat(40_000), b"{}", &mut out).unwrap_err();
-    assert_eq!(error.kind(), &ErrorKind::HeaderValueTooLong(40_000));
-    assert!(out.is_empty());
 }
 
 #[test]

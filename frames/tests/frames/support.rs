@@ -83,9 +83,9 @@ pub fn raw_frame_with_lengths(
     frame
 }
 
-/// Encodes with our generic encoder.
+/// Encodes with our encoder.
 pub fn encode(message: &Message) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut out = BytesMut::new();
     frames::write_message_to(message, &mut out).unwrap();
-    out
+    out.to_vec()
 }
