@@ -52,6 +52,9 @@ pub enum Step {
     Data(Value),
     /// Bytes as they are (for odd framings).
     Raw(String),
+    /// Bytes as they are, not necessarily UTF-8 on their own (a piece of a recorded stream cut
+    /// anywhere, even inside a character).
+    Bytes(Vec<u8>),
     /// `data: [DONE]\n\n`
     Done,
     Delay(Duration),
@@ -202,10 +205,11 @@ async fn play(write: &mut OwnedWriteHalf, steps: &[Step]) -> Outcome {
         return Outcome::ClientLeft;
     }
     for step in steps {
-        let text = match step {
-            Step::Data(v) => format!("data: {v}\n\n"),
-            Step::Raw(s) => s.clone(),
-            Step::Done => "data: [DONE]\n\n".to_string(),
+        let bytes = match step {
+            Step::Data(v) => format!("data: {v}\n\n").into_bytes(),
+            Step::Raw(s) => s.clone().into_bytes(),
+            Step::Bytes(b) => b.clone(),
+            Step::Done => b"data: [DONE]\n\n".to_vec(),
             Step::Delay(d) => {
                 tokio::time::sleep(*d).await;
                 continue;
@@ -216,8 +220,11 @@ async fn play(write: &mut OwnedWriteHalf, steps: &[Step]) -> Outcome {
             }
             Step::Hold => std::future::pending().await,
         };
-        let chunk = format!("{:x}\r\n{text}\r\n", text.len());
-        if write.write_all(chunk.as_bytes()).await.is_err() {
+        // One HTTP chunk per step, so the client reads the pieces as they were cut.
+        let mut chunk = format!("{:x}\r\n", bytes.len()).into_bytes();
+        chunk.extend_from_slice(&bytes);
+        chunk.extend_from_slice(b"\r\n");
+        if write.write_all(&chunk).await.is_err() {
             return Outcome::ClientLeft;
         }
     }
@@ -346,6 +353,30 @@ pub fn paced(tokens: &[&str], gap: Duration) -> Vec<Step> {
     }
     steps.extend([finish("stop"), usage(5, tokens.len() as u32), Step::Done]);
     steps
+}
+
+/// A recorded stream replayed verbatim, one write per piece: `cuts` are the byte offsets where one
+/// write ends and the next begins (anywhere: inside a line, inside a UTF-8 character).
+pub fn replay(sse: &[u8], cuts: &[usize]) -> Vec<Step> {
+    let mut steps = Vec::with_capacity(cuts.len() + 1);
+    let mut from = 0;
+    for &cut in cuts.iter().chain([&sse.len()]) {
+        let cut = cut.clamp(from, sse.len());
+        if cut > from {
+            steps.push(Step::Bytes(sse[from..cut].to_vec()));
+        }
+        from = cut;
+    }
+    steps
+}
+
+/// Where each event of a recorded stream ends (after its blank line, LF or CRLF): the cuts of a
+/// server that flushes once per event.
+pub fn event_ends(sse: &[u8]) -> Vec<usize> {
+    (1..sse.len())
+        .filter(|&i| sse[i] == b'\n' && (sse[i - 1] == b'\n' || sse[..i].ends_with(b"\r\n\r")))
+        .map(|i| i + 1)
+        .collect()
 }
 
 /// An `/embeddings` answer: vector `i` is `[i + 1, 1, 1, …]` (unnormalized on purpose; its first
