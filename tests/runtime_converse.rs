@@ -290,3 +290,116 @@ async fn bad_conversations_are_validation_errors() {
     assert!(err.is_validation_exception(), "{err:?}");
     assert!(err.message().unwrap().contains("start with a user message"));
 }
+
+/// A tool schema as the SDK sends it.
+fn document(v: &serde_json::Value) -> Document {
+    use aws_smithy_types::Number;
+    use serde_json::Value;
+    match v {
+        Value::Null => Document::Null,
+        Value::Bool(b) => Document::Bool(*b),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => Document::Number(Number::PosInt(u)),
+            (None, Some(i)) => Document::Number(Number::NegInt(i)),
+            _ => Document::Number(Number::Float(n.as_f64().unwrap())),
+        },
+        Value::String(s) => Document::String(s.clone()),
+        Value::Array(a) => Document::Array(a.iter().map(document).collect()),
+        Value::Object(m) => {
+            Document::Object(m.iter().map(|(k, v)| (k.clone(), document(v))).collect())
+        }
+    }
+}
+
+fn forced_tool(schema: serde_json::Value) -> ToolConfiguration {
+    ToolConfiguration::builder()
+        .tools(Tool::ToolSpec(
+            ToolSpecification::builder()
+                .name("fill")
+                .input_schema(ToolInputSchema::Json(document(&schema)))
+                .build()
+                .unwrap(),
+        ))
+        .tool_choice(ToolChoice::Any(
+            aws_sdk_bedrockruntime::types::AnyToolChoice::builder().build(),
+        ))
+        .build()
+        .unwrap()
+}
+
+/// Schemas that ask a canned answer for far more than any answer should hold — sixteen items a
+/// level, six levels deep (16^6 numbers from a request of a few hundred bytes), a string of ten
+/// million characters — get a tool input within the caps, and a second client whose connection the
+/// same serving thread holds is answered as well.
+#[tokio::test]
+async fn costly_tool_schemas_get_capped_inputs_while_others_are_served() {
+    use serde_json::json;
+    let server = support::start_on_own_thread(awsim::Config::default());
+    let deep = (0..6).fold(
+        json!({"type": "integer"}),
+        |items, _| json!({"type": "array", "minItems": 16, "items": items}),
+    );
+    let costly = [
+        json!({"type": "object", "properties": {"a": deep}}),
+        json!({"type": "object", "properties": {"s": {"type": "string", "minLength": 10_000_000}}}),
+    ];
+    let costly_client = server.runtime();
+    let other_client = server.runtime();
+    let costly_calls = async {
+        let mut inputs = Vec::new();
+        for schema in &costly {
+            let out = costly_client
+                .converse()
+                .model_id(HAIKU)
+                .messages(user("fill it in"))
+                .tool_config(forced_tool(schema.clone()))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(out.stop_reason, StopReason::ToolUse);
+            let message = out.output.unwrap();
+            let tool_use = message.as_message().unwrap().content[0]
+                .as_tool_use()
+                .unwrap();
+            inputs.push(crate::runtime_field_paths::json_of(&tool_use.input));
+        }
+        inputs
+    };
+    let other_calls = async {
+        let mut texts = Vec::new();
+        for _ in 0..5 {
+            let out = other_client
+                .converse()
+                .model_id(HAIKU)
+                .messages(user("Hello!"))
+                .send()
+                .await
+                .unwrap();
+            let message = out.output.unwrap();
+            texts.push(
+                message.as_message().unwrap().content[0]
+                    .as_text()
+                    .unwrap()
+                    .clone(),
+            );
+        }
+        texts
+    };
+    // A hang guard only: the caps keep both well under it.
+    let (inputs, texts) = tokio::time::timeout(std::time::Duration::from_secs(120), async {
+        tokio::join!(costly_calls, other_calls)
+    })
+    .await
+    .expect("a costly schema held the serving thread");
+    assert!(texts.iter().all(|t| t.contains("Hello!")), "{texts:?}");
+    for input in &inputs {
+        let json = input.to_string();
+        assert!(
+            json.len() <= 64 * 1024,
+            "{} bytes of tool input",
+            json.len()
+        );
+    }
+    assert_eq!(inputs[0]["a"][0][0][0][0][0][0], 1);
+    assert_eq!(inputs[1]["s"].as_str().unwrap().len(), 4096);
+}

@@ -10,6 +10,7 @@ use crate::aws::ApiError;
 use crate::call::Call;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::collections::{HashMap, HashSet};
 
 /// The most tags one resource may carry.
 pub const MAX_TAGS: usize = 200;
@@ -56,8 +57,14 @@ pub fn tag_list(value: Option<&Value>, resource: &str) -> Result<Vec<Tag>, ApiEr
     merge(Vec::new(), tags, resource)
 }
 
-/// `existing` with `new` applied (same key: the new value wins).
+/// `existing` with `new` applied (same key: the new value wins). Keys are looked up in an index,
+/// not by a scan of the list per tag: a request with many tags costs their number, not its square.
 fn merge(mut existing: Vec<Tag>, new: Vec<Tag>, resource: &str) -> Result<Vec<Tag>, ApiError> {
+    let mut at: HashMap<String, usize> = existing
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.key.clone(), i))
+        .collect();
     for tag in new {
         if tag.key.to_ascii_lowercase().starts_with("aws:") {
             return Err(ApiError::validation(format!(
@@ -65,9 +72,12 @@ fn merge(mut existing: Vec<Tag>, new: Vec<Tag>, resource: &str) -> Result<Vec<Ta
                 tag.key
             )));
         }
-        match existing.iter_mut().find(|t| t.key == tag.key) {
+        match at.get(&tag.key).and_then(|&i| existing.get_mut(i)) {
             Some(t) => t.value = tag.value,
-            None => existing.push(tag),
+            None => {
+                at.insert(tag.key.clone(), existing.len());
+                existing.push(tag);
+            }
         }
     }
     if existing.len() > MAX_TAGS {
@@ -135,6 +145,7 @@ pub fn untag_resource(store: &Store, call: &Call) -> Result<Value, ApiError> {
     let body = schema::check_body(&UNTAG_RESOURCE, &body)?;
     let arn = body["resourceARN"].as_str().unwrap_or_default().to_string();
     let keys: Vec<String> = serde_json::from_value(body["tagKeys"].clone())?;
+    let keys: HashSet<String> = keys.into_iter().collect();
     store.scope(&call.ctx, |s| {
         if !exists(s.state, &arn) {
             return Err(not_found(&arn));

@@ -16,6 +16,9 @@ use crate::aws::ApiError;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+/// The most stop sequences a request may carry (the service model's bound).
+pub const MAX_STOP_SEQUENCES: usize = 2500;
+
 /// Reads a Converse / ConverseStream body: the common text-only shape straight into the request
 /// ([`text_converse`](super::text_converse)), anything else through [`parse`].
 pub fn read(body: &[u8]) -> Result<(ChatRequest, FieldPaths), ApiError> {
@@ -90,6 +93,12 @@ pub fn parse(body: &Object) -> Result<(ChatRequest, FieldPaths), ApiError> {
         req.temperature = cfg.f64_in("temperature", 0.0, 1.0)?;
         req.top_p = cfg.f64_in("topP", 0.0, 1.0)?;
         req.stop_sequences = cfg.strings("stopSequences")?;
+        if req.stop_sequences.len() > MAX_STOP_SEQUENCES {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value at '{}' failed to satisfy constraint: Member must have length less than or equal to {MAX_STOP_SEQUENCES}",
+                cfg.path_of("stopSequences")
+            )));
+        }
     }
     if let Some(tc) = f.object("toolConfig")? {
         let (tools, choice) = tool_config(&tc)?;
@@ -623,6 +632,9 @@ mod tests {
         assert!(e.message().contains("inferenceConfig.maxTokens"));
         let e = req(json!({"messages":[{"role":"user","content":[{}]}]})).unwrap_err();
         assert!(e.message().contains("one and only one member"));
+        let many: Vec<String> = (0..=MAX_STOP_SEQUENCES).map(|i| i.to_string()).collect();
+        let e = req(json!({"messages":[{"role":"user","content":[{"text":"x"}]}],"inferenceConfig":{"stopSequences":many}})).unwrap_err();
+        assert_eq!(e.message(), "1 validation error detected: Value at 'inferenceConfig.stopSequences' failed to satisfy constraint: Member must have length less than or equal to 2500");
         let e = object(b"{\"messages\": [").unwrap_err();
         assert_eq!(e.type_name(), "ValidationException");
     }

@@ -19,6 +19,7 @@ pub mod ops;
 pub mod providers;
 pub mod resolve;
 pub mod response_fields;
+pub mod schema_instance;
 pub mod shape;
 pub mod text_converse;
 pub mod tokens;

@@ -136,6 +136,10 @@ impl EmbedFamily for TextV2 {
         let vector = e.vectors.first().cloned().unwrap_or_default();
         let mut by_type = Map::new();
         for t in embedding_types(body) {
+            // A type asked for twice is answered once (and computed once).
+            if by_type.contains_key(&t) {
+                continue;
+            }
             let value = if t == "binary" {
                 json!(vector
                     .iter()
@@ -227,7 +231,7 @@ mod tests {
 
     #[test]
     fn v2_dimensions_normalization_and_types() {
-        let r = run(&TextV2, json!({"inputText": "hello world", "dimensions": 256, "embeddingTypes": ["binary", "float"]})).unwrap();
+        let r = run(&TextV2, json!({"inputText": "hello world", "dimensions": 256, "embeddingTypes": ["binary", "float", "binary"]})).unwrap();
         let v: Vec<f64> = r["embedding"]
             .as_array()
             .unwrap()
