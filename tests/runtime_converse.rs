@@ -403,3 +403,88 @@ async fn costly_tool_schemas_get_capped_inputs_while_others_are_served() {
     assert_eq!(inputs[0]["a"][0][0][0][0][0][0], 1);
     assert_eq!(inputs[1]["s"].as_str().unwrap().len(), 4096);
 }
+
+/// Image and document bytes travel as base64 in JSON: the SDK encodes them and awsim takes them;
+/// a hand-written body whose `bytes` are not base64 is refused as Bedrock refuses it, and so is an
+/// Anthropic Messages image whose `source.data` is not.
+#[tokio::test]
+async fn image_and_document_bytes_must_be_base64() {
+    use aws_sdk_bedrockruntime::primitives::Blob;
+    use aws_sdk_bedrockruntime::types::{
+        DocumentBlock, DocumentFormat, DocumentSource, ImageBlock, ImageFormat, ImageSource,
+    };
+    use serde_json::{json, Value};
+    let server = support::start().await;
+    let image = ImageBlock::builder()
+        .format(ImageFormat::Png)
+        .source(ImageSource::Bytes(Blob::new(b"\x89PNG\r\n\x1a\n".to_vec())))
+        .build()
+        .unwrap();
+    let document = DocumentBlock::builder()
+        .format(DocumentFormat::Pdf)
+        .name("report")
+        .source(DocumentSource::Bytes(Blob::new(b"%PDF-1.4".to_vec())))
+        .build()
+        .unwrap();
+    let message = Message::builder()
+        .role(ConversationRole::User)
+        .content(ContentBlock::Text("What is in these?".into()))
+        .content(ContentBlock::Image(image))
+        .content(ContentBlock::Document(document))
+        .build()
+        .unwrap();
+    let out = server
+        .runtime()
+        .converse()
+        .model_id(HAIKU)
+        .messages(message)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.stop_reason, StopReason::EndTurn);
+
+    let converse = |block: Value| json!({"messages": [{"role": "user", "content": [{"text": "What is this?"}, block]}]});
+    for (body, path) in [
+        (
+            converse(json!({"image": {"format": "png", "source": {"bytes": "!!!notbase64"}}})),
+            "messages.0.content.1.image.source.bytes",
+        ),
+        (
+            converse(
+                json!({"document": {"format": "pdf", "name": "d", "source": {"bytes": "%PDF-1.4"}}}),
+            ),
+            "messages.0.content.1.document.source.bytes",
+        ),
+    ] {
+        let resp = server
+            .http()
+            .post(server.at(&format!("/model/{HAIKU}/converse")))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400);
+        assert_eq!(resp.headers()["x-amzn-errortype"], "ValidationException");
+        let error: Value = resp.json().await.unwrap();
+        assert_eq!(
+            error["message"],
+            format!("The format of the value at {path} is invalid. Provide base64-encoded bytes for the field and try again.")
+        );
+    }
+
+    let messages = json!({
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 50,
+        "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "What is this?"},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "!!!notbase64"}}
+        ]}]
+    });
+    let (code, message) = crate::runtime_families::invoke_error(&server, HAIKU, &messages).await;
+    assert_eq!(code, "ValidationException");
+    assert_eq!(
+        message,
+        "messages.0.content.1.image.source.base64: invalid base64 data"
+    );
+}

@@ -12,7 +12,7 @@ use super::{EmbedFamily, ModelInfo};
 use crate::aws::ApiError;
 use crate::runtime::embed::{EmbedRequest, Embeddings};
 use crate::runtime::ids::Ids;
-use crate::runtime::input::{Fields, Object};
+use crate::runtime::input::{is_base64, Fields, Object};
 use serde_json::{json, Map, Value};
 
 /// Embed v3: 1024 dimensions.
@@ -74,6 +74,19 @@ fn parse(body: &Object, v4: bool) -> Result<EmbedRequest, ApiError> {
             "images",
             &format!("expected maximum item count: 1, found: {}", images.len()),
         ));
+    }
+    for (i, image) in images.iter().enumerate() {
+        // A data URI: `data:image/png;base64,` and the image's bytes.
+        let data = image
+            .strip_prefix("data:")
+            .and_then(|rest| rest.split_once(";base64,"))
+            .map(|(_, data)| data);
+        if !data.is_some_and(is_base64) {
+            return Err(schema(
+                &format!("images.{i}"),
+                "string is not a data URI with base64 data (data:image/png;base64,…)",
+            ));
+        }
     }
     let mut seeds = texts;
     // Images join the canned seed as a fingerprint of their data.
@@ -269,6 +282,14 @@ mod tests {
                 .message()
                 .contains("#/texts: expected maximum item count: 96, found: 97")
         );
+        let image = |uri: &str| run(&EmbedV3, json!({"images": [uri], "input_type": "image"}));
+        assert!(image("data:image/png;base64,iVBORw0KGgo=").is_ok());
+        for uri in ["data:image/png;base64,!!!notbase64", "iVBORw0KGgo="] {
+            assert!(image(uri)
+                .unwrap_err()
+                .message()
+                .contains("#/images/0: string is not a data URI with base64 data"));
+        }
         let inputs: Vec<Value> = (0..97)
             .map(|i| json!({"content": [{"type": "text", "text": i.to_string()}]}))
             .collect();
