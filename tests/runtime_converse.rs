@@ -290,3 +290,201 @@ async fn bad_conversations_are_validation_errors() {
     assert!(err.is_validation_exception(), "{err:?}");
     assert!(err.message().unwrap().contains("start with a user message"));
 }
+
+/// A tool schema as the SDK sends it.
+fn document(v: &serde_json::Value) -> Document {
+    use aws_smithy_types::Number;
+    use serde_json::Value;
+    match v {
+        Value::Null => Document::Null,
+        Value::Bool(b) => Document::Bool(*b),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => Document::Number(Number::PosInt(u)),
+            (None, Some(i)) => Document::Number(Number::NegInt(i)),
+            _ => Document::Number(Number::Float(n.as_f64().unwrap())),
+        },
+        Value::String(s) => Document::String(s.clone()),
+        Value::Array(a) => Document::Array(a.iter().map(document).collect()),
+        Value::Object(m) => {
+            Document::Object(m.iter().map(|(k, v)| (k.clone(), document(v))).collect())
+        }
+    }
+}
+
+fn forced_tool(schema: serde_json::Value) -> ToolConfiguration {
+    ToolConfiguration::builder()
+        .tools(Tool::ToolSpec(
+            ToolSpecification::builder()
+                .name("fill")
+                .input_schema(ToolInputSchema::Json(document(&schema)))
+                .build()
+                .unwrap(),
+        ))
+        .tool_choice(ToolChoice::Any(
+            aws_sdk_bedrockruntime::types::AnyToolChoice::builder().build(),
+        ))
+        .build()
+        .unwrap()
+}
+
+/// Schemas that ask a canned answer for far more than any answer should hold — sixteen items a
+/// level, six levels deep (16^6 numbers from a request of a few hundred bytes), a string of ten
+/// million characters — get a tool input within the caps, and a second client whose connection the
+/// same serving thread holds is answered as well.
+#[tokio::test]
+async fn costly_tool_schemas_get_capped_inputs_while_others_are_served() {
+    use serde_json::json;
+    let server = support::start_on_own_thread(awsim::Config::default());
+    let deep = (0..6).fold(
+        json!({"type": "integer"}),
+        |items, _| json!({"type": "array", "minItems": 16, "items": items}),
+    );
+    let costly = [
+        json!({"type": "object", "properties": {"a": deep}}),
+        json!({"type": "object", "properties": {"s": {"type": "string", "minLength": 10_000_000}}}),
+    ];
+    let costly_client = server.runtime();
+    let other_client = server.runtime();
+    let costly_calls = async {
+        let mut inputs = Vec::new();
+        for schema in &costly {
+            let out = costly_client
+                .converse()
+                .model_id(HAIKU)
+                .messages(user("fill it in"))
+                .tool_config(forced_tool(schema.clone()))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(out.stop_reason, StopReason::ToolUse);
+            let message = out.output.unwrap();
+            let tool_use = message.as_message().unwrap().content[0]
+                .as_tool_use()
+                .unwrap();
+            inputs.push(crate::runtime_field_paths::json_of(&tool_use.input));
+        }
+        inputs
+    };
+    let other_calls = async {
+        let mut texts = Vec::new();
+        for _ in 0..5 {
+            let out = other_client
+                .converse()
+                .model_id(HAIKU)
+                .messages(user("Hello!"))
+                .send()
+                .await
+                .unwrap();
+            let message = out.output.unwrap();
+            texts.push(
+                message.as_message().unwrap().content[0]
+                    .as_text()
+                    .unwrap()
+                    .clone(),
+            );
+        }
+        texts
+    };
+    // A hang guard only: the caps keep both well under it.
+    let (inputs, texts) = tokio::time::timeout(std::time::Duration::from_secs(120), async {
+        tokio::join!(costly_calls, other_calls)
+    })
+    .await
+    .expect("a costly schema held the serving thread");
+    assert!(texts.iter().all(|t| t.contains("Hello!")), "{texts:?}");
+    for input in &inputs {
+        let json = input.to_string();
+        assert!(
+            json.len() <= 64 * 1024,
+            "{} bytes of tool input",
+            json.len()
+        );
+    }
+    assert_eq!(inputs[0]["a"][0][0][0][0][0][0], 1);
+    assert_eq!(inputs[1]["s"].as_str().unwrap().len(), 4096);
+}
+
+/// Image and document bytes travel as base64 in JSON: the SDK encodes them and awsim takes them;
+/// a hand-written body whose `bytes` are not base64 is refused as Bedrock refuses it, and so is an
+/// Anthropic Messages image whose `source.data` is not.
+#[tokio::test]
+async fn image_and_document_bytes_must_be_base64() {
+    use aws_sdk_bedrockruntime::primitives::Blob;
+    use aws_sdk_bedrockruntime::types::{
+        DocumentBlock, DocumentFormat, DocumentSource, ImageBlock, ImageFormat, ImageSource,
+    };
+    use serde_json::{json, Value};
+    let server = support::start().await;
+    let image = ImageBlock::builder()
+        .format(ImageFormat::Png)
+        .source(ImageSource::Bytes(Blob::new(b"\x89PNG\r\n\x1a\n".to_vec())))
+        .build()
+        .unwrap();
+    let document = DocumentBlock::builder()
+        .format(DocumentFormat::Pdf)
+        .name("report")
+        .source(DocumentSource::Bytes(Blob::new(b"%PDF-1.4".to_vec())))
+        .build()
+        .unwrap();
+    let message = Message::builder()
+        .role(ConversationRole::User)
+        .content(ContentBlock::Text("What is in these?".into()))
+        .content(ContentBlock::Image(image))
+        .content(ContentBlock::Document(document))
+        .build()
+        .unwrap();
+    let out = server
+        .runtime()
+        .converse()
+        .model_id(HAIKU)
+        .messages(message)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.stop_reason, StopReason::EndTurn);
+
+    let converse = |block: Value| json!({"messages": [{"role": "user", "content": [{"text": "What is this?"}, block]}]});
+    for (body, path) in [
+        (
+            converse(json!({"image": {"format": "png", "source": {"bytes": "!!!notbase64"}}})),
+            "messages.0.content.1.image.source.bytes",
+        ),
+        (
+            converse(
+                json!({"document": {"format": "pdf", "name": "d", "source": {"bytes": "%PDF-1.4"}}}),
+            ),
+            "messages.0.content.1.document.source.bytes",
+        ),
+    ] {
+        let resp = server
+            .http()
+            .post(server.at(&format!("/model/{HAIKU}/converse")))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400);
+        assert_eq!(resp.headers()["x-amzn-errortype"], "ValidationException");
+        let error: Value = resp.json().await.unwrap();
+        assert_eq!(
+            error["message"],
+            format!("The format of the value at {path} is invalid. Provide base64-encoded bytes for the field and try again.")
+        );
+    }
+
+    let messages = json!({
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 50,
+        "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "What is this?"},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "!!!notbase64"}}
+        ]}]
+    });
+    let (code, message) = crate::runtime_families::invoke_error(&server, HAIKU, &messages).await;
+    assert_eq!(code, "ValidationException");
+    assert_eq!(
+        message,
+        "messages.0.content.1.image.source.base64: invalid base64 data"
+    );
+}

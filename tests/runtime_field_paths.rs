@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 
 /// The document the SDK parsed, as JSON.
-fn json_of(d: &Document) -> Value {
+pub fn json_of(d: &Document) -> Value {
     match d {
         Document::Object(m) => {
             Value::Object(m.iter().map(|(k, v)| (k.clone(), json_of(v))).collect())

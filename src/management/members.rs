@@ -6,6 +6,7 @@ use super::state::Tag;
 use super::validate::TAG_TEXT;
 use crate::aws::ApiError;
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// The most tags one resource may carry.
 pub const MAX_TAGS: usize = 200;
@@ -29,8 +30,14 @@ pub fn tag_list(value: Option<&Value>, resource: &str) -> Result<Vec<Tag>, ApiEr
     merge(Vec::new(), tags, resource)
 }
 
-/// `existing` with `new` applied (same key: the new value wins).
+/// `existing` with `new` applied (same key: the new value wins). Keys are looked up in an index,
+/// not by a scan of the list per tag: a request with many tags costs their number, not its square.
 pub fn merge(mut existing: Vec<Tag>, new: Vec<Tag>, resource: &str) -> Result<Vec<Tag>, ApiError> {
+    let mut at: HashMap<String, usize> = existing
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.key.clone(), i))
+        .collect();
     for tag in new {
         if tag.key.to_ascii_lowercase().starts_with("aws:") {
             return Err(ApiError::validation(format!(
@@ -38,9 +45,12 @@ pub fn merge(mut existing: Vec<Tag>, new: Vec<Tag>, resource: &str) -> Result<Ve
                 tag.key
             )));
         }
-        match existing.iter_mut().find(|t| t.key == tag.key) {
+        match at.get(&tag.key).and_then(|&i| existing.get_mut(i)) {
             Some(t) => t.value = tag.value,
-            None => existing.push(tag),
+            None => {
+                at.insert(tag.key.clone(), existing.len());
+                existing.push(tag);
+            }
         }
     }
     if existing.len() > MAX_TAGS {

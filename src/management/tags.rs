@@ -11,6 +11,7 @@ use super::validate::TAG_TEXT;
 use crate::aws::ApiError;
 use crate::call::Call;
 use serde_json::{json, Value};
+use std::collections::HashSet;
 
 static TAG_KEY: Rule = matching(1, 128, &TAG_TEXT);
 
@@ -81,6 +82,7 @@ pub fn untag_resource(store: &Store, call: &Call) -> Result<Value, ApiError> {
     let body = schema::check_body(&UNTAG_RESOURCE, &body)?;
     let arn = body["resourceARN"].as_str().unwrap_or_default().to_string();
     let keys: Vec<String> = serde_json::from_value(body["tagKeys"].clone())?;
+    let keys: HashSet<String> = keys.into_iter().collect();
     store.scope(&call.ctx, |s| {
         if !exists(s.state, &arn) {
             return Err(not_found(&arn));

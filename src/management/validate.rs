@@ -5,11 +5,17 @@
 use crate::aws::ApiError;
 use std::fmt::Display;
 
-/// Collects every broken constraint of one request, so a client learns about all of them at once.
+/// Collects every broken constraint of one request, so a client learns about all of them at once:
+/// the first [`LISTED`] in words, the rest counted (a list of a million bad items gets a short
+/// message, not one of gigabytes).
 #[derive(Debug, Default)]
 pub struct Checks {
     errors: Vec<String>,
+    unlisted: usize,
 }
+
+/// Broken constraints a message spells out.
+pub const LISTED: usize = 100;
 
 impl Checks {
     pub fn new() -> Self {
@@ -18,6 +24,10 @@ impl Checks {
 
     /// Records one broken constraint; `value` is `None` for a missing member (`Value null at …`).
     pub fn fail(&mut self, field: &str, value: Option<&str>, constraint: impl Display) {
+        if self.errors.len() == LISTED {
+            self.unlisted += 1;
+            return;
+        }
         let value = match value {
             Some(v) => format!("'{}'", shorten(v)),
             None => "null".to_string(),
@@ -131,10 +141,16 @@ impl Checks {
             [one] => Err(ApiError::validation(format!(
                 "1 validation error detected: {one}"
             ))),
-            many => Err(ApiError::validation(format!(
+            many if self.unlisted == 0 => Err(ApiError::validation(format!(
                 "{} validation errors detected: {}",
                 many.len(),
                 many.join("; ")
+            ))),
+            many => Err(ApiError::validation(format!(
+                "{} validation errors detected: {}; and {} more",
+                many.len() + self.unlisted,
+                many.join("; "),
+                self.unlisted
             ))),
         }
     }
@@ -477,5 +493,20 @@ mod tests {
             .unwrap_err()
             .message()
             .starts_with("1 validation error detected: Value '0' at 'maxResults'"));
+    }
+
+    #[test]
+    fn a_message_lists_the_first_hundred_errors_and_counts_the_rest() {
+        let mut checks = Checks::new();
+        for i in 0..100_000 {
+            checks.missing(&format!("tags.{i}.member.key"));
+        }
+        let message = checks.finish().unwrap_err().message().to_string();
+        assert!(message
+            .starts_with("100000 validation errors detected: Value null at 'tags.0.member.key'"));
+        assert!(
+            message.contains("'tags.99.member.key'") && !message.contains("'tags.100.member.key'")
+        );
+        assert!(message.ends_with("; and 99900 more"), "{message}");
     }
 }

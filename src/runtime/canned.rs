@@ -5,10 +5,11 @@
 use super::chat::{
     Block, ChatRequest, Delta, Role, Stop, StopReason, Token, TokenStream, ToolChoice, Usage,
 };
-use super::tokens;
+use super::{schema_instance, tokens};
 use crate::hash::stable_hash;
 use bytes::Bytes;
-use serde_json::{json, Value};
+use serde_json::Value;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// Optional delays so consumers can test their handling of slow streams.
@@ -161,17 +162,30 @@ fn emit_text(
     stopped
 }
 
-/// The first dozen words of the user's message, on one line.
+/// Characters of the user's message an answer echoes: what the answer's length, and the work of
+/// its stop-sequence search, depend on.
+const ECHO_CHARS: usize = 120;
+
+/// The first dozen words of the user's message, on one line, at most [`ECHO_CHARS`] characters.
 fn echo(text: &str) -> String {
-    let mut s = String::with_capacity(text.len().min(120));
+    let mut s = String::with_capacity(text.len().min(ECHO_CHARS + 3));
+    let mut room = ECHO_CHARS;
     let mut words = text.split_whitespace();
+    let mut cut = false;
     for (i, word) in words.by_ref().take(12).enumerate() {
         if i > 0 {
             s.push(' ');
+            room = room.saturating_sub(1);
+        }
+        if let Some((at, _)) = word.char_indices().nth(room) {
+            s.push_str(&word[..at]);
+            cut = true;
+            break;
         }
         s.push_str(word);
+        room -= word.chars().count();
     }
-    if words.next().is_some() {
+    if cut || words.next().is_some() {
         s.push('…');
     }
     if s.contains('"') {
@@ -180,6 +194,9 @@ fn echo(text: &str) -> String {
     s
 }
 
+/// Tool results an answer quotes; the rest are counted.
+const QUOTED_RESULTS: usize = 4;
+
 /// The answer text and, when the request calls for one, a tool call.
 fn compose(
     request: &ChatRequest,
@@ -187,13 +204,13 @@ fn compose(
     echo: &str,
 ) -> (String, Option<(String, Value)>) {
     let last = request.messages.last();
-    let tool_results: Vec<String> = last
+    let tool_results: Vec<&[super::chat::ToolResultContent]> = last
         .filter(|m| m.role == Role::User)
         .map(|m| {
             m.content
                 .iter()
                 .filter_map(|b| match b {
-                    Block::ToolResult { content, .. } => Some(summarize(content)),
+                    Block::ToolResult { content, .. } => Some(content.as_slice()),
                     _ => None,
                 })
                 .collect()
@@ -202,19 +219,31 @@ fn compose(
     let (filler, second_filler) = fillers(echo, &request.system);
 
     if !tool_results.is_empty() {
+        // A few results are quoted and the rest counted, so the answer stays short.
+        let mut quoted: Vec<String> = tool_results
+            .iter()
+            .take(QUOTED_RESULTS)
+            .map(|content| summarize(content))
+            .collect();
+        if tool_results.len() > QUOTED_RESULTS {
+            quoted.push(format!("and {} more", tool_results.len() - QUOTED_RESULTS));
+        }
         let text = format!(
             "Thanks, the tool returned: {}. This is a canned answer from {model_name} on awsim. {}",
-            tool_results.join("; "),
+            quoted.join("; "),
             filler
         );
         return (text, None);
     }
     if let Some((tool, forced)) = chosen_tool(request) {
-        let input = instance(&tool.schema, &tool.name, 0);
+        let input = schema_instance::tool_call_input(&tool.schema, &tool.name);
         let text = if forced {
             String::new()
         } else {
-            format!("I will call the {} tool to answer that.", tool.name)
+            format!(
+                "I will call the {} tool to answer that.",
+                schema_instance::short_name(&tool.name)
+            )
         };
         return (text, Some((tool.name.clone(), input)));
     }
@@ -262,19 +291,28 @@ fn chosen_tool(request: &ChatRequest) -> Option<(&super::chat::Tool, bool)> {
             .find(|t| &t.name == name)
             .map(|t| (t, true)),
         ToolChoice::Auto => {
-            // A real model calls `get_weather` when asked about the weather: match the tool's name
-            // or any of its words of four letters or more.
+            // A real model calls `get_weather` when asked about the weather: the first tool whose
+            // name, or one of whose words of four letters or more, is a word of the message. Word
+            // for word through a map of the tools' words: one pass over the message and one over
+            // the tools, however many of each there are.
+            let mut wanted: HashMap<String, usize> = HashMap::new();
+            for (i, tool) in request.tools.iter().enumerate() {
+                let name = tool.name.to_lowercase();
+                for word in name.split(|c: char| !c.is_alphanumeric()) {
+                    if word.len() >= 4 {
+                        wanted.entry(word.to_string()).or_insert(i);
+                    }
+                }
+                wanted.entry(name).or_insert(i);
+            }
             let said = request.last_user_text().to_lowercase();
-            request
-                .tools
-                .iter()
-                .find(|t| {
-                    let name = t.name.to_lowercase();
-                    said.contains(&name)
-                        || name
-                            .split(|c: char| !c.is_alphanumeric())
-                            .any(|w| w.len() >= 4 && said.contains(w))
-                })
+            let words = said.split(|c: char| !c.is_alphanumeric());
+            let names = said.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'));
+            words
+                .chain(names)
+                .filter_map(|w| wanted.get(w).copied())
+                .min()
+                .and_then(|i| request.tools.get(i))
                 .map(|t| (t, false))
         }
     }
@@ -313,105 +351,6 @@ fn fragments(s: &str, n: usize) -> impl Iterator<Item = &str> {
     })
 }
 
-/// A deterministic instance of a JSON Schema: enums and consts first, then a value of the type,
-/// within the schema's bounds.
-pub fn instance(schema: &Value, hint: &str, depth: u8) -> Value {
-    if depth > 8 {
-        return Value::Null;
-    }
-    if let Some(v) = schema.get("const").or_else(|| schema.get("default")) {
-        return v.clone();
-    }
-    if let Some(first) = schema
-        .get("enum")
-        .and_then(Value::as_array)
-        .and_then(|e| e.first())
-    {
-        return first.clone();
-    }
-    for key in ["anyOf", "oneOf", "allOf"] {
-        if let Some(first) = schema
-            .get(key)
-            .and_then(Value::as_array)
-            .and_then(|e| e.first())
-        {
-            return instance(first, hint, depth + 1);
-        }
-    }
-    let ty = match schema.get("type") {
-        Some(Value::String(t)) => t.as_str(),
-        Some(Value::Array(ts)) => ts
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|t| *t != "null")
-            .unwrap_or("null"),
-        _ if schema.get("properties").is_some() => "object",
-        _ if schema.get("items").is_some() => "array",
-        _ => "string",
-    };
-    let bound = |k: &str| schema.get(k).and_then(Value::as_f64);
-    match ty {
-        "object" => {
-            let mut obj = serde_json::Map::new();
-            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-                for (name, sub) in props {
-                    obj.insert(name.clone(), instance(sub, name, depth + 1));
-                }
-            }
-            Value::Object(obj)
-        }
-        "array" => {
-            let n = bound("minItems").unwrap_or(1.0).max(1.0) as usize;
-            let item = schema
-                .get("items")
-                .cloned()
-                .unwrap_or(json!({"type": "string"}));
-            Value::Array(
-                (0..n.min(16))
-                    .map(|_| instance(&item, hint, depth + 1))
-                    .collect(),
-            )
-        }
-        "integer" | "number" => {
-            let mut x = bound("minimum").unwrap_or(1.0);
-            if let Some(ex) = bound("exclusiveMinimum") {
-                x = x.max(ex + 1.0);
-            }
-            if let Some(max) = bound("maximum") {
-                x = x.min(max);
-            }
-            if ty == "integer" {
-                json!(x.ceil() as i64)
-            } else {
-                json!(x)
-            }
-        }
-        "boolean" => json!(true),
-        "null" => Value::Null,
-        _ => {
-            let h = hint.to_lowercase();
-            let mut s = match schema.get("format").and_then(Value::as_str) {
-                Some("date") => "2026-01-01".to_string(),
-                Some("date-time") => "2026-01-01T00:00:00Z".to_string(),
-                Some("email") => "user@example.com".to_string(),
-                Some("uri" | "url") => "https://example.com".to_string(),
-                Some("uuid") => "00000000-0000-4000-8000-000000000000".to_string(),
-                _ if h.contains("city") || h.contains("location") => "Seattle".to_string(),
-                _ => format!("example {hint}").trim().to_string(),
-            };
-            if let Some(min) = bound("minLength") {
-                while (s.chars().count() as f64) < min {
-                    s.push('x');
-                }
-            }
-            if let Some(max) = bound("maxLength") {
-                s = s.chars().take(max as usize).collect();
-            }
-            json!(s)
-        }
-    }
-}
-
 /// Streams a plan, with optional pacing before the first and between later content deltas.
 pub fn stream(plan: Vec<Delta>, pacing: Pacing) -> TokenStream {
     if pacing.is_none() {
@@ -436,6 +375,7 @@ pub fn stream(plan: Vec<Delta>, pacing: Pacing) -> TokenStream {
 mod tests {
     use super::*;
     use crate::runtime::chat::{Message, Tool};
+    use serde_json::json;
 
     fn ask(text: &str) -> ChatRequest {
         ChatRequest {
@@ -601,5 +541,79 @@ mod tests {
         let p = plan(&r, "M", Chunks::Tokens);
         assert!(text_of(&p).contains("lookup"));
         assert_eq!(stop_of(&p).reason, StopReason::ToolUse);
+    }
+
+    fn tool(name: &str) -> Tool {
+        Tool {
+            name: name.into(),
+            description: None,
+            schema: json!({"type": "object"}),
+        }
+    }
+
+    #[test]
+    fn tools_are_called_by_whole_words_of_their_names() {
+        let called = |text: &str, tools: &[&str]| {
+            let mut r = ask(text);
+            r.tools = tools.iter().map(|n| tool(n)).collect();
+            let p = plan(&r, "M", Chunks::Whole);
+            p.iter().find_map(|d| match d {
+                Delta::ToolStart { name } => Some(name.clone()),
+                _ => None,
+            })
+        };
+        let weather = called("What's the Weather in Paris?", &["clock", "get_weather"]);
+        assert_eq!(weather.as_deref(), Some("get_weather"));
+        let named = called("call get_time now", &["get_time", "time_zone"]);
+        assert_eq!(named.as_deref(), Some("get_time"));
+        // The first tool in the list that is mentioned, wherever the message mentions it.
+        let first = called("time, then weather", &["weather", "time_zone"]);
+        assert_eq!(first.as_deref(), Some("weather"));
+        // Part of a word is no mention; nor is a short word of a name.
+        assert_eq!(called("weatherproof jackets", &["get_weather"]), None);
+        assert_eq!(called("get the x", &["get_x"]), None);
+    }
+
+    #[test]
+    fn an_answer_echoes_a_bounded_part_of_the_message() {
+        let long = "x".repeat(1_000_000);
+        let text = text_of(&plan(&ask(&long), "M", Chunks::Whole));
+        assert!(
+            text.contains(&format!("\"{}…\"", "x".repeat(ECHO_CHARS))),
+            "{text}"
+        );
+        assert!(text.len() < 1000, "{}", text.len());
+        let words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi";
+        assert_eq!(
+            echo(words),
+            "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu…"
+        );
+        assert_eq!(echo("What is AWS?"), "What is AWS?");
+    }
+
+    #[test]
+    fn a_tool_result_turn_quotes_a_few_results_and_counts_the_rest() {
+        use crate::runtime::chat::ToolResultContent;
+        let results = (0..10)
+            .map(|i| Block::ToolResult {
+                id: format!("t{i}"),
+                content: vec![ToolResultContent::Text(format!("result {i}"))],
+                is_error: false,
+            })
+            .collect();
+        let r = ChatRequest {
+            messages: vec![Message {
+                role: Role::User,
+                content: results,
+            }],
+            ..Default::default()
+        };
+        let text = text_of(&plan(&r, "M", Chunks::Whole));
+        assert!(
+            text.starts_with(
+                "Thanks, the tool returned: result 0; result 1; result 2; result 3; and 6 more."
+            ),
+            "{text}"
+        );
     }
 }

@@ -7,7 +7,7 @@ use super::chat::{
     Block, ChatRequest, Delta, DocumentSource, Message, Role, Tool, ToolChoice, ToolResultContent,
 };
 use super::ids::Ids;
-use super::input::{constraint, Fields, Object};
+use super::input::{constraint, is_base64, Fields, Object};
 use super::response_fields::{self, FieldPaths, StreamFields};
 use super::shape::{
     push_json_str, tool_input, Answer, AnswerBlock, BlockKind, Blocks, Event, Shaper, Timing,
@@ -15,6 +15,9 @@ use super::shape::{
 use crate::aws::ApiError;
 use serde::Serialize;
 use serde_json::{json, Value};
+
+/// The most stop sequences a request may carry (the service model's bound).
+pub const MAX_STOP_SEQUENCES: usize = 2500;
 
 /// Reads a Converse / ConverseStream body: the common text-only shape straight into the request
 /// ([`text_converse`](super::text_converse)), anything else through [`parse`].
@@ -90,6 +93,12 @@ pub fn parse(body: &Object) -> Result<(ChatRequest, FieldPaths), ApiError> {
         req.temperature = cfg.f64_in("temperature", 0.0, 1.0)?;
         req.top_p = cfg.f64_in("topP", 0.0, 1.0)?;
         req.stop_sequences = cfg.strings("stopSequences")?;
+        if req.stop_sequences.len() > MAX_STOP_SEQUENCES {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value at '{}' failed to satisfy constraint: Member must have length less than or equal to {MAX_STOP_SEQUENCES}",
+                cfg.path_of("stopSequences")
+            )));
+        }
     }
     if let Some(tc) = f.object("toolConfig")? {
         let (tools, choice) = tool_config(&tc)?;
@@ -209,7 +218,7 @@ fn content_block(b: Fields<'_>) -> Result<Option<Block>, ApiError> {
     }
     if let Some(doc) = b.object("document")? {
         let source = doc.object("source")?.ok_or_else(|| doc.missing("source"))?;
-        let source = if let Some(bytes) = source.str("bytes")? {
+        let source = if let Some(bytes) = blob(&source, "bytes")? {
             DocumentSource::Bytes(bytes.to_string())
         } else if let Some(text) = source.str("text")? {
             DocumentSource::Text(text.to_string())
@@ -248,8 +257,11 @@ fn content_block(b: Fields<'_>) -> Result<Option<Block>, ApiError> {
                 let (format, data) = image(&img)?;
                 content.push(ToolResultContent::Image { format, data });
             } else if let Some(doc) = c.object("document")? {
-                let text = doc
-                    .object("source")?
+                let source = doc.object("source")?;
+                if let Some(source) = &source {
+                    blob(source, "bytes")?;
+                }
+                let text = source
                     .and_then(|s| s.get("text").and_then(Value::as_str).map(str::to_string))
                     .unwrap_or_default();
                 content.push(ToolResultContent::Text(text));
@@ -268,6 +280,7 @@ fn content_block(b: Fields<'_>) -> Result<Option<Block>, ApiError> {
                 signature: rt.str("signature")?.map(str::to_string),
             }));
         }
+        blob(&rc, "redactedContent")?;
         return Ok(None); // redacted reasoning: nothing a model can read
     }
     if b.has("cachePoint") || b.has("guardContent") {
@@ -291,10 +304,29 @@ fn image(img: &Fields<'_>) -> Result<(String, String), ApiError> {
         ));
     }
     let source = img.object("source")?.ok_or_else(|| img.missing("source"))?;
-    let data = source
-        .str("bytes")?
-        .ok_or_else(|| s3_unsupported(&source.path))?;
+    let data = blob(&source, "bytes")?.ok_or_else(|| s3_unsupported(&source.path))?;
     Ok((format.to_string(), data.to_string()))
+}
+
+/// A blob member (`bytes`, `redactedContent`): base64 of at least one byte. Bedrock refuses
+/// anything else when it reads the request, before a model sees it.
+fn blob<'a>(f: &Fields<'a>, key: &str) -> Result<Option<&'a str>, ApiError> {
+    let Some(data) = f.str(key)? else {
+        return Ok(None);
+    };
+    if data.is_empty() {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value at '{}' failed to satisfy constraint: Member must have length greater than or equal to 1",
+            f.path_of(key)
+        )));
+    }
+    if !is_base64(data) {
+        return Err(ApiError::validation(format!(
+            "The format of the value at {} is invalid. Provide base64-encoded bytes for the field and try again.",
+            f.path_of(key)
+        )));
+    }
+    Ok(Some(data))
 }
 
 fn s3_unsupported(path: &str) -> ApiError {
@@ -623,8 +655,57 @@ mod tests {
         assert!(e.message().contains("inferenceConfig.maxTokens"));
         let e = req(json!({"messages":[{"role":"user","content":[{}]}]})).unwrap_err();
         assert!(e.message().contains("one and only one member"));
+        let many: Vec<String> = (0..=MAX_STOP_SEQUENCES).map(|i| i.to_string()).collect();
+        let e = req(json!({"messages":[{"role":"user","content":[{"text":"x"}]}],"inferenceConfig":{"stopSequences":many}})).unwrap_err();
+        assert_eq!(e.message(), "1 validation error detected: Value at 'inferenceConfig.stopSequences' failed to satisfy constraint: Member must have length less than or equal to 2500");
         let e = object(b"{\"messages\": [").unwrap_err();
         assert_eq!(e.type_name(), "ValidationException");
+    }
+
+    #[test]
+    fn image_and_document_bytes_must_be_base64() {
+        let with = |block: Value| {
+            req(
+                json!({"messages": [{"role": "user", "content": [{"text": "look"}, block]}],
+                "toolConfig": {"tools": [{"toolSpec": {"name": "t", "inputSchema": {"json": {"type": "object"}}}}]}}),
+            )
+        };
+        let image = |bytes: &str| json!({"image": {"format": "png", "source": {"bytes": bytes}}});
+        let document = |bytes: &str| json!({"document": {"format": "pdf", "name": "d", "source": {"bytes": bytes}}});
+        let tool_result = |block: Value| json!({"toolResult": {"toolUseId": "t1", "content": [{"text": "ok"}, block]}});
+        assert!(with(image("iVBORw0KGgo=")).is_ok());
+        assert!(with(document("JVBERi0xLjQ")).is_ok());
+        for (block, path) in [
+            (
+                image("!!!notbase64"),
+                "messages.0.content.1.image.source.bytes",
+            ),
+            (
+                document("JVBERi0x LjQ="),
+                "messages.0.content.1.document.source.bytes",
+            ),
+            (
+                tool_result(image("AA=")),
+                "messages.0.content.1.toolResult.content.1.image.source.bytes",
+            ),
+            (
+                tool_result(document("%PDF")),
+                "messages.0.content.1.toolResult.content.1.document.source.bytes",
+            ),
+            (
+                json!({"reasoningContent": {"redactedContent": "not base64"}}),
+                "messages.0.content.1.reasoningContent.redactedContent",
+            ),
+        ] {
+            let e = with(block).unwrap_err();
+            assert_eq!(e.type_name(), "ValidationException");
+            assert_eq!(
+                e.message(),
+                format!("The format of the value at {path} is invalid. Provide base64-encoded bytes for the field and try again.")
+            );
+        }
+        let e = with(image("")).unwrap_err();
+        assert_eq!(e.message(), "1 validation error detected: Value at 'messages.0.content.1.image.source.bytes' failed to satisfy constraint: Member must have length greater than or equal to 1");
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! every request translator.
 
 use crate::aws::ApiError;
+use base64::alphabet::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine;
 use serde_json::{Map, Value};
 
 pub type Object = Map<String, Value>;
@@ -42,6 +45,31 @@ pub fn constraint(path: &str, value: &Value, rule: &str) -> ApiError {
     ApiError::validation(format!(
         "1 validation error detected: Value '{shown}' at '{path}' failed to satisfy constraint: {rule}"
     ))
+}
+
+/// Base64 as Bedrock reads a blob (`image.source.bytes`, …) and as Java's basic decoder does: the
+/// standard alphabet, `=` padding optional but exact when present, no whitespace.
+pub const BLOB_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// Whether `s` is base64 that [`BLOB_BASE64`] reads. Checked a piece at a time into a buffer on
+/// the stack: an image of many megabytes is neither copied nor kept.
+pub fn is_base64(s: &str) -> bool {
+    const PIECE: usize = 4 * 256;
+    let mut scratch = [0u8; PIECE / 4 * 3];
+    let last = s.len().saturating_sub(1) / PIECE;
+    // Padding, when there is some, completes the last group of four.
+    let padded_right = !s.ends_with('=') || s.len() % 4 == 0;
+    padded_right
+        && s.as_bytes().chunks(PIECE).enumerate().all(|(i, piece)| {
+            // Padding ends the data, so only the last piece may hold any.
+            (i == last || !piece.contains(&b'='))
+                && BLOB_BASE64.decode_slice(piece, &mut scratch).is_ok()
+        })
 }
 
 /// Typed accessors over an object, naming the path in every error.
@@ -398,5 +426,42 @@ mod tests {
             .unwrap_err()
             .message()
             .contains("line 1 column 2"));
+    }
+
+    #[test]
+    fn base64_is_read_as_bedrock_reads_blobs() {
+        let png =
+            base64::engine::general_purpose::STANDARD.encode([0x89, b'P', b'N', b'G', 1, 2, 3]);
+        for ok in [
+            "",
+            "AA==",
+            "AA",
+            "AAA=",
+            "AAA",
+            "iVBORw==",
+            "+/+/",
+            png.as_str(),
+        ] {
+            assert!(is_base64(ok), "{ok}");
+        }
+        for bad in [
+            "!!!notbase64",
+            "A",
+            "AA=",
+            "A===",
+            "AA==AA==",
+            "AA AA",
+            "AA\n",
+            "-_-_",
+            "data:image/png;base64,AAAA",
+        ] {
+            assert!(!is_base64(bad), "{bad}");
+        }
+        // Across the pieces it is checked in: long data, padding only at its very end.
+        let long = "QUJD".repeat(10_000);
+        assert!(is_base64(&long));
+        assert!(is_base64(&format!("{long}AA==")));
+        assert!(!is_base64(&format!("{}AA==QUJD", "QUJD".repeat(255))));
+        assert!(!is_base64(&format!("{long}!")));
     }
 }

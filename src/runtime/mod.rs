@@ -18,6 +18,7 @@ pub mod openai;
 pub mod ops;
 pub mod providers;
 pub mod response_fields;
+pub mod schema_instance;
 pub mod shape;
 pub mod text_converse;
 pub mod tokens;

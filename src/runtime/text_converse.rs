@@ -89,7 +89,12 @@ pub fn parse(body: &[u8]) -> Option<(ChatRequest, FieldPaths)> {
     }
     if let Some(MapOnly(cfg)) = body.inference_config {
         let unit = |x| absent_or_within(x, 0.0, 1.0);
-        if cfg.max_tokens == Some(0) || !unit(cfg.temperature) || !unit(cfg.top_p) {
+        let stops = cfg.stop_sequences.as_ref().map_or(0, Vec::len);
+        if cfg.max_tokens == Some(0)
+            || !unit(cfg.temperature)
+            || !unit(cfg.top_p)
+            || stops > super::converse::MAX_STOP_SEQUENCES
+        {
             return None;
         }
         req.max_tokens = cfg.max_tokens;
@@ -185,5 +190,9 @@ mod tests {
         ] {
             assert_eq!(parse(body.as_bytes()), None, "accepted {body}");
         }
+        let stops = vec!["x"; super::super::converse::MAX_STOP_SEQUENCES + 1];
+        let body = serde_json::json!({"messages": [{"role": "user", "content": [{"text": "Hi"}]}],
+            "inferenceConfig": {"stopSequences": stops}});
+        assert_eq!(parse(body.to_string().as_bytes()), None);
     }
 }

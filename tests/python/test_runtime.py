@@ -103,6 +103,43 @@ def test_malformed_anthropic_body_names_the_key(runtime):
     assert "required key [max_tokens] not found" in err.value.response["Error"]["Message"]
 
 
+def test_image_and_document_bytes_must_be_base64(awsim, runtime):
+    # boto3 base64-encodes `bytes` itself: real bytes are taken.
+    out = runtime.converse(
+        modelId=HAIKU,
+        messages=[{"role": "user", "content": [
+            {"text": "What is in these?"},
+            {"image": {"format": "png", "source": {"bytes": b"\x89PNG\r\n\x1a\n"}}},
+            {"document": {"format": "pdf", "name": "report", "source": {"bytes": b"%PDF-1.4"}}},
+        ]}],
+    )
+    assert out["stopReason"] == "end_turn"
+
+    # A hand-written body whose bytes are not base64 is refused before any model sees it.
+    image = {"image": {"format": "png", "source": {"bytes": "!!!notbase64"}}}
+    status, headers, body = awsim.http(
+        "POST",
+        f"/model/{HAIKU}/converse",
+        {"messages": [{"role": "user", "content": [{"text": "What is this?"}, image]}]},
+        {"Content-Type": "application/json"},
+    )
+    assert status == 400
+    assert headers["X-Amzn-ErrorType"] == "ValidationException"
+    assert json.loads(body)["message"] == (
+        "The format of the value at messages.0.content.1.image.source.bytes is invalid. "
+        "Provide base64-encoded bytes for the field and try again."
+    )
+
+    # In an InvokeModel body the base64 is the caller's own, whatever the client.
+    messages = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 5, "messages": [{"role": "user", "content": [
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "!!!notbase64"}},
+    ]}]}
+    with pytest.raises(ClientError) as err:
+        runtime.invoke_model(modelId=HAIKU, body=json.dumps(messages))
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert err.value.response["Error"]["Message"] == "messages.0.content.0.image.source.base64: invalid base64 data"
+
+
 def test_count_tokens_matches_converse_usage(runtime):
     messages = [user("How many tokens is this?")]
     counted = runtime.count_tokens(modelId=HAIKU, input={"converse": {"messages": messages}})

@@ -43,6 +43,37 @@ pub async fn start_with(config: Config) -> Server {
     }
 }
 
+/// awsim on a serving thread of its own, as `awsim --workers 1` runs: every connection is served by
+/// that one thread's event loop, and the test's clients run elsewhere (so a hang guard can fire).
+pub fn start_on_own_thread(config: Config) -> Server {
+    let (started, addr) = std::sync::mpsc::channel();
+    let (tx, rx) = oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = awsim::server::bind(config.addr).unwrap();
+            let app = App::new(config);
+            started
+                .send((listener.local_addr().unwrap(), app.clone()))
+                .unwrap();
+            awsim::run(listener, app, async move {
+                let _ = rx.await;
+            })
+            .await;
+        });
+    });
+    let (addr, app) = addr.recv().unwrap();
+    Server {
+        addr,
+        url: format!("http://{addr}"),
+        app,
+        shutdown: Some(tx),
+    }
+}
+
 impl Server {
     pub fn runtime(&self) -> aws_sdk_bedrockruntime::Client {
         self.runtime_in("us-east-1")

@@ -347,8 +347,9 @@ fn document(name: &str, format: &str, source: &DocumentSource) -> Result<String,
                     "The document '{name}' is a {format} file, but the configured backend is text-only: awsim can pass txt, md, csv and html documents to it, not binary formats. Convert the document to text first."
                 )));
             }
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b64.trim())
+            // The readers checked it with the same decoder.
+            let bytes = crate::runtime::input::BLOB_BASE64
+                .decode(b64)
                 .map_err(|_| {
                     ApiError::validation(format!(
                         "The document '{name}' is not valid base64 in source.bytes."

@@ -9,7 +9,7 @@ use crate::runtime::chat::{
     Block, ChatRequest, Delta, DocumentSource, Message, Role, Tool, ToolChoice, ToolResultContent,
 };
 use crate::runtime::ids::Ids;
-use crate::runtime::input::{constraint, Fields, Object};
+use crate::runtime::input::{constraint, is_base64, Fields, Object};
 use crate::runtime::shape::{
     push_json_str, tool_input, Answer, AnswerBlock, BlockKind, Blocks, Event, Shaper, Timing,
 };
@@ -258,9 +258,11 @@ pub fn content_block(b: &Fields<'_>) -> Result<Option<Block>, ApiError> {
         "image" => {
             let src = b.object("source")?.ok_or_else(|| b.missing("source"))?;
             let media = src.req_str("media_type")?;
+            let data = src.req_str("data")?;
+            image_data(&b.path, data)?;
             Block::Image {
                 format: media.strip_prefix("image/").unwrap_or(media).to_string(),
-                data: src.req_str("data")?.to_string(),
+                data: data.to_string(),
             }
         }
         "document" => {
@@ -268,7 +270,13 @@ pub fn content_block(b: &Fields<'_>) -> Result<Option<Block>, ApiError> {
             let media = src.str("media_type")?.unwrap_or("text/plain");
             let source = match src.str("type")? {
                 Some("text") => DocumentSource::Text(src.req_str("data")?.to_string()),
-                _ => DocumentSource::Bytes(src.req_str("data")?.to_string()),
+                _ => {
+                    let data = src.req_str("data")?;
+                    if !is_base64(data) {
+                        return Err(invalid_base64(&format!("{}.document", b.path)));
+                    }
+                    DocumentSource::Bytes(data.to_string())
+                }
             };
             Block::Document {
                 name: b.str("title")?.unwrap_or("document").to_string(),
@@ -285,21 +293,17 @@ pub fn content_block(b: &Fields<'_>) -> Result<Option<Block>, ApiError> {
             let content = match b.get("content") {
                 None => Vec::new(),
                 Some(Value::String(s)) => vec![ToolResultContent::Text(s.clone())],
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .filter_map(|c| match c.get("type").and_then(Value::as_str) {
-                        Some("text") => c.get("text").and_then(Value::as_str).map(|t| ToolResultContent::Text(t.to_string())),
-                        Some("image") => {
-                            let src = c.get("source")?;
-                            let media = src.get("media_type")?.as_str()?;
-                            Some(ToolResultContent::Image {
-                                format: media.strip_prefix("image/").unwrap_or(media).to_string(),
-                                data: src.get("data")?.as_str()?.to_string(),
-                            })
-                        }
-                        _ => None,
-                    })
-                    .collect(),
+                Some(Value::Array(items)) => {
+                    let mut content = Vec::with_capacity(items.len());
+                    for (j, c) in items.iter().enumerate() {
+                        content.extend(match c.get("type").and_then(Value::as_str) {
+                            Some("text") => c.get("text").and_then(Value::as_str).map(|t| ToolResultContent::Text(t.to_string())),
+                            Some("image") => tool_result_image(c, &format!("{}.tool_result.content.{j}", b.path))?,
+                            _ => None,
+                        });
+                    }
+                    content
+                }
                 Some(other) => vec![ToolResultContent::Json(other.clone())],
             };
             Block::ToolResult {
@@ -321,6 +325,42 @@ pub fn content_block(b: &Fields<'_>) -> Result<Option<Block>, ApiError> {
             ))
         }
     }))
+}
+
+/// An image in a tool result; `None` when it names no base64 data.
+fn tool_result_image(c: &Value, path: &str) -> Result<Option<ToolResultContent>, ApiError> {
+    let src = c.get("source");
+    let media = src
+        .and_then(|s| s.get("media_type"))
+        .and_then(Value::as_str);
+    let data = src.and_then(|s| s.get("data")).and_then(Value::as_str);
+    let (Some(media), Some(data)) = (media, data) else {
+        return Ok(None);
+    };
+    image_data(path, data)?;
+    Ok(Some(ToolResultContent::Image {
+        format: media.strip_prefix("image/").unwrap_or(media).to_string(),
+        data: data.to_string(),
+    }))
+}
+
+/// An image's base64 data, refused in the Messages API's words (`block` is the content block's
+/// path, `messages.0.content.1`).
+fn image_data(block: &str, data: &str) -> Result<(), ApiError> {
+    if data.is_empty() {
+        return Err(ApiError::validation(format!(
+            "{block}.image.source.base64: image cannot be empty"
+        )));
+    }
+    if !is_base64(data) {
+        return Err(invalid_base64(&format!("{block}.image")));
+    }
+    Ok(())
+}
+
+/// `messages.0.content.1.image.source.base64: invalid base64 data`.
+fn invalid_base64(block: &str) -> ApiError {
+    ApiError::validation(format!("{block}.source.base64: invalid base64 data"))
 }
 
 struct MessagesShaper {
@@ -558,6 +598,34 @@ mod tests {
 
     fn parse(v: Value) -> Result<ChatRequest, ApiError> {
         Messages.parse(v.as_object().unwrap(), &model())
+    }
+
+    #[test]
+    fn image_and_document_data_must_be_base64() {
+        let with = |block: Value| {
+            parse(
+                json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 10,
+                "messages": [{"role": "user", "content": [{"type": "text", "text": "look"}, block]}]}),
+            )
+        };
+        let image = |data: &str| json!({"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": data}});
+        let document = |data: &str| json!({"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": data}});
+        assert!(with(image("iVBORw0KGgo=")).is_ok());
+        assert!(with(document("JVBERi0xLjQ=")).is_ok());
+        let tool_result = |block: Value| json!({"type": "tool_result", "tool_use_id": "t1", "content": [{"type": "text", "text": "ok"}, block]});
+        for (block, message) in [
+            (image("!!!notbase64"), "messages.0.content.1.image.source.base64: invalid base64 data"),
+            (image(""), "messages.0.content.1.image.source.base64: image cannot be empty"),
+            (document("%PDF-1.4"), "messages.0.content.1.document.source.base64: invalid base64 data"),
+            (
+                tool_result(image("AA=")),
+                "messages.0.content.1.tool_result.content.1.image.source.base64: invalid base64 data",
+            ),
+        ] {
+            let e = with(block).unwrap_err();
+            assert_eq!(e.type_name(), "ValidationException");
+            assert_eq!(e.message(), message);
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::aws::ApiError;
 use crate::runtime::chat::{
     Block, ChatRequest, Message, Role, Tool, ToolChoice, ToolResultContent,
 };
-use crate::runtime::input::{kind, Fields};
+use crate::runtime::input::{is_base64, kind, Fields};
 use serde_json::{json, Value};
 
 /// Reads `messages` into `req` (system turns into `req.system`, tool replies into user turns).
@@ -125,7 +125,12 @@ fn content(m: &Fields<'_>) -> Result<Vec<Block>, ApiError> {
                                 .ok_or_else(|| p.missing("image_url"))?
                                 .req_str("url")?,
                         };
-                        out.push(data_url_image(url));
+                        out.push(data_url_image(url).ok_or_else(|| {
+                            schema(
+                                &p.path_of("image_url"),
+                                "a data URL must hold base64 data (data:image/png;base64,…)",
+                            )
+                        })?);
                     }
                     other => {
                         return Err(schema(
@@ -144,16 +149,23 @@ fn content(m: &Fields<'_>) -> Result<Vec<Block>, ApiError> {
     }
 }
 
-/// `data:image/png;base64,…` → an image block (remote URLs keep the URL as data: awsim fetches nothing).
-fn data_url_image(url: &str) -> Block {
-    let (format, data) = url
-        .strip_prefix("data:image/")
-        .and_then(|rest| rest.split_once(";base64,"))
-        .map_or(("png", url), |(f, d)| (f, d));
-    Block::Image {
+/// `data:image/png;base64,…` → an image block (remote URLs keep the URL as data: awsim fetches
+/// nothing); `None` for a data URL that does not hold base64.
+fn data_url_image(url: &str) -> Option<Block> {
+    let (format, data) = match url.strip_prefix("data:") {
+        Some(rest) => {
+            let (media, data) = rest.split_once(";base64,")?;
+            if !is_base64(data) {
+                return None;
+            }
+            (media.strip_prefix("image/").unwrap_or("png"), data)
+        }
+        None => ("png", url),
+    };
+    Some(Block::Image {
         format: format.to_string(),
         data: data.to_string(),
-    }
+    })
 }
 
 /// `tools: [{"type":"function","function":{"name","description","parameters"}}]`.
@@ -265,5 +277,22 @@ mod tests {
             read(json!({"messages": [{"role": "user", "content": "x"}], "tool_choice": "always"}))
                 .unwrap_err();
         assert!(e.message().contains("#/tool_choice: always"), "{e}");
+        let image = |url: &str| {
+            read(
+                json!({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}]}),
+            )
+        };
+        assert!(image("https://example.com/cat.png").is_ok());
+        for url in [
+            "data:image/png;base64,!!!notbase64",
+            "data:image/png,rawbytes",
+        ] {
+            let e = image(url).unwrap_err();
+            assert!(
+                e.message()
+                    .contains("#/messages/0/content/0/image_url: a data URL must hold base64 data"),
+                "{e}"
+            );
+        }
     }
 }

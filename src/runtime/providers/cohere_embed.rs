@@ -12,7 +12,7 @@ use super::{EmbedFamily, ModelInfo};
 use crate::aws::ApiError;
 use crate::runtime::embed::{EmbedRequest, Embeddings};
 use crate::runtime::ids::Ids;
-use crate::runtime::input::{Fields, Object};
+use crate::runtime::input::{is_base64, Fields, Object};
 use serde_json::{json, Map, Value};
 
 /// Embed v3: 1024 dimensions.
@@ -75,6 +75,19 @@ fn parse(body: &Object, v4: bool) -> Result<EmbedRequest, ApiError> {
             &format!("expected maximum item count: 1, found: {}", images.len()),
         ));
     }
+    for (i, image) in images.iter().enumerate() {
+        // A data URI: `data:image/png;base64,` and the image's bytes.
+        let data = image
+            .strip_prefix("data:")
+            .and_then(|rest| rest.split_once(";base64,"))
+            .map(|(_, data)| data);
+        if !data.is_some_and(is_base64) {
+            return Err(schema(
+                &format!("images.{i}"),
+                "string is not a data URI with base64 data (data:image/png;base64,…)",
+            ));
+        }
+    }
     let mut seeds = texts;
     // Images join the canned seed as a fingerprint of their data.
     seeds.extend(
@@ -82,7 +95,17 @@ fn parse(body: &Object, v4: bool) -> Result<EmbedRequest, ApiError> {
             .iter()
             .map(|img| format!("image{}", Ids::seeded(&[img.as_bytes()]).short(16))),
     );
-    for (i, input) in f.array("inputs")?.into_iter().flatten().enumerate() {
+    let inputs = f.array("inputs")?.map_or(&[][..], Vec::as_slice);
+    if inputs.len() > MAX_TEXTS {
+        return Err(schema(
+            "inputs",
+            &format!(
+                "expected maximum item count: {MAX_TEXTS}, found: {}",
+                inputs.len()
+            ),
+        ));
+    }
+    for (i, input) in inputs.iter().enumerate() {
         let input = f.item("inputs", i, input)?;
         let parts = input.req_array("content")?;
         seeds.push(
@@ -129,6 +152,10 @@ fn respond(body: &Object, e: &Embeddings, ids: &mut Ids) -> Value {
     } else {
         let mut by_type = Map::new();
         for t in types {
+            // A type asked for twice is answered once (and computed once).
+            if by_type.contains_key(t) {
+                continue;
+            }
             let vectors: Vec<Value> = e.vectors.iter().map(|v| quantize(v, t)).collect();
             by_type.insert(t.to_string(), Value::Array(vectors));
         }
@@ -223,8 +250,9 @@ mod tests {
         assert_eq!(r["embeddings"].as_array().unwrap().len(), 2);
         assert_eq!(r["embeddings"][0].as_array().unwrap().len(), 1024);
         assert_eq!(r["texts"], json!(["a", "b"]));
-        let r = run(&EmbedV3, json!({"texts": ["a"], "input_type": "search_query", "embedding_types": ["int8", "ubinary", "binary", "uint8"]})).unwrap();
+        let r = run(&EmbedV3, json!({"texts": ["a"], "input_type": "search_query", "embedding_types": ["int8", "ubinary", "binary", "uint8", "int8"]})).unwrap();
         assert_eq!(r["response_type"], "embeddings_by_type");
+        assert_eq!(r["embeddings"].as_object().unwrap().len(), 4);
         assert_eq!(r["embeddings"]["int8"][0].as_array().unwrap().len(), 1024);
         assert_eq!(r["embeddings"]["ubinary"][0].as_array().unwrap().len(), 128);
         assert!(r["embeddings"]["binary"][0]
@@ -254,6 +282,24 @@ mod tests {
                 .message()
                 .contains("#/texts: expected maximum item count: 96, found: 97")
         );
+        let image = |uri: &str| run(&EmbedV3, json!({"images": [uri], "input_type": "image"}));
+        assert!(image("data:image/png;base64,iVBORw0KGgo=").is_ok());
+        for uri in ["data:image/png;base64,!!!notbase64", "iVBORw0KGgo="] {
+            assert!(image(uri)
+                .unwrap_err()
+                .message()
+                .contains("#/images/0: string is not a data URI with base64 data"));
+        }
+        let inputs: Vec<Value> = (0..97)
+            .map(|i| json!({"content": [{"type": "text", "text": i.to_string()}]}))
+            .collect();
+        assert!(run(
+            &EmbedV4,
+            json!({"inputs": inputs, "input_type": "clustering"})
+        )
+        .unwrap_err()
+        .message()
+        .contains("#/inputs: expected maximum item count: 96, found: 97"));
         assert!(run(&EmbedV3, json!({"texts": ["a"]}))
             .unwrap_err()
             .message()

@@ -7,12 +7,12 @@
 //! {"generation":"","prompt_token_count":null,"generation_token_count":2,"stop_reason":"stop","amazon-bedrock-invocationMetrics":{…}}
 //! ```
 
-use super::rules::{int_in, keys, schema};
+use super::rules::{int_in, keys, schema, NOT_BASE64};
 use super::{invocation_metrics, prompt, Family, ModelInfo};
 use crate::aws::ApiError;
 use crate::runtime::chat::{Block, ChatRequest, Delta, Role, StopReason};
 use crate::runtime::ids::Ids;
-use crate::runtime::input::{Fields, Object};
+use crate::runtime::input::{is_base64, Fields, Object};
 use crate::runtime::shape::{push_json_str, Answer, Event, Shaper, Timing};
 use serde_json::{json, Value};
 
@@ -41,7 +41,10 @@ impl Family for Llama {
             let Some(user) = req.messages.iter_mut().rev().find(|m| m.role == Role::User) else {
                 return Err(schema("images", "images need a user turn in the prompt"));
             };
-            for data in images {
+            for (i, data) in images.into_iter().enumerate() {
+                if !is_base64(&data) {
+                    return Err(schema(&format!("images.{i}"), NOT_BASE64));
+                }
                 user.content.push(Block::Image {
                     format: "png".into(),
                     data,
@@ -134,6 +137,13 @@ mod tests {
         assert_eq!(r.max_tokens, Some(64));
         assert_eq!(r.last_user_text(), "Describe this");
         assert!(matches!(r.messages[0].content[1], Block::Image { .. }));
+        let e =
+            parse(json!({"prompt": "hi", "images": ["iVBORw0KGgo=", "!!!notbase64"]})).unwrap_err();
+        assert!(
+            e.message()
+                .contains("#/images/1: string is not valid base64"),
+            "{e}"
+        );
         let e = parse(json!({"max_gen_len": 5})).unwrap_err();
         assert!(e.message().contains("[prompt]"), "{e}");
         let e = parse(json!({"prompt": "hi", "max_gen_len": 0})).unwrap_err();

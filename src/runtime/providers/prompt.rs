@@ -44,27 +44,38 @@ type Turns = (Vec<String>, Vec<(Role, String)>);
 fn claude(prompt: &str) -> Turns {
     let mut system = Vec::new();
     let mut turns = Vec::new();
-    let mut rest = prompt;
+    // Where each marker next occurs, searched again only once passed: a search per marker, not
+    // one per turn through the rest of the prompt (which made many turns cost their square).
+    let find = |marker: &str, from: usize| prompt[from..].find(marker).map(|at| from + at);
+    let mut human = find(HUMAN, 0);
+    let mut assistant = find(ASSISTANT, 0);
+    let mut at = 0;
     let mut role = None;
     loop {
-        let next = [(HUMAN, Role::User), (ASSISTANT, Role::Assistant)]
-            .into_iter()
-            .filter_map(|(marker, r)| rest.find(marker).map(|at| (at, marker, r)))
-            .min_by_key(|(at, _, _)| *at);
-        let (text, tail) = match next {
-            Some((at, _, _)) => (&rest[..at], Some(&rest[at..])),
-            None => (rest, None),
-        };
+        let next = [
+            (human, HUMAN, Role::User),
+            (assistant, ASSISTANT, Role::Assistant),
+        ]
+        .into_iter()
+        .filter_map(|(found, marker, r)| found.map(|found| (found, marker, r)))
+        .min_by_key(|(found, _, _)| *found);
+        let text = &prompt[at..next.map_or(prompt.len(), |(found, _, _)| found)];
         match role {
             None if !text.trim().is_empty() => system.push(text.trim().to_string()),
             None => {}
             Some(r) => turns.push((r, text.trim().to_string())),
         }
-        let (Some((_, marker, r)), Some(tail)) = (next, tail) else {
+        let Some((found, marker, r)) = next else {
             break;
         };
         role = Some(r);
-        rest = &tail[marker.len()..];
+        at = found + marker.len();
+        if human.is_some_and(|h| h < at) {
+            human = find(HUMAN, at);
+        }
+        if assistant.is_some_and(|a| a < at) {
+            assistant = find(ASSISTANT, at);
+        }
     }
     (system, turns)
 }
@@ -160,6 +171,14 @@ mod tests {
             ]
         );
         assert_eq!(r.last_user_text(), "What is S3?");
+        // Many turns of one kind: each marker is found once, however far the other one is.
+        let many = format!("{}\n\nAssistant: done", "\n\nHuman: hi".repeat(20_000));
+        let r = request(&many);
+        assert_eq!(r.messages.len(), 20_001);
+        assert_eq!(
+            roles_and_texts(&r)[20_000],
+            (Role::Assistant, "done".into())
+        );
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub fn schema(path: &str, detail: &str) -> ApiError {
     ))
 }
 
+/// The detail of a [`schema`] error for an image member that is not base64.
+pub const NOT_BASE64: &str = "string is not valid base64";
+
 /// A whole number in `[lo, hi]`.
 pub fn int_in(f: &Fields<'_>, key: &str, lo: u32, hi: u32) -> Result<Option<u32>, ApiError> {
     let value = f.u32_min(key, lo)?;

@@ -3,12 +3,12 @@
 //! float/binary) and Multimodal G1 (`amazon.titan-embed-image-v1`: `inputText` and/or
 //! `inputImage`, `embeddingConfig.outputEmbeddingLength` 256/384/1024).
 
-use super::rules::{keys, schema};
+use super::rules::{keys, schema, NOT_BASE64};
 use super::{EmbedFamily, ModelInfo};
 use crate::aws::ApiError;
 use crate::runtime::embed::{EmbedRequest, Embeddings};
 use crate::runtime::ids::Ids;
-use crate::runtime::input::{Fields, Object};
+use crate::runtime::input::{is_base64, Fields, Object};
 use serde_json::{json, Map, Value};
 
 pub struct TextV1;
@@ -136,6 +136,10 @@ impl EmbedFamily for TextV2 {
         let vector = e.vectors.first().cloned().unwrap_or_default();
         let mut by_type = Map::new();
         for t in embedding_types(body) {
+            // A type asked for twice is answered once (and computed once).
+            if by_type.contains_key(&t) {
+                continue;
+            }
             let value = if t == "binary" {
                 json!(vector
                     .iter()
@@ -160,6 +164,9 @@ impl EmbedFamily for Multimodal {
         keys(&f, &[], &["inputText", "inputImage", "embeddingConfig"])?;
         let text = input_text(&f, false)?;
         let image = f.str("inputImage")?;
+        if image.is_some_and(|img| !is_base64(img)) {
+            return Err(schema("inputImage", NOT_BASE64));
+        }
         let dimensions = match f.object("embeddingConfig")? {
             Some(cfg) => {
                 keys(&cfg, &[], &["outputEmbeddingLength"])?;
@@ -227,7 +234,7 @@ mod tests {
 
     #[test]
     fn v2_dimensions_normalization_and_types() {
-        let r = run(&TextV2, json!({"inputText": "hello world", "dimensions": 256, "embeddingTypes": ["binary", "float"]})).unwrap();
+        let r = run(&TextV2, json!({"inputText": "hello world", "dimensions": 256, "embeddingTypes": ["binary", "float", "binary"]})).unwrap();
         let v: Vec<f64> = r["embedding"]
             .as_array()
             .unwrap()
@@ -281,6 +288,10 @@ mod tests {
         .unwrap();
         assert_eq!(a["embedding"].as_array().unwrap().len(), 384);
         assert_ne!(a["embedding"], b["embedding"]);
+        assert!(run(&Multimodal, json!({"inputImage": "!!!notbase64"}))
+            .unwrap_err()
+            .message()
+            .contains("#/inputImage: string is not valid base64"));
         assert!(run(&Multimodal, json!({}))
             .unwrap_err()
             .message()
