@@ -272,28 +272,51 @@ impl StreamFormat {
 #[cfg(test)]
 mod tests {
     use super::Cli;
-    use clap::CommandFactory;
+    use clap::{ArgAction, CommandFactory};
 
-    /// The README's flag table is the user's reference: every flag and its variable are in it.
+    /// README's configuration row for `--long`, as its cells: flag, variable, default, meaning.
+    fn readme_row(readme: &str, long: &str) -> Option<Vec<String>> {
+        let flag = format!("`--{long}");
+        let line = readme.lines().find(|l| {
+            l.strip_prefix("| ")
+                .and_then(|l| l.strip_prefix(&flag))
+                .is_some_and(|rest| rest.starts_with('`') || rest.starts_with(' '))
+        })?;
+        let cells = line.replace("\\|", "\u{0}");
+        let cells = cells.trim().trim_matches('|').split('|');
+        Some(cells.map(|c| c.trim().replace('\u{0}', "|")).collect())
+    }
+
+    /// README's flag table is the user's reference: every flag has its row, with its variable and
+    /// its default as clap applies it.
     #[test]
-    fn every_flag_and_its_environment_variable_is_documented_in_the_readme() {
+    fn every_flag_its_variable_and_its_default_are_documented_in_the_readme() {
         let readme = include_str!("../README.md");
         for arg in Cli::command().get_arguments() {
             let Some(long) = arg.get_long() else { continue };
             if long == "help" || long == "version" {
                 continue;
             }
-            assert!(
-                readme.contains(&format!("`--{long}")),
-                "README does not document --{long}"
+            let row = readme_row(readme, long)
+                .unwrap_or_else(|| panic!("README's configuration table has no row for --{long}"));
+            let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
+            let env = env.unwrap_or_else(|| panic!("--{long} has no environment variable"));
+            assert_eq!(
+                row[1],
+                format!("`{env}`"),
+                "README names another variable for --{long}"
             );
-            if let Some(env) = arg.get_env() {
-                let env = env.to_string_lossy();
-                assert!(
-                    readme.contains(&format!("`{env}`")),
-                    "README does not name {env} for --{long}"
-                );
-            }
+            let default = match arg.get_default_values() {
+                _ if matches!(arg.get_action(), ArgAction::SetTrue) => "off".to_string(),
+                [] => continue,
+                [value] => format!("`{}`", value.to_string_lossy()),
+                values => panic!("--{long} has several defaults: {values:?}"),
+            };
+            assert!(
+                row[2].starts_with(&default),
+                "README gives --{long} the default {:?}, clap {default}",
+                row[2]
+            );
         }
     }
 }

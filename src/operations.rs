@@ -229,3 +229,21 @@ pub const OPERATIONS: &[(&str, &str, Operation, u16)] = &[
     ("DELETE", "/tags/{resourceARN+}", M(UntagResource), 200),
     ("GET", "/tags/{resourceARN+}", M(ListTagsForResource), 200),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// README's endpoint tables are the user's reference: each runtime operation and each of
+    /// awsim's own endpoints is listed as `METHOD /path`.
+    #[test]
+    fn every_runtime_and_awsim_endpoint_is_listed_in_the_readme() {
+        let readme = include_str!("../README.md");
+        for (method, path, operation, _) in OPERATIONS {
+            if matches!(operation, R(_) | A(_)) {
+                let row = format!("`{method} {}`", path.replace("+}", "}"));
+                assert!(readme.contains(&row), "README does not list {row}");
+            }
+        }
+    }
+}

@@ -1,25 +1,131 @@
-"""The README's examples, verbatim: every block marked `<!-- tested: … -->` runs against awsim."""
+"""The README's examples, verbatim. The line before each code block says how it is tested:
 
+- `<!-- tested: sh -->`, `<!-- tested: python -->`: run here against a live awsim, with
+  `http://localhost:4566` replaced by its URL and `awsim` on the PATH (as after `cargo install`);
+- `<!-- tested: js -->`: run the same way by tests/js/readme.test.js;
+- `<!-- tested: rust -->`: the file examples/converse_stream.rs, which `cargo test` builds; run here;
+- `<!-- tested: dependencies -->`: the Cargo.toml lines that example needs, which awsim's own
+  dev-dependencies must provide;
+- `<!-- tested: model-map -->`: a model map file a real awsim must load;
+- `<!-- syntax-checked: sh -->`: commands that build, install, start a server or need a backend,
+  only parsed.
+"""
+
+import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
+import tomllib
+from dataclasses import dataclass
 
 import pytest
 
-README = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
-BLOCKS = re.findall(r"<!-- tested: (\w+) -->\n```\w*\n(.*?)```", README, re.S)
+from conftest import Awsim
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text()
+RUST_EXAMPLE = ROOT / "examples" / "converse_stream.rs"
+MARKER = re.compile(r"<!-- (tested|syntax-checked): ([\w-]+) -->")
+KINDS = {
+    "tested": {"sh", "python", "js", "rust", "dependencies", "model-map"},
+    "syntax-checked": {"sh"},
+}
 
 
-def test_the_readme_has_tested_examples():
-    assert len(BLOCKS) >= 3
+@dataclass
+class Block:
+    line: int
+    how: str  # "tested: sh", … or "" when the block carries no marker
+    code: str
 
 
-@pytest.mark.parametrize("lang,code", BLOCKS, ids=[f"{lang}-{i}" for i, (lang, _) in enumerate(BLOCKS)])
-def test_readme_example(awsim, lang, code):
-    code = code.replace("http://localhost:4566", awsim.url)
-    cmd = ["bash", "-euo", "pipefail", "-c", code] if lang == "sh" else [sys.executable, "-c", code]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+def blocks():
+    lines = README.split("\n")
+    found, i = [], 0
+    while i < len(lines):
+        if lines[i].startswith("```"):
+            end = next(j for j in range(i + 1, len(lines)) if lines[j].startswith("```"))
+            marker = MARKER.fullmatch(lines[i - 1]) if i > 0 else None
+            how = f"{marker[1]}: {marker[2]}" if marker and marker[2] in KINDS[marker[1]] else ""
+            found.append(Block(i + 1, how, "\n".join(lines[i + 1 : end]) + "\n"))
+            i = end + 1
+        else:
+            i += 1
+    return found
+
+
+def marked(how):
+    chosen = [b for b in blocks() if b.how == how]
+    return pytest.mark.parametrize("block", chosen, ids=[f"line-{b.line}" for b in chosen])
+
+
+def awsim_dir():
+    return pathlib.Path(os.environ.get("AWSIM_BIN", str(ROOT / "target" / "debug" / "awsim"))).parent
+
+
+def test_every_code_block_says_how_it_is_tested():
+    unmarked = [b.line for b in blocks() if not b.how]
+    assert not unmarked, f"README code blocks at lines {unmarked} need a <!-- tested: … --> marker"
+    assert len([b for b in blocks() if b.how.startswith("tested")]) >= 8
+
+
+@marked("tested: sh")
+def test_shell_example(awsim, block, tmp_path):
+    if "curl " in block.code and shutil.which("curl") is None:
+        pytest.skip("curl not installed")
+    env = {**os.environ, "PATH": f"{awsim_dir()}{os.pathsep}{os.environ['PATH']}"}
+    code = block.code.replace("http://localhost:4566", awsim.url)
+    out = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip(), "the example prints something"
     assert "Exception" not in out.stdout, out.stdout
+
+
+@marked("tested: python")
+def test_python_example(awsim, block, tmp_path):
+    code = block.code.replace("http://localhost:4566", awsim.url)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip(), "the example prints something"
+    assert "Exception" not in out.stdout, out.stdout
+
+
+@marked("syntax-checked: sh")
+def test_shell_commands_parse(block):
+    out = subprocess.run(["bash", "-n", "-c", block.code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_the_rust_example_is_the_runnable_one_and_runs(awsim):
+    (block,) = [b for b in blocks() if b.how == "tested: rust"]
+    assert block.code == RUST_EXAMPLE.read_text(), "README's Rust example must be examples/converse_stream.rs verbatim"
+    binary = awsim_dir() / "examples" / "converse_stream"
+    assert binary.exists(), f"{binary} is missing: build it with `cargo build --examples`"
+    out = subprocess.run([binary, awsim.url], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "What is Amazon Bedrock?" in out.stdout, out.stdout
+
+
+def test_the_rust_example_needs_only_the_dependencies_shown():
+    (block,) = [b for b in blocks() if b.how == "tested: dependencies"]
+    shown = tomllib.loads(block.code)["dependencies"]
+    ours = tomllib.loads((ROOT / "Cargo.toml").read_text())["dev-dependencies"]
+    major = lambda spec: (spec if isinstance(spec, str) else spec["version"]).split(".")[0]
+    for name, spec in shown.items():
+        assert name in ours, f"{name} is not among awsim's dev-dependencies, with which the example is built"
+        assert major(spec) == major(ours[name]), f"{name}: README says {spec}, Cargo.toml {ours[name]}"
+    uses = set(re.findall(r"\b(aws_sdk_\w+|tokio)\b", RUST_EXAMPLE.read_text()))
+    assert {u.replace("_", "-") for u in uses} <= set(shown), f"the example uses {uses}"
+
+
+@marked("tested: model-map")
+def test_the_model_map_loads(block, tmp_path):
+    path = tmp_path / "my-models.toml"
+    path.write_text(block.code)
+    # Nothing listens on port 9: awsim only has to accept the map at start-up.
+    server = Awsim("--bedrock-backend", "http://127.0.0.1:9/v1", "--bedrock-model-map", str(path))
+    server.stop()
