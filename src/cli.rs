@@ -131,6 +131,31 @@ pub struct Cli {
     )]
     pub workers: usize,
 
+    /// Check each request's credentials: `off` accepts anything; `sigv4` requires a valid SigV4 signature by one of --auth-keys, or a bearer API key from --api-keys (`/_awsim/` stays open).
+    #[arg(long, env = "AWSIM_AUTH", value_enum, default_value_t = AuthMode::Off, global = true)]
+    pub auth: AuthMode,
+
+    /// With `--auth sigv4`: the access key pairs whose signatures are accepted, `AKID:SECRET` separated by commas.
+    #[arg(
+        long,
+        env = "AWSIM_AUTH_KEYS",
+        default_value = "test:test",
+        value_name = "AKID:SECRET,…",
+        global = true,
+        hide_env_values = true
+    )]
+    pub auth_keys: String,
+
+    /// With `--auth sigv4`: Bedrock API keys accepted as `Authorization: Bearer <key>`, separated by commas.
+    #[arg(
+        long,
+        env = "AWSIM_API_KEYS",
+        value_name = "KEY,…",
+        global = true,
+        hide_env_values = true
+    )]
+    pub api_keys: Option<String>,
+
     /// Log filter: error, warn, info, debug, trace, or a tracing directive such as `awsim=debug`.
     #[arg(long, env = "AWSIM_LOG_LEVEL", default_value = "info", global = true)]
     pub log_level: String,
@@ -169,6 +194,15 @@ pub enum StreamFormat {
     Json,
     /// Always application/vnd.amazon.eventstream frames.
     Eventstream,
+}
+
+/// Whether requests must prove who sent them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMode {
+    /// Any request is accepted, signed or not.
+    Off,
+    /// A valid SigV4 signature or a configured Bedrock API key is required.
+    Sigv4,
 }
 
 /// The flags and `AWSIM_…` variables as parsed, and where each value came from.

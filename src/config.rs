@@ -1,7 +1,7 @@
 //! The validated configuration: what the CLI asked for, checked once at start-up so a bad value stops
 //! awsim with a clear message instead of failing a request later.
 
-use crate::cli::{Parsed, StreamFormat};
+use crate::cli::{AuthMode, Parsed, StreamFormat};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -30,6 +30,8 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// Serving threads, at least 1 (`--workers`, 0 resolved to the number of cores).
     pub workers: usize,
+    /// The credentials every request must carry (`--auth sigv4`); `None` accepts anything.
+    pub auth: Option<crate::auth::Auth>,
 }
 
 impl Default for Config {
@@ -47,6 +49,7 @@ impl Default for Config {
             account_id: "000000000000".into(),
             shutdown_timeout: Duration::from_secs(5),
             workers: 1,
+            auth: None,
         }
     }
 }
@@ -128,6 +131,21 @@ impl Config {
                     ))
                 }
                 n => n,
+            },
+            auth: match cli.auth {
+                AuthMode::Off => None,
+                AuthMode::Sigv4 => {
+                    // The value holds secrets: the message names the flag and the faulty pair's
+                    // access key id only.
+                    let keys = crate::auth::parse_key_pairs(&cli.auth_keys)
+                        .map_err(|err| format!("{}: {err}", parsed.given("auth_keys", "…")))?;
+                    let api_keys = cli
+                        .api_keys
+                        .as_deref()
+                        .map(crate::auth::parse_api_keys)
+                        .unwrap_or_default();
+                    Some(crate::auth::Auth::new(keys, api_keys))
+                }
             },
         })
     }

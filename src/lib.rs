@@ -8,12 +8,14 @@
 //! - [`management`]: the control plane with in-memory state.
 //! - [`runtime`]: the four runtime operations as token streams.
 //! - [`admin`]: `/_awsim/` endpoints; [`cli`] and [`config`]: flags and their validation.
+//! - [`auth`]: opt-in SigV4 and API-key verification (`--auth sigv4`).
 //!
-//! Modules are private to the crate except what the binary and the tests use: [`cli`], [`config`],
+//! Modules are private to the crate except what the binary and the tests use: [`auth`], [`cli`], [`config`],
 //! [`model_map`], [`server`], [`frames_cmd`], and [`App`].
 
 pub(crate) mod admin;
 pub(crate) mod app;
+pub mod auth;
 pub(crate) mod aws;
 pub(crate) mod call;
 pub mod cli;

@@ -45,6 +45,14 @@ fn serve(parsed: &Parsed) -> ExitCode {
         tracing::info!(
             "awsim listening on http://{addr} (HTTP/1.1 + h2c, {mode}, {workers} {threads})"
         );
+        if let Some(auth) = &app.config.auth {
+            let ids: Vec<&str> = auth.access_key_ids().collect();
+            tracing::info!(
+                "--auth sigv4: requests must be signed by {} or carry one of {} API keys; /_awsim/ stays open",
+                ids.join(", "),
+                auth.api_key_count()
+            );
+        }
     });
     match served {
         Ok(()) => ExitCode::SUCCESS,

@@ -215,6 +215,7 @@ async fn dispatch(
             )))
         }
     };
+    crate::auth::check(app.config.auth.as_ref(), &route.operation, &parts, &body)?;
     let query = parts.uri.query().map(str::to_string);
     let region =
         region_of(&parts.headers, query.as_deref()).unwrap_or_else(|| DEFAULT_REGION.to_string());

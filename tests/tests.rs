@@ -4,6 +4,7 @@
 
 mod support;
 
+mod auth;
 mod backend;
 mod backend_errors;
 mod backend_families;

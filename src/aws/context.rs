@@ -60,12 +60,16 @@ fn region_in_scope(scope: &str) -> Option<String> {
     let start = slashes.nth(1)? + 1;
     let end = slashes.next().unwrap_or(scope.len());
     let region = &scope[start..end];
-    let valid = !region.is_empty()
-        && region.len() <= 32
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    valid.then(|| region.to_string())
+    is_region(region).then(|| region.to_string())
+}
+
+/// Whether `s` has the shape of a region name (`us-east-1`, `eu-central-2`): lowercase letters,
+/// digits and dashes, at most 32 of them.
+pub(crate) fn is_region(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 32
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[cfg(test)]

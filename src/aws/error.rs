@@ -40,6 +40,15 @@ pub enum ApiError {
     MethodNotAllowed(String),
     /// A real Bedrock operation that awsim does not emulate.
     NotImplemented(String),
+    /// `--auth sigv4`: no credentials at all.
+    MissingAuthenticationToken(String),
+    /// `--auth sigv4`: an access key id no `--auth-keys` pair has.
+    UnrecognizedClient(String),
+    /// `--auth sigv4`: a signature that does not verify, is out of its time window, or has the
+    /// wrong credential scope.
+    InvalidSignature(String),
+    /// `--auth sigv4`: an `Authorization` header or presigned query that lacks a SigV4 part.
+    IncompleteSignature(String),
 }
 
 impl ApiError {
@@ -70,6 +79,10 @@ impl ApiError {
             Self::ServiceUnavailable(_) => "ServiceUnavailableException",
             Self::UnknownOperation(_) | Self::MethodNotAllowed(_) => "UnknownOperationException",
             Self::NotImplemented(_) => "NotImplementedException",
+            Self::MissingAuthenticationToken(_) => "MissingAuthenticationTokenException",
+            Self::UnrecognizedClient(_) => "UnrecognizedClientException",
+            Self::InvalidSignature(_) => "InvalidSignatureException",
+            Self::IncompleteSignature(_) => "IncompleteSignatureException",
         }
     }
 
@@ -80,8 +93,12 @@ impl ApiError {
             | Self::Conflict(_)
             | Self::ResourceInUse(_)
             | Self::ServiceQuotaExceeded(_)
-            | Self::TooManyTags { .. } => 400,
-            Self::AccessDenied(_) => 403,
+            | Self::TooManyTags { .. }
+            | Self::IncompleteSignature(_) => 400,
+            Self::AccessDenied(_)
+            | Self::MissingAuthenticationToken(_)
+            | Self::UnrecognizedClient(_)
+            | Self::InvalidSignature(_) => 403,
             Self::ResourceNotFound(_) | Self::UnknownOperation(_) => 404,
             Self::MethodNotAllowed(_) => 405,
             Self::ModelTimeout(_) => 408,
@@ -124,7 +141,11 @@ impl ApiError {
             | Self::ServiceUnavailable(m)
             | Self::UnknownOperation(m)
             | Self::MethodNotAllowed(m)
-            | Self::NotImplemented(m) => m,
+            | Self::NotImplemented(m)
+            | Self::MissingAuthenticationToken(m)
+            | Self::UnrecognizedClient(m)
+            | Self::InvalidSignature(m)
+            | Self::IncompleteSignature(m) => m,
             Self::TooManyTags { message, .. }
             | Self::ModelError { message, .. }
             | Self::ModelStreamError { message, .. } => message,
