@@ -16,15 +16,6 @@ use crate::aws::ApiError;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-/// Reads a Converse / ConverseStream body: the common text-only shape straight into the request
-/// ([`text_converse`](super::text_converse)), anything else through [`parse`].
-pub fn read(body: &[u8]) -> Result<(ChatRequest, FieldPaths), ApiError> {
-    match super::text_converse::parse(body) {
-        Some(read) => Ok(read),
-        None => parse(&super::input::object(body)?),
-    }
-}
-
 /// Translates a Converse / ConverseStream body: the conversation, and the native response fields
 /// to return with the answer.
 pub fn parse(body: &Object) -> Result<(ChatRequest, FieldPaths), ApiError> {
@@ -440,9 +431,8 @@ impl Shaper for ConverseShaper {
     }
 }
 
-/// The Converse response for a whole answer, serialized straight from the answer (no `Value` tree:
-/// this runs once per request on the canned fast path); `fields` answer the request's
-/// `additionalModelResponseFieldPaths`.
+/// The Converse response for a whole answer, serialized straight from the answer; `fields` answer
+/// the request's `additionalModelResponseFieldPaths`.
 pub fn respond<'a>(
     answer: &'a Answer,
     ids: &mut Ids,

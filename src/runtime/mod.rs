@@ -19,7 +19,6 @@ pub mod ops;
 pub mod providers;
 pub mod response_fields;
 pub mod shape;
-pub mod text_converse;
 pub mod tokens;
 
 use crate::aws::ApiError;

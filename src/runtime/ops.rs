@@ -141,7 +141,7 @@ async fn converse(
             "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
         ));
     }
-    let (request, paths) = converse::read(&call.body)?;
+    let (request, paths) = converse::parse(&input::object(&call.body)?)?;
     let mut ids = runtime.ids(&call.body, &model.id);
     // The native response that `additionalModelResponseFieldPaths` point into is the family's.
     let native = if paths.is_empty() {

@@ -53,7 +53,7 @@ pub fn bare_name(model_id: &str) -> String {
 /// Whether `anthropic_version` names a version Bedrock takes: its own `bedrock-2023-05-31`, or a
 /// dated Anthropic API version (`2023-06-01`, `2026-10-21`: `YYYY-MM-DD`), which Anthropic's SDKs put
 /// in the body of every call their Bedrock clients make.
-pub fn is_api_version(version: &str) -> bool {
+fn is_api_version(version: &str) -> bool {
     if version == "bedrock-2023-05-31" {
         return true;
     }
@@ -199,10 +199,6 @@ impl Family for Messages {
             };
         }
         Ok(req)
-    }
-
-    fn read_plain(&self, body: &[u8]) -> Option<ChatRequest> {
-        super::text_messages::parse(body)
     }
 
     fn shaper(&self, model: &ModelInfo, _request: &ChatRequest, ids: Ids) -> Box<dyn Shaper> {

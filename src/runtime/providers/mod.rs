@@ -15,7 +15,6 @@ pub mod nova;
 pub mod openai_chat;
 pub mod prompt;
 pub mod rules;
-pub mod text_messages;
 pub mod titan;
 pub mod titan_embed;
 
@@ -42,12 +41,6 @@ pub struct ModelInfo {
 pub trait Family: Send + Sync {
     /// Translates the InvokeModel body, validating it as the real service does.
     fn parse(&self, body: &Object, model: &ModelInfo) -> Result<ChatRequest, ApiError>;
-    /// The request from the family's common text-only chat body read without a JSON tree, when
-    /// the body is that shape and breaks no rule; `None` (the default) sends it through
-    /// [`Family::parse`], which must read every body this accepts the same way.
-    fn read_plain(&self, _body: &[u8]) -> Option<ChatRequest> {
-        None
-    }
     /// A fresh shaper for one InvokeModelWithResponseStream (events named `chunk`).
     fn shaper(&self, model: &ModelInfo, request: &ChatRequest, ids: Ids) -> Box<dyn Shaper>;
     /// The InvokeModel body for a whole answer.
@@ -75,19 +68,11 @@ pub trait EmbedFamily: Send + Sync {
 }
 
 /// An InvokeModel body translated, with the family that speaks for it; `Ok(None)` when no family
-/// speaks for the model. A body in the family's common text-only shape is read without a JSON tree
-/// ([`Family::read_plain`]), any other whole through [`Family::parse`].
+/// speaks for the model.
 pub fn read(
     model: &ModelInfo,
     body: &[u8],
 ) -> Result<Option<(&'static dyn Family, ChatRequest)>, ApiError> {
-    // Plain readers accept chat bodies only (`messages`, no `prompt`): the family for a chat body
-    // is the family for any body they accept.
-    if let Some(family) = family_for_shape(&model.id, true) {
-        if let Some(request) = family.read_plain(body) {
-            return Ok(Some((family, request)));
-        }
-    }
     let body = super::input::object(body)?;
     match family_for(&model.id, &body) {
         Some(family) => Ok(Some((family, family.parse(&body, model)?))),
