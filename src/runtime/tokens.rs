@@ -3,50 +3,10 @@
 
 use super::chat::{Block, ChatRequest, DocumentSource, ToolResultContent};
 
-/// Splits text into tokens: optional leading whitespace, then a run of letters/digits or one other
-/// character. Concatenating the pieces gives back the text.
+/// The text's pieces, as text: concatenated, they give back the text.
 #[cfg(test)]
 fn split(text: &str) -> impl Iterator<Item = &str> {
     spans(text).map(move |r| &text[r])
-}
-
-/// ASCII byte classes for the tight loop: one table load per byte instead of range tests.
-const SPACE: u8 = 1;
-const WORD: u8 = 2;
-const ASCII_CLASS: [u8; 128] = {
-    let mut table = [0u8; 128];
-    let mut b = 0;
-    while b < 128 {
-        let c = b as u8;
-        table[b] = if c.is_ascii_alphanumeric() {
-            WORD
-        } else if c.is_ascii_whitespace() {
-            SPACE
-        } else {
-            0
-        };
-        b += 1;
-    }
-    table
-};
-
-/// The same rule on pure-ASCII text, in a tight loop (canned answers are ASCII).
-fn ascii_span(bytes: &[u8], at: &mut usize) -> Option<std::ops::Range<usize>> {
-    let class = |i: usize| ASCII_CLASS[usize::from(bytes[i] & 0x7f)];
-    let start = *at;
-    let mut i = start;
-    while i < bytes.len() && class(i) == SPACE {
-        i += 1;
-    }
-    if i < bytes.len() {
-        let word = class(i) == WORD;
-        i += 1;
-        while word && i < bytes.len() && class(i) == WORD {
-            i += 1;
-        }
-    }
-    *at = i;
-    (i > start).then_some(start..i)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -56,15 +16,12 @@ enum Class {
     Mark,
 }
 
-/// The byte ranges of [`split`]'s pieces (they tile the text, on char boundaries).
-pub fn spans(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+/// Splits text into pieces: optional leading whitespace, then a run of letters/digits or one other
+/// character. The byte ranges tile the text, on char boundaries.
+fn spans(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     let bytes = text.as_bytes();
-    let ascii = text.is_ascii();
     let mut at = 0;
     std::iter::from_fn(move || {
-        if ascii {
-            return ascii_span(bytes, &mut at);
-        }
         if at >= bytes.len() {
             return None;
         }
@@ -143,40 +100,8 @@ pub fn pieces(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     spans(text).filter(move |span| !is_blank(&text[span.clone()]))
 }
 
-/// The first `budget` tokens, counted. Walks [`pieces`], except where the budget cannot run out on
-/// ASCII text (every count, and a collected canned answer without maxTokens): there a token starts
-/// at every byte that is neither blank nor a word byte after a word byte, counted in one pass the
-/// compiler vectorizes — byte pairs summed into a u8 per 64 bytes, not a carried flag
-/// (`benches/README.md`). A unit test holds both to the same answers.
+/// The first `budget` tokens, counted.
 pub fn cut(text: &str, budget: u32) -> Cut {
-    let bytes = text.as_bytes();
-    let unreachable = usize::try_from(budget).is_ok_and(|b| b >= bytes.len());
-    if unreachable && text.is_ascii() {
-        // The tests are the ones the splitter's table is built from.
-        let word = |b: u8| u8::from(b.is_ascii_alphanumeric());
-        let blank = |b: u8| u8::from(b.is_ascii_whitespace());
-        let mut tokens = 0;
-        if let Some((&first, rest)) = bytes.split_first() {
-            tokens = u32::from(1 ^ blank(first));
-            for (prev, next) in bytes.chunks(64).zip(rest.chunks(64)) {
-                let starts: u8 = prev
-                    .iter()
-                    .zip(next)
-                    .map(|(&p, &b)| (1 ^ blank(b)) & (1 ^ (word(b) & word(p))))
-                    .sum();
-                tokens += u32::from(starts);
-            }
-        }
-        let end = bytes
-            .iter()
-            .rposition(|&b| !b.is_ascii_whitespace())
-            .map_or(0, |i| i + 1);
-        return Cut {
-            tokens,
-            end,
-            more: false,
-        };
-    }
     let mut out = Cut {
         tokens: 0,
         end: 0,
@@ -261,24 +186,6 @@ mod tests {
     }
 
     #[test]
-    fn the_ascii_fast_path_cuts_as_the_general_rule_does() {
-        // A trailing non-ASCII mark sends the same text through the general rule (the texts end in
-        // no whitespace, which would join the mark's piece).
-        for text in [
-            "Hello, world! It's  2026.",
-            "a\tb\r\nc\x0b d\x0c(e)",
-            "__init__ x=1;y+=2 \"q\" ~`@#$%^&*",
-            "",
-        ] {
-            let fast: Vec<&str> = split(text).collect();
-            let general = format!("{text}\u{2022}");
-            let mut slow: Vec<&str> = split(&general).collect();
-            assert_eq!(slow.pop(), Some("\u{2022}"), "{text:?}");
-            assert_eq!(fast, slow, "{text:?}");
-        }
-    }
-
-    #[test]
     fn cut_counts_and_ends_where_the_pieces_do() {
         for text in [
             "Hello, world! It's  2026.  ",
@@ -287,11 +194,8 @@ mod tests {
             "héllo wörld\u{3000}日本語 テキスト…",
             "",
             "   ",
-            // Longer than the counting loop's 64-byte chunks, words across the chunk edges.
-            &"Canned answers, counted: 64-byte chunks\tand words across them. ".repeat(5),
         ] {
             let pieces: Vec<&str> = split(text).filter(|p| !is_blank(p)).collect();
-            // Small budgets walk the pieces; one at least the text's length takes the counting pass.
             let budgets = (0..=pieces.len() as u32 + 1).chain([text.len() as u32, u32::MAX]);
             for budget in budgets {
                 let taken = &pieces[..pieces.len().min(budget as usize)];
