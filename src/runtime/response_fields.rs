@@ -15,8 +15,6 @@ use super::input::constraint;
 use super::providers::{Family, ModelInfo};
 use super::shape::{Answer, Event, Shaper, Timing};
 use crate::aws::ApiError;
-use jsonptr::index::Index;
-use jsonptr::{ParseError, Pointer, PointerBuf, Token};
 use serde_json::{Map, Value};
 
 /// The request member.
@@ -27,7 +25,47 @@ const METRICS: &str = "amazon-bedrock-invocationMetrics";
 
 /// The pointers of one request, validated (at most 10, each 1 to 256 characters, a JSON Pointer).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct FieldPaths(Vec<PointerBuf>);
+pub struct FieldPaths(Vec<Pointer>);
+
+/// One JSON Pointer: as sent, and its reference tokens decoded.
+#[derive(Debug, Clone, PartialEq)]
+struct Pointer {
+    text: String,
+    tokens: Vec<String>,
+}
+
+impl Pointer {
+    /// RFC 6901: `/` before each reference token, in which `~1` stands for `/` and `~0` for `~`.
+    fn parse(text: &str) -> Result<Self, &'static str> {
+        let rest = text.strip_prefix('/').ok_or(
+            "Member must be a JSON Pointer (RFC 6901), which starts with '/': for example '/stop_sequence'",
+        )?;
+        let tokens = rest.split('/').map(unescape).collect::<Option<_>>().ok_or(
+            "Member must be a JSON Pointer (RFC 6901), in which '~' is followed by '0' (for '~') or '1' (for '/')",
+        )?;
+        Ok(Self {
+            text: text.to_string(),
+            tokens,
+        })
+    }
+}
+
+/// A reference token with `~1` and `~0` read back; `None` when a `~` is followed by anything else.
+fn unescape(token: &str) -> Option<String> {
+    let mut out = String::with_capacity(token.len());
+    let mut chars = token.chars();
+    while let Some(c) = chars.next() {
+        out.push(match c {
+            '~' => match chars.next()? {
+                '0' => '~',
+                '1' => '/',
+                _ => return None,
+            },
+            c => c,
+        });
+    }
+    Some(out)
+}
 
 impl FieldPaths {
     pub fn parse<S: AsRef<str>>(paths: &[S]) -> Result<Self, ApiError> {
@@ -51,17 +89,9 @@ impl FieldPaths {
             if let Some(rule) = rule {
                 return Err(constraint(&at(), &Value::from(path), rule));
             }
-            let pointer = Pointer::parse(path).map_err(|e| {
-                constraint(
-                    &at(),
-                    &Value::from(path),
-                    match e {
-                        ParseError::NoLeadingSlash => "Member must be a JSON Pointer (RFC 6901), which starts with '/': for example '/stop_sequence'",
-                        ParseError::InvalidEncoding { .. } => "Member must be a JSON Pointer (RFC 6901), in which '~' is followed by '0' (for '~') or '1' (for '/')",
-                    },
-                )
-            })?;
-            out.push(pointer.to_buf());
+            let pointer =
+                Pointer::parse(path).map_err(|rule| constraint(&at(), &Value::from(path), rule))?;
+            out.push(pointer);
         }
         Ok(Self(out))
     }
@@ -153,67 +183,45 @@ fn found(out: Value) -> Option<Value> {
 /// Copies the field `pointer` names in `src`, if `src` has it, to the same place in `out`, making
 /// the objects and arrays on the way as `src` has them (array items before it are null).
 fn copy(src: &Value, pointer: &Pointer, out: &mut Value) {
-    let Some(value) = pointer.tokens().try_fold(src, |v, t| child(v, &t)) else {
+    // serde_json reads the pointer; the walk below then only meets members and indices it found.
+    let Some(value) = src.pointer(&pointer.text) else {
         return;
     };
     let mut src = src;
     let mut out = out;
-    for token in pointer.tokens() {
-        let (Some(next), Some(slot)) = (child(src, &token), place(out, src, &token)) else {
-            return;
+    for token in &pointer.tokens {
+        let (next, slot) = match src {
+            Value::Object(fields) => {
+                let Some(next) = fields.get(token) else {
+                    return;
+                };
+                if !out.is_object() {
+                    *out = Value::Object(Map::new());
+                }
+                let Value::Object(made) = out else { return };
+                (next, made.entry(token.clone()).or_insert(Value::Null))
+            }
+            Value::Array(items) => {
+                let Some((i, next)) = token.parse().ok().and_then(|i| Some((i, items.get(i)?)))
+                else {
+                    return;
+                };
+                if !out.is_array() {
+                    *out = Value::Array(Vec::new());
+                }
+                let Value::Array(made) = out else { return };
+                if made.len() <= i {
+                    made.resize(i + 1, Value::Null);
+                }
+                let Some(slot) = made.get_mut(i) else { return };
+                (next, slot)
+            }
+            _ => return,
         };
         src = next;
         out = slot;
     }
     *out = value.clone();
-}
-
-fn child<'v>(v: &'v Value, token: &Token) -> Option<&'v Value> {
-    match v {
-        Value::Object(fields) => fields.get(token.decoded().as_ref()),
-        Value::Array(items) => match token.to_index().ok()? {
-            Index::Num(i) => items.get(i),
-            Index::Next => None,
-        },
-        _ => None,
-    }
-}
-
-/// The place in `out` of `src`'s member `token`, made as `src`'s container is.
-fn place<'o>(out: &'o mut Value, src: &Value, token: &Token) -> Option<&'o mut Value> {
-    match src {
-        Value::Object(_) => {
-            if !out.is_object() {
-                *out = Value::Object(Map::new());
-            }
-            match out {
-                Value::Object(fields) => Some(
-                    fields
-                        .entry(token.decoded().into_owned())
-                        .or_insert(Value::Null),
-                ),
-                _ => None,
-            }
-        }
-        Value::Array(_) => {
-            let Ok(Index::Num(i)) = token.to_index() else {
-                return None;
-            };
-            if !out.is_array() {
-                *out = Value::Array(Vec::new());
-            }
-            match out {
-                Value::Array(items) => {
-                    if items.len() <= i {
-                        items.resize(i + 1, Value::Null);
-                    }
-                    items.get_mut(i)
-                }
-                _ => None,
-            }
-        }
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -235,9 +243,16 @@ mod tests {
     #[test]
     fn pointers_are_checked_as_bedrock_checks_them() {
         assert!(paths(&[]).is_empty());
+        let read = paths(&["/stop_sequence", "/delta/stop_sequence", "/a~1b/~0c", "/"]);
+        let tokens: Vec<&[String]> = read.0.iter().map(|p| p.tokens.as_slice()).collect();
         assert_eq!(
-            paths(&["/stop_sequence", "/delta/stop_sequence", "/a~1b/~0c", "/"]).0,
-            ["/stop_sequence", "/delta/stop_sequence", "/a~1b/~0c", "/"]
+            tokens,
+            [
+                &["stop_sequence"][..],
+                &["delta", "stop_sequence"],
+                &["a/b", "~c"],
+                &[""]
+            ]
         );
         assert_eq!(
             refused(&["stop_sequence"]),
@@ -323,9 +338,7 @@ mod tests {
         ];
         let out = pick(&all).unwrap();
         for p in all {
-            let p = Pointer::parse(p).unwrap();
-            let read = |v: &Value| p.tokens().try_fold(v, |v, t| child(v, &t)).cloned();
-            assert_eq!(read(&out), read(&native));
+            assert_eq!(out.pointer(p), native.pointer(p));
         }
     }
 
