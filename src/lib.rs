@@ -22,6 +22,7 @@ pub mod frames_cmd;
 pub(crate) mod hash;
 pub(crate) mod management;
 pub mod model_map;
+pub(crate) mod model_ref;
 pub(crate) mod operations;
 pub(crate) mod routes;
 pub(crate) mod runtime;

@@ -637,7 +637,7 @@ mod tests {
 
     #[test]
     fn message_stop_carries_the_native_fields_asked_for() {
-        let claude = crate::runtime::providers::ModelInfo {
+        let claude = crate::model_ref::ModelRef {
             id: "anthropic.claude-3-haiku-20240307-v1:0".into(),
             name: "Claude 3 Haiku".into(),
             via: vec![],

@@ -24,9 +24,9 @@ pub mod tokens;
 use crate::aws::ApiError;
 use crate::cli::StreamFormat;
 use crate::config::Config;
+use crate::model_ref::ModelRef;
 use chat::{ChatRequest, TokenStream};
 use ids::Ids;
-use providers::ModelInfo;
 
 /// Runtime state shared by all requests: where answers come from.
 #[derive(Debug)]
@@ -58,7 +58,7 @@ impl Runtime {
 
     /// The token stream answering `request`; `streamed` says whether its client sees the deltas
     /// (a stream) or only the collected answer.
-    pub fn chat(&self, request: &ChatRequest, model: &ModelInfo, streamed: bool) -> TokenStream {
+    pub fn chat(&self, request: &ChatRequest, model: &ModelRef, streamed: bool) -> TokenStream {
         match &self.backend {
             Some(backend) => backend.chat(request, model),
             None => {
@@ -77,7 +77,7 @@ impl Runtime {
     pub async fn embed(
         &self,
         request: &embed::EmbedRequest,
-        model: &ModelInfo,
+        model: &ModelRef,
     ) -> Result<embed::Embeddings, ApiError> {
         match &self.backend {
             Some(backend) => backend.embed(request, model).await,

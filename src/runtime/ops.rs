@@ -3,7 +3,7 @@
 
 use super::adapters::{choose_format, stream_response, Wire};
 use super::chat::{ChatRequest, Delta, TokenStream};
-use super::providers::{self, ModelInfo};
+use super::providers::{self};
 use super::response_fields::{self, StreamFields};
 use super::shape::{Answer, Clock};
 use super::{converse, input, tokens, Runtime};
@@ -11,6 +11,7 @@ use crate::aws::http::{json, Body};
 use crate::aws::ApiError;
 use crate::call::Call;
 use crate::management::{catalog, Store};
+use crate::model_ref::ModelRef;
 use crate::operations::RuntimeOp;
 use base64::Engine;
 use futures::StreamExt;
@@ -43,7 +44,7 @@ pub async fn handle(
 async fn invoke(
     runtime: &Runtime,
     call: &Call,
-    model: ModelInfo,
+    model: ModelRef,
     started: Instant,
     stream: bool,
 ) -> Result<Response<Body>, ApiError> {
@@ -96,7 +97,7 @@ async fn invoke(
 async fn embed(
     runtime: &Runtime,
     call: &Call,
-    model: &ModelInfo,
+    model: &ModelRef,
     family: &dyn providers::EmbedFamily,
     started: Instant,
     stream: bool,
@@ -132,7 +133,7 @@ async fn embed(
 async fn converse(
     runtime: &Runtime,
     call: &Call,
-    model: ModelInfo,
+    model: ModelRef,
     started: Instant,
     stream: bool,
 ) -> Result<Response<Body>, ApiError> {
@@ -176,7 +177,7 @@ async fn converse(
 }
 
 /// Whether Converse can answer with this model: it writes text (not embeddings, images or video).
-fn is_chat_model(model: &ModelInfo) -> bool {
+fn is_chat_model(model: &ModelRef) -> bool {
     catalog::find(&model.id)
         .is_some_and(|m| m.output_modalities.iter().any(|o| o == "TEXT") && !m.is_embedding())
 }
@@ -185,7 +186,7 @@ fn is_chat_model(model: &ModelInfo) -> bool {
 async fn open(
     runtime: &Runtime,
     request: &ChatRequest,
-    model: &ModelInfo,
+    model: &ModelRef,
     streamed: bool,
 ) -> Result<(Delta, TokenStream), ApiError> {
     let mut stream = runtime.chat(request, model, streamed);
@@ -197,7 +198,7 @@ async fn open(
 }
 
 /// CountTokens: the input-token figure InvokeModel / Converse would report for the same input.
-fn count_tokens(call: &Call, model: &ModelInfo) -> Result<Response<Body>, ApiError> {
+fn count_tokens(call: &Call, model: &ModelRef) -> Result<Response<Body>, ApiError> {
     let body = input::object(&call.body)?;
     let f = input::Fields::new(&body, "");
     let inp = f.object("input")?.ok_or_else(|| f.missing("input"))?;
@@ -222,7 +223,7 @@ fn count_tokens(call: &Call, model: &ModelInfo) -> Result<Response<Body>, ApiErr
     ))
 }
 
-fn unsupported(model: &ModelInfo, op: &str) -> ApiError {
+fn unsupported(model: &ModelRef, op: &str) -> ApiError {
     ApiError::validation(format!(
         "{op} does not support the model {}: awsim has no request format for it.",
         model.id

@@ -12,9 +12,10 @@
 use super::chat::{ChatRequest, Delta};
 use super::ids::Ids;
 use super::input::constraint;
-use super::providers::{Family, ModelInfo};
+use super::providers::Family;
 use super::shape::{Answer, Event, Shaper, Timing};
 use crate::aws::ApiError;
+use crate::model_ref::ModelRef;
 use serde_json::{Map, Value};
 
 /// The request member.
@@ -119,7 +120,7 @@ pub fn of_answer(
     paths: &FieldPaths,
     family: &dyn Family,
     answer: &Answer,
-    model: &ModelInfo,
+    model: &ModelRef,
     request: &ChatRequest,
     ids: &Ids,
 ) -> Option<Value> {
@@ -141,7 +142,7 @@ impl StreamFields {
     pub fn new(
         paths: FieldPaths,
         family: &dyn Family,
-        model: &ModelInfo,
+        model: &ModelRef,
         request: &ChatRequest,
         ids: Ids,
     ) -> Self {
@@ -342,8 +343,8 @@ mod tests {
         }
     }
 
-    fn claude() -> ModelInfo {
-        ModelInfo {
+    fn claude() -> ModelRef {
+        ModelRef {
             id: "anthropic.claude-3-haiku-20240307-v1:0".into(),
             name: "Claude 3 Haiku".into(),
             via: vec![],

@@ -21,11 +21,11 @@ mod tool_calls;
 
 use super::chat::{ChatRequest, Delta, TokenStream};
 use super::embed::{EmbedRequest, Embeddings};
-use super::providers::ModelInfo;
 use super::tokens;
 use crate::aws::ApiError;
 use crate::config::BackendConfig;
 use crate::model_map::ModelMap;
+use crate::model_ref::ModelRef;
 use bytes::Bytes;
 use decode::Decoder;
 use errors::Target;
@@ -75,7 +75,7 @@ impl Backend {
         })
     }
 
-    fn target(&self, model: &str, info: &ModelInfo) -> Target {
+    fn target(&self, model: &str, info: &ModelRef) -> Target {
         Target {
             url: self.url.clone(),
             model: model.to_string(),
@@ -84,7 +84,7 @@ impl Backend {
     }
 
     /// The answer to `request`, token by token.
-    pub fn chat(&self, request: &ChatRequest, model: &ModelInfo) -> TokenStream {
+    pub fn chat(&self, request: &ChatRequest, model: &ModelRef) -> TokenStream {
         let backend_model = self.map.chat_model(&lookup_ids(model)).to_string();
         let prepared = request::chat_body(request, &backend_model)
             .and_then(|body| Ok((body, self.endpoints()?.chat.clone())));
@@ -117,7 +117,7 @@ impl Backend {
     pub async fn embed(
         &self,
         request: &EmbedRequest,
-        model: &ModelInfo,
+        model: &ModelRef,
     ) -> Result<Embeddings, ApiError> {
         let backend_model = self.map.embed_model(&lookup_ids(model)).to_string();
         let target = self.target(&backend_model, model);
@@ -231,7 +231,7 @@ impl Backend {
 }
 
 /// The ids to look a model up by: as sent, then what it resolved through, then the foundation id.
-fn lookup_ids(model: &ModelInfo) -> Vec<&str> {
+fn lookup_ids(model: &ModelRef) -> Vec<&str> {
     let mut ids: Vec<&str> = model.via.iter().map(String::as_str).collect();
     if !ids.contains(&model.id.as_str()) {
         ids.push(&model.id);

@@ -3,8 +3,9 @@
 //! the `message_start` … `message_stop` chunk sequence (`msg_bdrk_`/`toolu_bdrk_` ids, the bare model
 //! name, `input_json_delta` for tool input, metrics merged into `message_stop`) and the response.
 
-use super::{invocation_metrics, Family, InvocationMetrics, ModelInfo};
+use super::{invocation_metrics, Family, InvocationMetrics};
 use crate::aws::ApiError;
+use crate::model_ref::ModelRef;
 use crate::runtime::chat::{
     Block, ChatRequest, Delta, DocumentSource, Message, Role, Tool, ToolChoice, ToolResultContent,
 };
@@ -72,7 +73,7 @@ fn is_api_version(version: &str) -> bool {
 }
 
 impl Family for Messages {
-    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
+    fn parse(&self, body: &Object, _model: &ModelRef) -> Result<ChatRequest, ApiError> {
         let f = Fields::new(body, "");
         let mut missing: Vec<&str> = ["anthropic_version", "max_tokens", "messages"]
             .into_iter()
@@ -201,7 +202,7 @@ impl Family for Messages {
         Ok(req)
     }
 
-    fn shaper(&self, model: &ModelInfo, _request: &ChatRequest, ids: Ids) -> Box<dyn Shaper> {
+    fn shaper(&self, model: &ModelRef, _request: &ChatRequest, ids: Ids) -> Box<dyn Shaper> {
         Box::new(MessagesShaper {
             model: bare_name(&model.id),
             blocks: Blocks::default(),
@@ -212,7 +213,7 @@ impl Family for Messages {
     fn respond(
         &self,
         answer: &Answer,
-        model: &ModelInfo,
+        model: &ModelRef,
         _request: &ChatRequest,
         ids: &mut Ids,
     ) -> Value {
@@ -544,8 +545,8 @@ impl Shaper for MessagesShaper {
 mod tests {
     use super::*;
 
-    fn model() -> ModelInfo {
-        ModelInfo {
+    fn model() -> ModelRef {
+        ModelRef {
             id: "anthropic.claude-3-haiku-20240307-v1:0".into(),
             name: "Claude 3 Haiku".into(),
             via: vec![],

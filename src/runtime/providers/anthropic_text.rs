@@ -9,8 +9,9 @@
 
 use super::prompt::{self, ASSISTANT, HUMAN};
 use super::rules::{int_in, keys};
-use super::{invocation_metrics, Family, ModelInfo};
+use super::{invocation_metrics, Family};
 use crate::aws::ApiError;
+use crate::model_ref::ModelRef;
 use crate::runtime::chat::{ChatRequest, Delta, StopReason};
 use crate::runtime::ids::Ids;
 use crate::runtime::input::{Fields, Object};
@@ -59,7 +60,7 @@ fn check_prompt(prompt: &str) -> Result<(), ApiError> {
 }
 
 impl Family for Completions {
-    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
+    fn parse(&self, body: &Object, _model: &ModelRef) -> Result<ChatRequest, ApiError> {
         let f = Fields::new(body, "");
         keys(&f, &["prompt", "max_tokens_to_sample"], KEYS)?;
         let text = f.req_str("prompt")?;
@@ -73,14 +74,14 @@ impl Family for Completions {
         Ok(req)
     }
 
-    fn shaper(&self, _model: &ModelInfo, _request: &ChatRequest, _ids: Ids) -> Box<dyn Shaper> {
+    fn shaper(&self, _model: &ModelRef, _request: &ChatRequest, _ids: Ids) -> Box<dyn Shaper> {
         Box::new(CompletionShaper)
     }
 
     fn respond(
         &self,
         answer: &Answer,
-        _model: &ModelInfo,
+        _model: &ModelRef,
         _request: &ChatRequest,
         _ids: &mut Ids,
     ) -> Value {
@@ -133,7 +134,7 @@ mod tests {
     use crate::runtime::chat::{Stop, Usage};
 
     fn parse(v: Value) -> Result<ChatRequest, ApiError> {
-        let model = ModelInfo {
+        let model = ModelRef {
             id: "anthropic.claude-v2".into(),
             name: "Claude".into(),
             via: vec![],

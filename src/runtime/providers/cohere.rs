@@ -7,8 +7,9 @@
 //! ```
 
 use super::rules::{int_in, keys, one_of};
-use super::{invocation_metrics, prompt, Family, ModelInfo};
+use super::{invocation_metrics, prompt, Family};
 use crate::aws::ApiError;
+use crate::model_ref::ModelRef;
 use crate::runtime::chat::{ChatRequest, Delta, StopReason};
 use crate::runtime::ids::Ids;
 use crate::runtime::input::{Fields, Object};
@@ -41,7 +42,7 @@ pub fn finish_reason(reason: &StopReason) -> &'static str {
 }
 
 impl Family for Command {
-    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
+    fn parse(&self, body: &Object, _model: &ModelRef) -> Result<ChatRequest, ApiError> {
         let f = Fields::new(body, "");
         keys(&f, &["prompt"], KEYS)?;
         let mut req = prompt::request(f.req_str("prompt")?);
@@ -58,7 +59,7 @@ impl Family for Command {
         Ok(req)
     }
 
-    fn shaper(&self, _model: &ModelInfo, request: &ChatRequest, ids: Ids) -> Box<dyn Shaper> {
+    fn shaper(&self, _model: &ModelRef, request: &ChatRequest, ids: Ids) -> Box<dyn Shaper> {
         Box::new(CommandShaper {
             prompt: request.last_user_text(),
             text: String::new(),
@@ -69,7 +70,7 @@ impl Family for Command {
     fn respond(
         &self,
         answer: &Answer,
-        _: &ModelInfo,
+        _: &ModelRef,
         request: &ChatRequest,
         ids: &mut Ids,
     ) -> Value {
@@ -135,7 +136,7 @@ mod tests {
     use crate::runtime::chat::{Stop, Usage};
 
     fn parse(v: Value) -> Result<ChatRequest, ApiError> {
-        let model = ModelInfo {
+        let model = ModelRef {
             id: "cohere.command-text-v14".into(),
             name: "Command".into(),
             via: vec![],

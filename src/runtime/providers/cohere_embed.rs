@@ -8,8 +8,9 @@
 //! ```
 
 use super::rules::{self, int_in, one_of, schema};
-use super::{EmbedFamily, ModelInfo};
+use super::EmbedFamily;
 use crate::aws::ApiError;
+use crate::model_ref::ModelRef;
 use crate::runtime::embed::{EmbedRequest, Embeddings};
 use crate::runtime::ids::Ids;
 use crate::runtime::input::{Fields, Object};
@@ -177,7 +178,7 @@ fn quantize(v: &[f32], kind: &str) -> Value {
 }
 
 impl EmbedFamily for EmbedV3 {
-    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<EmbedRequest, ApiError> {
+    fn parse(&self, body: &Object, _model: &ModelRef) -> Result<EmbedRequest, ApiError> {
         parse(body, false)
     }
 
@@ -187,7 +188,7 @@ impl EmbedFamily for EmbedV3 {
 }
 
 impl EmbedFamily for EmbedV4 {
-    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<EmbedRequest, ApiError> {
+    fn parse(&self, body: &Object, _model: &ModelRef) -> Result<EmbedRequest, ApiError> {
         parse(body, true)
     }
 
@@ -202,7 +203,7 @@ mod tests {
     use crate::runtime::embed::canned;
 
     fn run(family: &dyn EmbedFamily, body: Value) -> Result<Value, ApiError> {
-        let model = ModelInfo {
+        let model = ModelRef {
             id: "cohere.embed-english-v3".into(),
             name: "Embed English".into(),
             via: vec![],

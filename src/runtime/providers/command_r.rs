@@ -12,8 +12,9 @@
 
 use super::cohere::finish_reason;
 use super::rules::{int_in, keys, one_of, schema};
-use super::{invocation_metrics, Family, ModelInfo};
+use super::{invocation_metrics, Family};
 use crate::aws::ApiError;
+use crate::model_ref::ModelRef;
 use crate::runtime::chat::{
     Block, ChatRequest, Delta, Message, Role, StopReason, Tool, ToolResultContent, Usage,
 };
@@ -48,7 +49,7 @@ const KEYS: &[&str] = &[
 ];
 
 impl Family for CommandR {
-    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
+    fn parse(&self, body: &Object, _model: &ModelRef) -> Result<ChatRequest, ApiError> {
         let f = Fields::new(body, "");
         keys(&f, &["message"], KEYS)?;
         let mut req = ChatRequest {
@@ -138,7 +139,7 @@ impl Family for CommandR {
         Ok(req)
     }
 
-    fn shaper(&self, _model: &ModelInfo, request: &ChatRequest, mut ids: Ids) -> Box<dyn Shaper> {
+    fn shaper(&self, _model: &ModelRef, request: &ChatRequest, mut ids: Ids) -> Box<dyn Shaper> {
         Box::new(CommandRShaper {
             generation_id: ids.uuid(),
             history: history(request),
@@ -151,7 +152,7 @@ impl Family for CommandR {
     fn respond(
         &self,
         answer: &Answer,
-        _: &ModelInfo,
+        _: &ModelRef,
         request: &ChatRequest,
         ids: &mut Ids,
     ) -> Value {
@@ -361,7 +362,7 @@ mod tests {
     use crate::runtime::chat::Stop;
 
     fn parse(v: Value) -> Result<ChatRequest, ApiError> {
-        let model = ModelInfo {
+        let model = ModelRef {
             id: "cohere.command-r-v1:0".into(),
             name: "Command R".into(),
             via: vec![],

@@ -7,8 +7,9 @@
 //! ```
 
 use super::rules::{int_in, keys, stop_list};
-use super::{invocation_metrics, prompt, Family, ModelInfo};
+use super::{invocation_metrics, prompt, Family};
 use crate::aws::ApiError;
+use crate::model_ref::ModelRef;
 use crate::runtime::chat::{ChatRequest, Delta, StopReason};
 use crate::runtime::ids::Ids;
 use crate::runtime::input::{Fields, Object};
@@ -49,7 +50,7 @@ fn stop_reason(reason: &StopReason) -> &'static str {
 }
 
 impl Family for PromptCompletion {
-    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
+    fn parse(&self, body: &Object, _model: &ModelRef) -> Result<ChatRequest, ApiError> {
         let f = Fields::new(body, "");
         keys(&f, &["prompt"], self.keys)?;
         let mut req = prompt::request(f.req_str("prompt")?);
@@ -63,11 +64,11 @@ impl Family for PromptCompletion {
         Ok(req)
     }
 
-    fn shaper(&self, _model: &ModelInfo, _request: &ChatRequest, _ids: Ids) -> Box<dyn Shaper> {
+    fn shaper(&self, _model: &ModelRef, _request: &ChatRequest, _ids: Ids) -> Box<dyn Shaper> {
         Box::new(CompletionShaper { list: self.list })
     }
 
-    fn respond(&self, answer: &Answer, _: &ModelInfo, _: &ChatRequest, _: &mut Ids) -> Value {
+    fn respond(&self, answer: &Answer, _: &ModelRef, _: &ChatRequest, _: &mut Ids) -> Value {
         json!({self.list: [{"text": answer.text(), "stop_reason": stop_reason(answer.reason())}]})
     }
 }
@@ -108,8 +109,8 @@ mod tests {
     use super::*;
     use crate::runtime::chat::{Stop, Usage};
 
-    fn model() -> ModelInfo {
-        ModelInfo {
+    fn model() -> ModelRef {
+        ModelRef {
             id: "mistral.mistral-7b-instruct-v0:2".into(),
             name: "Mistral 7B Instruct".into(),
             via: vec![],

@@ -8,8 +8,9 @@
 //! ```
 
 use super::rules::{int_in, keys, schema};
-use super::{invocation_metrics, prompt, Family, ModelInfo};
+use super::{invocation_metrics, prompt, Family};
 use crate::aws::ApiError;
+use crate::model_ref::ModelRef;
 use crate::runtime::chat::{Block, ChatRequest, Delta, Role, StopReason};
 use crate::runtime::ids::Ids;
 use crate::runtime::input::{Fields, Object};
@@ -29,7 +30,7 @@ fn stop_reason(reason: &StopReason) -> &'static str {
 }
 
 impl Family for Llama {
-    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
+    fn parse(&self, body: &Object, _model: &ModelRef) -> Result<ChatRequest, ApiError> {
         let f = Fields::new(body, "");
         keys(&f, &["prompt"], KEYS)?;
         let mut req = prompt::request(f.req_str("prompt")?);
@@ -51,14 +52,14 @@ impl Family for Llama {
         Ok(req)
     }
 
-    fn shaper(&self, _model: &ModelInfo, _request: &ChatRequest, _ids: Ids) -> Box<dyn Shaper> {
+    fn shaper(&self, _model: &ModelRef, _request: &ChatRequest, _ids: Ids) -> Box<dyn Shaper> {
         Box::new(LlamaShaper::default())
     }
 
     fn respond(
         &self,
         answer: &Answer,
-        _model: &ModelInfo,
+        _model: &ModelRef,
         _request: &ChatRequest,
         _ids: &mut Ids,
     ) -> Value {
@@ -120,7 +121,7 @@ mod tests {
     use crate::runtime::chat::{Stop, Usage};
 
     fn parse(v: Value) -> Result<ChatRequest, ApiError> {
-        let model = ModelInfo {
+        let model = ModelRef {
             id: "meta.llama3-8b-instruct-v1:0".into(),
             name: "Llama 3 8B Instruct".into(),
             via: vec![],

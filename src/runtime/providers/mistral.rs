@@ -8,8 +8,9 @@
 
 use super::chat_messages::{read_messages, read_tool_choice, read_tools};
 use super::rules::{int_in, keys, stop_list};
-use super::{invocation_metrics, Family, ModelInfo};
+use super::{invocation_metrics, Family};
 use crate::aws::ApiError;
+use crate::model_ref::ModelRef;
 use crate::runtime::chat::{ChatRequest, Delta, StopReason};
 use crate::runtime::ids::Ids;
 use crate::runtime::input::{Fields, Object};
@@ -41,7 +42,7 @@ fn stop_reason(reason: &StopReason) -> &'static str {
 }
 
 impl Family for Chat {
-    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
+    fn parse(&self, body: &Object, _model: &ModelRef) -> Result<ChatRequest, ApiError> {
         let f = Fields::new(body, "");
         keys(&f, &["messages"], CHAT_KEYS)?;
         let mut req = ChatRequest {
@@ -57,11 +58,11 @@ impl Family for Chat {
         Ok(req)
     }
 
-    fn shaper(&self, _model: &ModelInfo, _request: &ChatRequest, ids: Ids) -> Box<dyn Shaper> {
+    fn shaper(&self, _model: &ModelRef, _request: &ChatRequest, ids: Ids) -> Box<dyn Shaper> {
         Box::new(ChatShaper { ids, tools: 0 })
     }
 
-    fn respond(&self, answer: &Answer, _: &ModelInfo, _: &ChatRequest, ids: &mut Ids) -> Value {
+    fn respond(&self, answer: &Answer, _: &ModelRef, _: &ChatRequest, ids: &mut Ids) -> Value {
         let calls: Vec<Value> = answer
             .blocks
             .iter()
@@ -153,8 +154,8 @@ mod tests {
     use super::*;
     use crate::runtime::chat::{Stop, ToolChoice, Usage};
 
-    fn model() -> ModelInfo {
-        ModelInfo {
+    fn model() -> ModelRef {
+        ModelRef {
             id: "mistral.mistral-large-2407-v1:0".into(),
             name: "Mistral Large".into(),
             via: vec![],

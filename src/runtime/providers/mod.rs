@@ -24,30 +24,20 @@ use super::ids::Ids;
 use super::input::Object;
 use super::shape::{Answer, Shaper, Timing};
 use crate::aws::ApiError;
+use crate::model_ref::ModelRef;
 use serde_json::Value;
-
-/// The model a request resolved to (`management::Store::resolve_model` answers with one).
-#[derive(Debug, Clone)]
-pub struct ModelInfo {
-    /// The catalog id of the foundation model that answers.
-    pub id: String,
-    /// Its display name (canned answers name it).
-    pub name: String,
-    /// Every id met while resolving, the one sent first (for the backend model map).
-    pub via: Vec<String>,
-}
 
 /// A model family's InvokeModel / InvokeModelWithResponseStream format.
 pub trait Family: Send + Sync {
     /// Translates the InvokeModel body, validating it as the real service does.
-    fn parse(&self, body: &Object, model: &ModelInfo) -> Result<ChatRequest, ApiError>;
+    fn parse(&self, body: &Object, model: &ModelRef) -> Result<ChatRequest, ApiError>;
     /// A fresh shaper for one InvokeModelWithResponseStream (events named `chunk`).
-    fn shaper(&self, model: &ModelInfo, request: &ChatRequest, ids: Ids) -> Box<dyn Shaper>;
+    fn shaper(&self, model: &ModelRef, request: &ChatRequest, ids: Ids) -> Box<dyn Shaper>;
     /// The InvokeModel body for a whole answer.
     fn respond(
         &self,
         answer: &Answer,
-        model: &ModelInfo,
+        model: &ModelRef,
         request: &ChatRequest,
         ids: &mut Ids,
     ) -> Value;
@@ -56,7 +46,7 @@ pub trait Family: Send + Sync {
 /// A model family's embedding format (InvokeModel only: embeddings do not stream).
 pub trait EmbedFamily: Send + Sync {
     /// Translates the InvokeModel body, validating it as the real service does.
-    fn parse(&self, body: &Object, model: &ModelInfo) -> Result<EmbedRequest, ApiError>;
+    fn parse(&self, body: &Object, model: &ModelRef) -> Result<EmbedRequest, ApiError>;
     /// The InvokeModel body for the vectors.
     fn respond(
         &self,
@@ -70,7 +60,7 @@ pub trait EmbedFamily: Send + Sync {
 /// An InvokeModel body translated, with the family that speaks for it; `Ok(None)` when no family
 /// speaks for the model.
 pub fn read(
-    model: &ModelInfo,
+    model: &ModelRef,
     body: &[u8],
 ) -> Result<Option<(&'static dyn Family, ChatRequest)>, ApiError> {
     let body = super::input::object(body)?;
@@ -205,7 +195,7 @@ mod tests {
     fn picked(model_id: &str, body: serde_json::Value) -> Option<String> {
         let body = body.as_object().cloned().unwrap_or_default();
         family_for(model_id, &body).map(|f| {
-            let probe = ModelInfo {
+            let probe = ModelRef {
                 id: model_id.into(),
                 name: model_id.into(),
                 via: vec![],

@@ -13,8 +13,9 @@
 //! ```
 
 use super::rules::{int_in, keys, one_of, schema};
-use super::{invocation_metrics, Family, ModelInfo};
+use super::{invocation_metrics, Family};
 use crate::aws::ApiError;
+use crate::model_ref::ModelRef;
 use crate::runtime::chat::{ChatRequest, Delta};
 use crate::runtime::converse;
 use crate::runtime::ids::Ids;
@@ -51,7 +52,7 @@ const VIDEO_FORMATS: &[&str] = &[
 ];
 
 impl Family for Nova {
-    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
+    fn parse(&self, body: &Object, _model: &ModelRef) -> Result<ChatRequest, ApiError> {
         let f = Fields::new(body, "");
         keys(&f, &["messages"], KEYS)?;
         one_of(&f, "schemaVersion", &["messages-v1"])?;
@@ -84,7 +85,7 @@ impl Family for Nova {
         Ok(req)
     }
 
-    fn shaper(&self, _model: &ModelInfo, _request: &ChatRequest, ids: Ids) -> Box<dyn Shaper> {
+    fn shaper(&self, _model: &ModelRef, _request: &ChatRequest, ids: Ids) -> Box<dyn Shaper> {
         Box::new(NovaShaper {
             blocks: Blocks::default(),
             ids,
@@ -94,7 +95,7 @@ impl Family for Nova {
     fn respond(
         &self,
         answer: &Answer,
-        _model: &ModelInfo,
+        _model: &ModelRef,
         _request: &ChatRequest,
         ids: &mut Ids,
     ) -> Value {
@@ -256,7 +257,7 @@ mod tests {
     use crate::runtime::chat::{Stop, StopReason, ToolChoice, Usage};
 
     fn parse(v: Value) -> Result<ChatRequest, ApiError> {
-        let model = ModelInfo {
+        let model = ModelRef {
             id: "amazon.nova-lite-v1:0".into(),
             name: "Nova Lite".into(),
             via: vec![],

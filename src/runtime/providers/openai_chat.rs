@@ -11,8 +11,9 @@
 use super::chat_messages::{read_messages, read_tool_choice, read_tools};
 use super::mistral::arguments;
 use super::rules::{int_in, one_of, require, stop_list};
-use super::{invocation_metrics, Family, ModelInfo};
+use super::{invocation_metrics, Family};
 use crate::aws::ApiError;
+use crate::model_ref::ModelRef;
 use crate::runtime::chat::{ChatRequest, Delta, StopReason, Usage};
 use crate::runtime::ids::Ids;
 use crate::runtime::input::{Fields, Object};
@@ -40,7 +41,7 @@ fn usage(u: Usage) -> Value {
 }
 
 impl Family for ChatCompletions {
-    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
+    fn parse(&self, body: &Object, _model: &ModelRef) -> Result<ChatRequest, ApiError> {
         // An open schema: OpenAI-compatible servers ignore what they do not use.
         let f = Fields::new(body, "");
         require(&f, &["messages"])?;
@@ -66,7 +67,7 @@ impl Family for ChatCompletions {
         Ok(req)
     }
 
-    fn shaper(&self, model: &ModelInfo, _request: &ChatRequest, mut ids: Ids) -> Box<dyn Shaper> {
+    fn shaper(&self, model: &ModelRef, _request: &ChatRequest, mut ids: Ids) -> Box<dyn Shaper> {
         let mut prefix = Vec::with_capacity(128);
         prefix.extend_from_slice(b"{\"id\":");
         push_json_str(&mut prefix, &format!("chatcmpl-{}", ids.short(29)));
@@ -82,7 +83,7 @@ impl Family for ChatCompletions {
         })
     }
 
-    fn respond(&self, answer: &Answer, model: &ModelInfo, _: &ChatRequest, ids: &mut Ids) -> Value {
+    fn respond(&self, answer: &Answer, model: &ModelRef, _: &ChatRequest, ids: &mut Ids) -> Value {
         let id = format!("chatcmpl-{}", ids.short(29));
         let calls: Vec<Value> = answer
             .blocks
@@ -195,8 +196,8 @@ mod tests {
     use super::*;
     use crate::runtime::chat::{Stop, ToolChoice};
 
-    fn model() -> ModelInfo {
-        ModelInfo {
+    fn model() -> ModelRef {
+        ModelRef {
             id: "openai.gpt-oss-20b-1:0".into(),
             name: "gpt-oss-20b".into(),
             via: vec![],

@@ -1,8 +1,9 @@
 //! Amazon Titan Text: `inputText` + `textGenerationConfig`; chunks carry `outputText`, running token
 //! counts and, on the last, `completionReason` and the invocation metrics.
 
-use super::{invocation_metrics, Family, ModelInfo};
+use super::{invocation_metrics, Family};
 use crate::aws::ApiError;
+use crate::model_ref::ModelRef;
 use crate::runtime::chat::{ChatRequest, Delta, Message, Role, StopReason};
 use crate::runtime::ids::Ids;
 use crate::runtime::input::{Fields, Object};
@@ -21,7 +22,7 @@ fn completion_reason(reason: &StopReason) -> &'static str {
 }
 
 impl Family for Text {
-    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<ChatRequest, ApiError> {
+    fn parse(&self, body: &Object, _model: &ModelRef) -> Result<ChatRequest, ApiError> {
         let f = Fields::new(body, "");
         f.only(&["inputText", "textGenerationConfig"])?;
         let text = f.req_str("inputText")?;
@@ -39,14 +40,14 @@ impl Family for Text {
         Ok(req)
     }
 
-    fn shaper(&self, _model: &ModelInfo, _request: &ChatRequest, _ids: Ids) -> Box<dyn Shaper> {
+    fn shaper(&self, _model: &ModelRef, _request: &ChatRequest, _ids: Ids) -> Box<dyn Shaper> {
         Box::new(TextShaper::default())
     }
 
     fn respond(
         &self,
         answer: &Answer,
-        _model: &ModelInfo,
+        _model: &ModelRef,
         _request: &ChatRequest,
         _ids: &mut Ids,
     ) -> Value {

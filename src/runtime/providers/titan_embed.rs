@@ -4,8 +4,9 @@
 //! `inputImage`, `embeddingConfig.outputEmbeddingLength` 256/384/1024).
 
 use super::rules::{keys, schema};
-use super::{EmbedFamily, ModelInfo};
+use super::EmbedFamily;
 use crate::aws::ApiError;
+use crate::model_ref::ModelRef;
 use crate::runtime::embed::{EmbedRequest, Embeddings};
 use crate::runtime::ids::Ids;
 use crate::runtime::input::{Fields, Object};
@@ -61,7 +62,7 @@ fn dimension(f: &Fields<'_>, key: &str, allowed: &[u32], default: u32) -> Result
 }
 
 impl EmbedFamily for TextV1 {
-    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<EmbedRequest, ApiError> {
+    fn parse(&self, body: &Object, _model: &ModelRef) -> Result<EmbedRequest, ApiError> {
         let f = Fields::new(body, "");
         keys(&f, &["inputText"], &["inputText"])?;
         let text = input_text(&f, true)?.unwrap_or_default();
@@ -100,7 +101,7 @@ fn embedding_types(body: &Object) -> Vec<String> {
 }
 
 impl EmbedFamily for TextV2 {
-    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<EmbedRequest, ApiError> {
+    fn parse(&self, body: &Object, _model: &ModelRef) -> Result<EmbedRequest, ApiError> {
         let f = Fields::new(body, "");
         keys(
             &f,
@@ -155,7 +156,7 @@ impl EmbedFamily for TextV2 {
 }
 
 impl EmbedFamily for Multimodal {
-    fn parse(&self, body: &Object, _model: &ModelInfo) -> Result<EmbedRequest, ApiError> {
+    fn parse(&self, body: &Object, _model: &ModelRef) -> Result<EmbedRequest, ApiError> {
         let f = Fields::new(body, "");
         keys(&f, &[], &["inputText", "inputImage", "embeddingConfig"])?;
         let text = input_text(&f, false)?;
@@ -200,8 +201,8 @@ mod tests {
     use super::*;
     use crate::runtime::embed::canned;
 
-    fn model() -> ModelInfo {
-        ModelInfo {
+    fn model() -> ModelRef {
+        ModelRef {
             id: "amazon.titan-embed-text-v2:0".into(),
             name: "Titan Embeddings v2".into(),
             via: vec![],
