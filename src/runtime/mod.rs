@@ -1,49 +1,50 @@
 //! The Bedrock runtime (`bedrock-runtime`): every operation is a token stream.
 //!
 //! ```text
-//! request ─ ops ─ Store::resolve_model ─ providers::<family>::parse / converse::parse ─▶ ChatRequest
-//!   ChatRequest ─ source (canned | openai) ─▶ TokenStream of Delta
-//!   Delta ─ Shaper (per family / converse) ─▶ Event ─ adapters ─▶ eventstream frames | JSON array
+//! request ─ ops ─ Store::resolve_model ─▶ ModelRef ─ formats ─▶ families::<family> | families::converse ─▶ ChatRequest
+//!   ChatRequest ─ sources (canned | openai) ─▶ TokenStream of Delta
+//!   Delta ─ Shaper (per family / converse) ─▶ Event ─ stream::body ─▶ eventstream frames | JSON array
 //!                                     └─ Answer::collect ─▶ one JSON document (InvokeModel, Converse)
 //! ```
+//!
+//! Rooms, from the top down: [`ops`] (the HTTP face), [`formats`] (which format speaks for a
+//! model), [`families`] (one format per model family, and Converse), [`embed`] (the embedding
+//! formats), [`sources`] (where answers come from), [`read`] (what body readers share) and
+//! [`stream`] (the normalized request, the token stream, shaping, collecting and the body writer).
 
-pub mod adapters;
-pub mod canned;
-pub mod chat;
-pub mod converse;
-pub mod embed;
-pub mod ids;
-pub mod input;
-pub mod openai;
-pub mod ops;
-pub mod providers;
-pub mod response_fields;
-pub mod shape;
-pub mod tokens;
+pub(crate) mod embed;
+pub(crate) mod families;
+pub(crate) mod formats;
+pub(crate) mod ops;
+pub(crate) mod read;
+pub(crate) mod sources;
+pub(crate) mod stream;
 
 use crate::aws::ApiError;
 use crate::cli::StreamFormat;
 use crate::config::Config;
 use crate::model_ref::ModelRef;
-use chat::{ChatRequest, TokenStream};
-use ids::Ids;
+use embed::{EmbedRequest, Embeddings};
+use stream::delta::TokenStream;
+use stream::ids::Ids;
+use stream::request::ChatRequest;
 
 /// Runtime state shared by all requests: where answers come from.
 #[derive(Debug)]
 pub struct Runtime {
-    pacing: canned::Pacing,
+    pacing: sources::canned::Pacing,
     /// Ids seeded from the request, latencies pinned (`--bedrock-deterministic`).
     deterministic: bool,
     /// `--bedrock-stream-format`.
     stream_format: StreamFormat,
     /// The configured backend; while there is one, every answer comes from it (never canned).
-    backend: Option<openai::Backend>,
+    backend: Option<sources::openai::Backend>,
 }
 
 impl Runtime {
     pub fn new(config: &Config) -> Self {
         Self {
-            pacing: canned::Pacing {
+            pacing: sources::canned::Pacing {
                 first_token: config.canned_ttft,
                 between_tokens: config.canned_token_gap,
             },
@@ -52,7 +53,7 @@ impl Runtime {
             backend: config
                 .backend
                 .as_ref()
-                .map(|b| openai::Backend::new(b, config.model_map.clone())),
+                .map(|b| sources::openai::Backend::new(b, config.model_map.clone())),
         }
     }
 
@@ -64,11 +65,14 @@ impl Runtime {
             None => {
                 // Paced answers keep a delta per token, so a collected one takes as long as the stream.
                 let chunks = if streamed || !self.pacing.is_none() {
-                    canned::Chunks::Tokens
+                    sources::canned::Chunks::Tokens
                 } else {
-                    canned::Chunks::Whole
+                    sources::canned::Chunks::Whole
                 };
-                canned::stream(canned::plan(request, &model.name, chunks), self.pacing)
+                sources::canned::stream(
+                    sources::canned::plan(request, &model.name, chunks),
+                    self.pacing,
+                )
             }
         }
     }
@@ -76,12 +80,12 @@ impl Runtime {
     /// The vectors answering an embedding request.
     pub async fn embed(
         &self,
-        request: &embed::EmbedRequest,
+        request: &EmbedRequest,
         model: &ModelRef,
-    ) -> Result<embed::Embeddings, ApiError> {
+    ) -> Result<Embeddings, ApiError> {
         match &self.backend {
             Some(backend) => backend.embed(request, model).await,
-            None => Ok(embed::canned(request)),
+            None => Ok(sources::canned::embed::vectors(request)),
         }
     }
 

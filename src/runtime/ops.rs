@@ -1,12 +1,20 @@
 //! The HTTP face of each runtime operation: resolve the model, translate the body, open the token
 //! stream, wait for its first item (an error there is an HTTP error), then collect or stream it.
 
-use super::adapters::{choose_format, stream_response, Wire};
-use super::chat::{ChatRequest, Delta, TokenStream};
-use super::providers::{self};
-use super::response_fields::{self, StreamFields};
-use super::shape::{Answer, Clock};
-use super::{converse, input, tokens, Runtime};
+use super::embed::EmbedFamily;
+use super::families::converse::{
+    self,
+    field_paths::{self, StreamFields},
+};
+use super::formats;
+use super::read::fields;
+use super::stream::answer::Answer;
+use super::stream::body::{choose_format, stream_response, Wire};
+use super::stream::delta::{truncated, Delta, TokenStream};
+use super::stream::request::ChatRequest;
+use super::stream::shaper::Clock;
+use super::stream::tokens;
+use super::Runtime;
 use crate::aws::http::{json, Body};
 use crate::aws::ApiError;
 use crate::call::Call;
@@ -48,11 +56,11 @@ async fn invoke(
     started: Instant,
     stream: bool,
 ) -> Result<Response<Body>, ApiError> {
-    if let Some(embedder) = providers::embed_family_for(&model.id) {
+    if let Some(embedder) = formats::embed_family_for(&model.id) {
         return embed(runtime, call, &model, embedder, started, stream).await;
     }
     let (family, request) =
-        providers::read(&model, &call.body)?.ok_or_else(|| unsupported(&model, "InvokeModel"))?;
+        formats::read(&model, &call.body)?.ok_or_else(|| unsupported(&model, "InvokeModel"))?;
     let mut ids = runtime.ids(&call.body, &model.id);
     let (first, rest) = open(runtime, &request, &model, stream).await?;
     let clock = Clock::new(started, runtime.deterministic);
@@ -98,7 +106,7 @@ async fn embed(
     runtime: &Runtime,
     call: &Call,
     model: &ModelRef,
-    family: &dyn providers::EmbedFamily,
+    family: &dyn EmbedFamily,
     started: Instant,
     stream: bool,
 ) -> Result<Response<Body>, ApiError> {
@@ -107,7 +115,7 @@ async fn embed(
             "The model is unsupported for streaming.",
         ));
     }
-    let body = input::object(&call.body)?;
+    let body = fields::object(&call.body)?;
     let request = family.parse(&body, model)?;
     let embeddings = runtime
         .embed(&request, model)
@@ -142,19 +150,19 @@ async fn converse(
             "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
         ));
     }
-    let (request, paths) = converse::parse(&input::object(&call.body)?)?;
+    let (request, paths) = converse::request::parse(&fields::object(&call.body)?)?;
     let mut ids = runtime.ids(&call.body, &model.id);
     // The native response that `additionalModelResponseFieldPaths` point into is the family's.
     let native = if paths.is_empty() {
         None
     } else {
-        providers::converse_family(&model.id)
+        formats::converse_family(&model.id)
     };
     let (first, rest) = open(runtime, &request, &model, stream).await?;
     let clock = Clock::new(started, runtime.deterministic);
     if stream {
         let format = choose_format(runtime.stream_format, &call.headers, call.query.as_deref())?;
-        let mut shaper = converse::ConverseShaper::new(ids.clone());
+        let mut shaper = converse::stream::ConverseShaper::new(ids.clone());
         if let Some(family) = native {
             shaper = shaper.with_fields(StreamFields::new(paths, family, &model, &request, ids));
         }
@@ -170,10 +178,12 @@ async fn converse(
     let answer = Answer::collect(first, rest, clock)
         .await
         .map_err(|e| e.into_collected_error(&model.id))?;
-    let fields = native.and_then(|family| {
-        response_fields::of_answer(&paths, family, &answer, &model, &request, &ids)
-    });
-    Ok(json(200, &converse::respond(&answer, &mut ids, fields)))
+    let fields = native
+        .and_then(|family| field_paths::of_answer(&paths, family, &answer, &model, &request, &ids));
+    Ok(json(
+        200,
+        &converse::stream::respond(&answer, &mut ids, fields),
+    ))
 }
 
 /// Whether Converse can answer with this model: it writes text (not embeddings, images or video).
@@ -193,25 +203,25 @@ async fn open(
     match stream.next().await {
         Some(Ok(first)) => Ok((first, stream)),
         Some(Err(err)) => Err(err),
-        None => Err(super::shape::truncated()),
+        None => Err(truncated()),
     }
 }
 
 /// CountTokens: the input-token figure InvokeModel / Converse would report for the same input.
 fn count_tokens(call: &Call, model: &ModelRef) -> Result<Response<Body>, ApiError> {
-    let body = input::object(&call.body)?;
-    let f = input::Fields::new(&body, "");
+    let body = fields::object(&call.body)?;
+    let f = fields::Fields::new(&body, "");
     let inp = f.object("input")?.ok_or_else(|| f.missing("input"))?;
     let request = if let Some(invoke) = inp.object("invokeModel")? {
         let raw = invoke.req_str("body")?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(raw)
             .map_err(|_| ApiError::validation("input.invokeModel.body must be base64-encoded"))?;
-        providers::read(model, &bytes)?
+        formats::read(model, &bytes)?
             .ok_or_else(|| unsupported(model, "CountTokens"))?
             .1
     } else if let Some(conv) = inp.object("converse")? {
-        converse::parse(conv.obj)?.0
+        converse::request::parse(conv.obj)?.0
     } else {
         return Err(ApiError::validation(
             "input must have one and only one member set: invokeModel or converse.",
