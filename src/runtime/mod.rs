@@ -20,72 +20,27 @@ pub(crate) mod read;
 pub(crate) mod sources;
 pub(crate) mod stream;
 
-use crate::aws::ApiError;
 use crate::cli::StreamFormat;
 use crate::config::Config;
-use crate::model_ref::ModelRef;
-use embed::{EmbedRequest, Embeddings};
-use stream::delta::TokenStream;
+use sources::Source;
 use stream::ids::Ids;
-use stream::request::ChatRequest;
 
-/// Runtime state shared by all requests: where answers come from.
+/// One serving thread's runtime: where its answers come from, and how they are told.
 #[derive(Debug)]
 pub struct Runtime {
-    pacing: sources::canned::Pacing,
+    pub(crate) source: Source,
     /// Ids seeded from the request, latencies pinned (`--bedrock-deterministic`).
     deterministic: bool,
     /// `--bedrock-stream-format`.
     stream_format: StreamFormat,
-    /// The configured backend; while there is one, every answer comes from it (never canned).
-    backend: Option<sources::openai::Backend>,
 }
 
 impl Runtime {
     pub fn new(config: &Config) -> Self {
         Self {
-            pacing: sources::canned::Pacing {
-                first_token: config.canned_ttft,
-                between_tokens: config.canned_token_gap,
-            },
+            source: Source::new(config),
             deterministic: config.deterministic,
             stream_format: config.stream_format,
-            backend: config
-                .backend
-                .as_ref()
-                .map(|b| sources::openai::Backend::new(b, config.model_map.clone())),
-        }
-    }
-
-    /// The token stream answering `request`; `streamed` says whether its client sees the deltas
-    /// (a stream) or only the collected answer.
-    pub fn chat(&self, request: &ChatRequest, model: &ModelRef, streamed: bool) -> TokenStream {
-        match &self.backend {
-            Some(backend) => backend.chat(request, model),
-            None => {
-                // Paced answers keep a delta per token, so a collected one takes as long as the stream.
-                let chunks = if streamed || !self.pacing.is_none() {
-                    sources::canned::Chunks::Tokens
-                } else {
-                    sources::canned::Chunks::Whole
-                };
-                sources::canned::stream(
-                    sources::canned::plan(request, &model.name, chunks),
-                    self.pacing,
-                )
-            }
-        }
-    }
-
-    /// The vectors answering an embedding request.
-    pub async fn embed(
-        &self,
-        request: &EmbedRequest,
-        model: &ModelRef,
-    ) -> Result<Embeddings, ApiError> {
-        match &self.backend {
-            Some(backend) => backend.embed(request, model).await,
-            None => Ok(sources::canned::embed::vectors(request)),
         }
     }
 
@@ -95,14 +50,6 @@ impl Runtime {
             Ids::seeded(&[body, model_id.as_bytes()])
         } else {
             Ids::random()
-        }
-    }
-
-    /// Whether the backend answers, for the health endpoint; `None` in canned mode.
-    pub async fn probe_backend(&self) -> Option<serde_json::Value> {
-        match &self.backend {
-            Some(backend) => Some(backend.probe().await),
-            None => None,
         }
     }
 }

@@ -118,6 +118,7 @@ async fn embed(
     let body = fields::object(&call.body)?;
     let request = family.parse(&body, model)?;
     let embeddings = runtime
+        .source
         .embed(&request, model)
         .await
         .map_err(|e| e.into_collected_error(&model.id))?;
@@ -199,7 +200,7 @@ async fn open(
     model: &ModelRef,
     streamed: bool,
 ) -> Result<(Delta, TokenStream), ApiError> {
-    let mut stream = runtime.chat(request, model, streamed);
+    let mut stream = runtime.source.chat(request, model, streamed);
     match stream.next().await {
         Some(Ok(first)) => Ok((first, stream)),
         Some(Err(err)) => Err(err),
