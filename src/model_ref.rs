@@ -1,6 +1,6 @@
 //! The model a runtime request names, once resolved: the control plane resolves ids into it
-//! ([`management::resolve`](crate::management::resolve)), the runtime answers with it. It stands
-//! below both, so neither imports the other for it.
+//! (`Store::resolve_model`), the runtime answers with it. It stands below both, so neither imports
+//! the other for it.
 
 /// The foundation model that answers a request, and how the request named it.
 #[derive(Debug, Clone)]

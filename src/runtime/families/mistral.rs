@@ -19,7 +19,7 @@ use crate::runtime::stream::request::ChatRequest;
 use crate::runtime::stream::shaper::{push_json_str, Event, Shaper, Timing};
 use serde_json::{json, Value};
 
-/// `messages` bodies (the `prompt` form is [`super::completion::MISTRAL`]).
+/// `messages` bodies (the `prompt` form is [`super::prompt_completion::MISTRAL`]).
 pub struct Chat;
 
 const CHAT_KEYS: &[&str] = &[

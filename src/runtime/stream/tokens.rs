@@ -68,9 +68,9 @@ fn spans(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     })
 }
 
-/// Whether a piece of [`split`] is whitespace only (the text's trailing whitespace). A piece is its
+/// Whether a piece of [`spans`] is whitespace only (the text's trailing whitespace). A piece is its
 /// leading whitespace then one word or mark, so its last char decides: no scan of the whole piece.
-/// Whitespace is judged as [`split`] judges it: ASCII by `is_ascii_whitespace` (so a vertical tab
+/// Whitespace is judged as [`spans`] judges it: ASCII by `is_ascii_whitespace` (so a vertical tab
 /// is a mark, a token of its own), the rest by Unicode.
 fn is_blank(piece: &str) -> bool {
     piece.chars().next_back().is_none_or(|c| {
