@@ -32,7 +32,7 @@ async fn health(app: &App) -> serde_json::Value {
         "streamFormat": config.stream_format.as_str(),
         "accountId": config.account_id,
     });
-    if let Some(probe) = app.runtime.probe_backend().await {
+    if let Some(probe) = app.runtime.source.probe().await {
         body["backendStatus"] = probe;
     }
     body

@@ -1,14 +1,22 @@
 //! awsim — a local, AWS-compatible emulator of Amazon Bedrock.
 //!
 //! # Layout
+//! From the top down; a module imports only from those below it (README.md's Architecture section
+//! has a row for every file).
 //! - [`server`]: the HTTP/1.1 + h2c listener, request bodies, dispatch; [`routes`]: raw-path routing
-//!   to the [`operations`] table.
+//!   to the [`operations`] table; [`call`]: one routed request; [`admin`]: `/_awsim/` endpoints.
 //! - [`app`]: the state requests reach (configuration, routes, the store, the runtime).
-//! - [`aws`]: error shapes, request context (region, account, request id), ARNs, timestamps.
-//! - [`management`]: the control plane with in-memory state.
-//! - [`runtime`]: the four runtime operations as token streams.
-//! - [`admin`]: `/_awsim/` endpoints; [`cli`] and [`config`]: flags and their validation.
+//! - [`runtime`]: the runtime operations as token streams: `ops` (the HTTP face), `formats` (which
+//!   format speaks for a model), `families` (one format per model family, and Converse), `embed`
+//!   (embedding formats), `sources` (canned, openai), `read` (what body readers share), `stream`
+//!   (the normalized request, deltas, shapers, the collected answer, the body writer).
+//! - [`management`]: the control plane with in-memory, region-scoped state.
+//! - [`aws`]: error shapes, request context (region, account, request id), HTTP plumbing, ARNs,
+//!   timestamps; [`hash`]: a hash stable across builds; [`model_ref`]: the resolved model, which
+//!   management resolves into and the runtime answers with.
 //! - [`auth`]: opt-in SigV4 and API-key verification (`--auth sigv4`).
+//! - [`cli`], [`config`], [`model_map`]: flags and their validation; [`frames_cmd`]:
+//!   `awsim frames decode`.
 //!
 //! Modules are private to the crate except what the binary and the tests use: [`auth`], [`cli`], [`config`],
 //! [`model_map`], [`server`], [`frames_cmd`], and [`App`].
@@ -24,6 +32,7 @@ pub mod frames_cmd;
 pub(crate) mod hash;
 pub(crate) mod management;
 pub mod model_map;
+pub(crate) mod model_ref;
 pub(crate) mod operations;
 pub(crate) mod routes;
 pub(crate) mod runtime;

@@ -1,14 +1,14 @@
 //! The question the runtime asks the control plane: which foundation model answers this model
 //! identifier? Catalog ids, system inference profile ids (`us.`, `eu.`, `apac.`, `global.`), and ARNs
 //! of foundation models, inference profiles (system and application), custom models and provisioned
-//! throughput all resolve to a catalog entry, answered as the runtime's [`ModelInfo`].
+//! throughput all resolve to a catalog entry, answered as a [`ModelRef`].
 
 use super::catalog::{self, CatalogModel};
 use super::profiles;
 use super::state::RegionState;
 use super::store::Store;
 use crate::aws::{arn, ApiError};
-use crate::runtime::providers::ModelInfo;
+use crate::model_ref::ModelRef;
 
 fn invalid() -> ApiError {
     ApiError::validation("The provided model identifier is invalid.")
@@ -29,7 +29,7 @@ impl Store {
         region: &str,
         account: &str,
         identifier: &str,
-    ) -> Result<ModelInfo, ApiError> {
+    ) -> Result<ModelRef, ApiError> {
         let mut via = vec![identifier.to_string()];
         let model = match arn::parse(identifier) {
             None => match catalog::find(identifier) {
@@ -70,7 +70,7 @@ impl Store {
         if let Some(base) = model.base() {
             via.push(base.model_id.clone());
         }
-        Ok(ModelInfo {
+        Ok(ModelRef {
             id: model.model_id.clone(),
             name: model.model_name.clone(),
             via,
@@ -121,7 +121,7 @@ mod tests {
     const ACCOUNT: &str = "000000000000";
     const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 
-    fn resolve(store: &Store, id: &str) -> Result<ModelInfo, ApiError> {
+    fn resolve(store: &Store, id: &str) -> Result<ModelRef, ApiError> {
         store.resolve_model("us-east-1", ACCOUNT, id)
     }
 

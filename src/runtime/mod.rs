@@ -1,89 +1,46 @@
 //! The Bedrock runtime (`bedrock-runtime`): every operation is a token stream.
 //!
 //! ```text
-//! request ─ ops ─ Store::resolve_model ─ providers::<family>::parse / converse::parse ─▶ ChatRequest
-//!   ChatRequest ─ source (canned | openai) ─▶ TokenStream of Delta
-//!   Delta ─ Shaper (per family / converse) ─▶ Event ─ adapters ─▶ eventstream frames | JSON array
+//! request ─ ops ─ Store::resolve_model ─▶ ModelRef ─ formats ─▶ families::<family> | families::converse ─▶ ChatRequest
+//!   ChatRequest ─ sources (canned | openai) ─▶ TokenStream of Delta
+//!   Delta ─ Shaper (per family / converse) ─▶ Event ─ stream::body ─▶ eventstream frames | JSON array
 //!                                     └─ Answer::collect ─▶ one JSON document (InvokeModel, Converse)
 //! ```
+//!
+//! Rooms, from the top down: [`ops`] (the HTTP face), [`formats`] (which format speaks for a
+//! model), [`families`] (one format per model family, and Converse), [`embed`] (the embedding
+//! formats), [`sources`] (where answers come from), [`read`] (what body readers share) and
+//! [`stream`] (the normalized request, the token stream, shaping, collecting and the body writer).
 
-pub mod adapters;
-pub mod canned;
-pub mod chat;
-pub mod converse;
-pub mod embed;
-pub mod ids;
-pub mod input;
-pub mod openai;
-pub mod ops;
-pub mod providers;
-pub mod response_fields;
-pub mod schema_instance;
-pub mod shape;
-pub mod text_converse;
-pub mod tokens;
+pub(crate) mod embed;
+pub(crate) mod families;
+pub(crate) mod formats;
+pub(crate) mod ops;
+pub(crate) mod read;
+pub(crate) mod sources;
+pub(crate) mod stream;
 
-use crate::aws::ApiError;
 use crate::cli::StreamFormat;
 use crate::config::Config;
-use chat::{ChatRequest, TokenStream};
-use ids::Ids;
-use providers::ModelInfo;
+use sources::Source;
+use stream::ids::Ids;
 
-/// Runtime state shared by all requests: where answers come from.
+/// One serving thread's runtime: where its answers come from, and how they are told.
 #[derive(Debug)]
 pub struct Runtime {
-    pacing: canned::Pacing,
+    pub(crate) source: Source,
     /// Ids seeded from the request, latencies pinned (`--bedrock-deterministic`).
     deterministic: bool,
     /// `--bedrock-stream-format`.
     stream_format: StreamFormat,
-    /// The configured backend; while there is one, every answer comes from it (never canned).
-    backend: Option<openai::Backend>,
 }
 
 impl Runtime {
     pub fn new(config: &Config) -> Self {
         Self {
-            pacing: canned::Pacing {
-                first_token: config.canned_ttft,
-                between_tokens: config.canned_token_gap,
-            },
+            source: Source::new(config),
             deterministic: config.deterministic,
             stream_format: config.stream_format,
-            backend: config
-                .backend
-                .as_ref()
-                .map(|b| openai::Backend::new(b, config.model_map.clone())),
-        }
-    }
-
-    /// The token stream answering `request`; `streamed` says whether its client sees the deltas
-    /// (a stream) or only the collected answer.
-    pub fn chat(&self, request: &ChatRequest, model: &ModelInfo, streamed: bool) -> TokenStream {
-        match &self.backend {
-            Some(backend) => backend.chat(request, model),
-            None => {
-                // Paced answers keep a delta per token, so a collected one takes as long as the stream.
-                let chunks = if streamed || !self.pacing.is_none() {
-                    canned::Chunks::Tokens
-                } else {
-                    canned::Chunks::Whole
-                };
-                canned::stream(canned::plan(request, &model.name, chunks), self.pacing)
-            }
-        }
-    }
-
-    /// The vectors answering an embedding request.
-    pub async fn embed(
-        &self,
-        request: &embed::EmbedRequest,
-        model: &ModelInfo,
-    ) -> Result<embed::Embeddings, ApiError> {
-        match &self.backend {
-            Some(backend) => backend.embed(request, model).await,
-            None => Ok(embed::canned(request)),
         }
     }
 
@@ -93,14 +50,6 @@ impl Runtime {
             Ids::seeded(&[body, model_id.as_bytes()])
         } else {
             Ids::random()
-        }
-    }
-
-    /// Whether the backend answers, for the health endpoint; `None` in canned mode.
-    pub async fn probe_backend(&self) -> Option<serde_json::Value> {
-        match &self.backend {
-            Some(backend) => Some(backend.probe().await),
-            None => None,
         }
     }
 }

@@ -1,16 +1,25 @@
 //! The HTTP face of each runtime operation: resolve the model, translate the body, open the token
 //! stream, wait for its first item (an error there is an HTTP error), then collect or stream it.
 
-use super::adapters::{choose_format, stream_response, Wire};
-use super::chat::{ChatRequest, Delta, TokenStream};
-use super::providers::{self, ModelInfo};
-use super::response_fields::{self, StreamFields};
-use super::shape::{Answer, Clock};
-use super::{converse, input, tokens, Runtime};
+use super::embed::EmbedFamily;
+use super::families::converse::{
+    self,
+    field_paths::{self, StreamFields},
+};
+use super::formats;
+use super::read::fields;
+use super::stream::answer::Answer;
+use super::stream::body::{choose_format, stream_response, Wire};
+use super::stream::delta::{truncated, Delta, TokenStream};
+use super::stream::request::ChatRequest;
+use super::stream::shaper::Clock;
+use super::stream::tokens;
+use super::Runtime;
 use crate::aws::http::{json, Body};
 use crate::aws::ApiError;
 use crate::call::Call;
 use crate::management::{catalog, Store};
+use crate::model_ref::ModelRef;
 use crate::operations::RuntimeOp;
 use base64::Engine;
 use futures::StreamExt;
@@ -43,15 +52,15 @@ pub async fn handle(
 async fn invoke(
     runtime: &Runtime,
     call: &Call,
-    model: ModelInfo,
+    model: ModelRef,
     started: Instant,
     stream: bool,
 ) -> Result<Response<Body>, ApiError> {
-    if let Some(embedder) = providers::embed_family_for(&model.id) {
+    if let Some(embedder) = formats::embed_family_for(&model.id) {
         return embed(runtime, call, &model, embedder, started, stream).await;
     }
     let (family, request) =
-        providers::read(&model, &call.body)?.ok_or_else(|| unsupported(&model, "InvokeModel"))?;
+        formats::read(&model, &call.body)?.ok_or_else(|| unsupported(&model, "InvokeModel"))?;
     let mut ids = runtime.ids(&call.body, &model.id);
     let (first, rest) = open(runtime, &request, &model, stream).await?;
     let clock = Clock::new(started, runtime.deterministic);
@@ -96,8 +105,8 @@ async fn invoke(
 async fn embed(
     runtime: &Runtime,
     call: &Call,
-    model: &ModelInfo,
-    family: &dyn providers::EmbedFamily,
+    model: &ModelRef,
+    family: &dyn EmbedFamily,
     started: Instant,
     stream: bool,
 ) -> Result<Response<Body>, ApiError> {
@@ -106,9 +115,10 @@ async fn embed(
             "The model is unsupported for streaming.",
         ));
     }
-    let body = input::object(&call.body)?;
+    let body = fields::object(&call.body)?;
     let request = family.parse(&body, model)?;
     let embeddings = runtime
+        .source
         .embed(&request, model)
         .await
         .map_err(|e| e.into_collected_error(&model.id))?;
@@ -132,7 +142,7 @@ async fn embed(
 async fn converse(
     runtime: &Runtime,
     call: &Call,
-    model: ModelInfo,
+    model: ModelRef,
     started: Instant,
     stream: bool,
 ) -> Result<Response<Body>, ApiError> {
@@ -141,19 +151,19 @@ async fn converse(
             "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
         ));
     }
-    let (request, paths) = converse::read(&call.body)?;
+    let (request, paths) = converse::request::parse(&fields::object(&call.body)?)?;
     let mut ids = runtime.ids(&call.body, &model.id);
     // The native response that `additionalModelResponseFieldPaths` point into is the family's.
     let native = if paths.is_empty() {
         None
     } else {
-        providers::converse_family(&model.id)
+        formats::converse_family(&model.id)
     };
     let (first, rest) = open(runtime, &request, &model, stream).await?;
     let clock = Clock::new(started, runtime.deterministic);
     if stream {
         let format = choose_format(runtime.stream_format, &call.headers, call.query.as_deref())?;
-        let mut shaper = converse::ConverseShaper::new(ids.clone());
+        let mut shaper = converse::stream::ConverseShaper::new(ids.clone());
         if let Some(family) = native {
             shaper = shaper.with_fields(StreamFields::new(paths, family, &model, &request, ids));
         }
@@ -169,14 +179,16 @@ async fn converse(
     let answer = Answer::collect(first, rest, clock)
         .await
         .map_err(|e| e.into_collected_error(&model.id))?;
-    let fields = native.and_then(|family| {
-        response_fields::of_answer(&paths, family, &answer, &model, &request, &ids)
-    });
-    Ok(json(200, &converse::respond(&answer, &mut ids, fields)))
+    let fields = native
+        .and_then(|family| field_paths::of_answer(&paths, family, &answer, &model, &request, &ids));
+    Ok(json(
+        200,
+        &converse::stream::respond(&answer, &mut ids, fields),
+    ))
 }
 
 /// Whether Converse can answer with this model: it writes text (not embeddings, images or video).
-fn is_chat_model(model: &ModelInfo) -> bool {
+fn is_chat_model(model: &ModelRef) -> bool {
     catalog::find(&model.id)
         .is_some_and(|m| m.output_modalities.iter().any(|o| o == "TEXT") && !m.is_embedding())
 }
@@ -185,32 +197,32 @@ fn is_chat_model(model: &ModelInfo) -> bool {
 async fn open(
     runtime: &Runtime,
     request: &ChatRequest,
-    model: &ModelInfo,
+    model: &ModelRef,
     streamed: bool,
 ) -> Result<(Delta, TokenStream), ApiError> {
-    let mut stream = runtime.chat(request, model, streamed);
+    let mut stream = runtime.source.chat(request, model, streamed);
     match stream.next().await {
         Some(Ok(first)) => Ok((first, stream)),
         Some(Err(err)) => Err(err),
-        None => Err(super::shape::truncated()),
+        None => Err(truncated()),
     }
 }
 
 /// CountTokens: the input-token figure InvokeModel / Converse would report for the same input.
-fn count_tokens(call: &Call, model: &ModelInfo) -> Result<Response<Body>, ApiError> {
-    let body = input::object(&call.body)?;
-    let f = input::Fields::new(&body, "");
+fn count_tokens(call: &Call, model: &ModelRef) -> Result<Response<Body>, ApiError> {
+    let body = fields::object(&call.body)?;
+    let f = fields::Fields::new(&body, "");
     let inp = f.object("input")?.ok_or_else(|| f.missing("input"))?;
     let request = if let Some(invoke) = inp.object("invokeModel")? {
         let raw = invoke.req_str("body")?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(raw)
             .map_err(|_| ApiError::validation("input.invokeModel.body must be base64-encoded"))?;
-        providers::read(model, &bytes)?
+        formats::read(model, &bytes)?
             .ok_or_else(|| unsupported(model, "CountTokens"))?
             .1
     } else if let Some(conv) = inp.object("converse")? {
-        converse::parse(conv.obj)?.0
+        converse::request::parse(conv.obj)?.0
     } else {
         return Err(ApiError::validation(
             "input must have one and only one member set: invokeModel or converse.",
@@ -222,7 +234,7 @@ fn count_tokens(call: &Call, model: &ModelInfo) -> Result<Response<Body>, ApiErr
     ))
 }
 
-fn unsupported(model: &ModelInfo, op: &str) -> ApiError {
+fn unsupported(model: &ModelRef, op: &str) -> ApiError {
     ApiError::validation(format!(
         "{op} does not support the model {}: awsim has no request format for it.",
         model.id
