@@ -2,6 +2,7 @@
 //! serving thread's runtime. The server holds it; each side of awsim is handed the part it needs.
 
 use crate::config::Config;
+use crate::control::invocations::InvocationLog;
 use crate::management::{self, Store};
 use crate::routes::Router;
 use crate::runtime::Runtime;
@@ -23,7 +24,7 @@ impl App {
     pub fn new(config: Config) -> Arc<Self> {
         // Parse the compiled-in catalog now, not on the first request.
         let _ = management::catalog::catalog();
-        let runtime = Runtime::new(&config);
+        let runtime = Runtime::new(&config, InvocationLog::new(config.invocation_log));
         let store = Store::new(&config);
         Arc::new(Self {
             router: Router::new(),
@@ -43,7 +44,7 @@ impl App {
             router: Router::new(),
             started: self.started,
             store: self.store.clone(),
-            runtime: Runtime::new(&self.config),
+            runtime: Runtime::new(&self.config, self.runtime.invocations.clone()),
         })
     }
 }

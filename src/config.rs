@@ -32,6 +32,8 @@ pub struct Config {
     pub workers: usize,
     /// The credentials every request must carry (`--auth sigv4`); `None` accepts anything.
     pub auth: Option<crate::auth::Auth>,
+    /// Runtime calls the invocation log keeps; 0 turns it off (`--invocation-log`).
+    pub invocation_log: usize,
 }
 
 impl Default for Config {
@@ -50,6 +52,7 @@ impl Default for Config {
             shutdown_timeout: Duration::from_secs(5),
             workers: 1,
             auth: None,
+            invocation_log: 1000,
         }
     }
 }
@@ -132,6 +135,15 @@ impl Config {
                 }
                 n => n,
             },
+            invocation_log: match cli.invocation_log {
+                n if n > MAX_INVOCATION_LOG => {
+                    return Err(format!(
+                        "{}: at most {MAX_INVOCATION_LOG} (0 turns the log off)",
+                        parsed.given("invocation_log", n)
+                    ))
+                }
+                n => n,
+            },
             auth: match cli.auth {
                 AuthMode::Off => None,
                 AuthMode::Sigv4 => {
@@ -153,6 +165,9 @@ impl Config {
 
 /// More serving threads than this only costs memory: each holds its own event loop.
 const MAX_WORKERS: usize = 1024;
+
+/// Every kept call costs memory even when its bodies are small.
+const MAX_INVOCATION_LOG: usize = 1_000_000;
 
 /// The backend URL without a trailing slash; `given` is how the user gave it, for messages.
 fn validate_backend_url(url: &str, given: &str) -> Result<String, String> {

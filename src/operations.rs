@@ -24,6 +24,12 @@ pub enum Operation {
 pub enum AdminOp {
     Health,
     Reset,
+    /// `GET /_awsim/invocations`: the invocation log, newest first.
+    ListInvocations,
+    /// `GET /_awsim/invocations/{requestId}`: one call with its emitted events.
+    GetInvocation,
+    /// `DELETE /_awsim/invocations`.
+    ClearInvocations,
 }
 
 /// The bedrock-runtime operations awsim emulates: every one is a token stream on a model.
@@ -34,6 +40,31 @@ pub enum RuntimeOp {
     Converse,
     ConverseStream,
     CountTokens,
+}
+
+impl RuntimeOp {
+    pub const ALL: [Self; 5] = [
+        InvokeModel,
+        InvokeModelWithResponseStream,
+        Converse,
+        ConverseStream,
+        CountTokens,
+    ];
+
+    /// The operation's name in the service model (`ConverseStream`).
+    pub fn name(self) -> &'static str {
+        match self {
+            InvokeModel => "InvokeModel",
+            InvokeModelWithResponseStream => "InvokeModelWithResponseStream",
+            Converse => "Converse",
+            ConverseStream => "ConverseStream",
+            CountTokens => "CountTokens",
+        }
+    }
+
+    pub fn is_streaming(self) -> bool {
+        matches!(self, InvokeModelWithResponseStream | ConverseStream)
+    }
 }
 
 /// The control-plane operations awsim emulates.
@@ -90,6 +121,9 @@ pub const OPERATIONS: &[(&str, &str, Operation, u16)] = &[
     // awsim's own endpoints.
     ("GET", "/_awsim/health", A(Health), 200),
     ("POST", "/_awsim/reset", A(Reset), 200),
+    ("GET", "/_awsim/invocations", A(ListInvocations), 200),
+    ("GET", "/_awsim/invocations/{requestId}", A(GetInvocation), 200),
+    ("DELETE", "/_awsim/invocations", A(ClearInvocations), 200),
     // bedrock (the control plane): every operation in the botocore model, apiVersion 2023-04-20.
     ("GET", "/foundation-models/{modelIdentifier}", M(GetFoundationModel), 200),
     ("GET", "/foundation-model-availability/{modelId}", NotEmulated("GetFoundationModelAvailability"), 200),

@@ -232,7 +232,7 @@ async fn dispatch(
         body,
     };
     match call.route.operation {
-        Operation::Admin(op) => admin::handle(op, app).await,
+        Operation::Admin(op) => admin::handle(op, app, &call).await,
         Operation::Runtime(op) => runtime::ops::handle(op, &app.runtime, &app.store, call).await,
         Operation::Management(op) => management::handle(op, &app.store, &call),
         Operation::NotEmulated(name) => Err(call.route.not_implemented(name)),

@@ -22,10 +22,13 @@ pub(crate) mod stream;
 
 use crate::cli::StreamFormat;
 use crate::config::Config;
+use crate::control::invocations::InvocationLog;
 use sources::Source;
+use std::sync::Arc;
 use stream::ids::Ids;
 
-/// One serving thread's runtime: where its answers come from, and how they are told.
+/// One serving thread's runtime: where its answers come from, how they are told, and the
+/// invocation log (shared by every thread) that records them.
 #[derive(Debug)]
 pub struct Runtime {
     pub(crate) source: Source,
@@ -33,14 +36,16 @@ pub struct Runtime {
     deterministic: bool,
     /// `--bedrock-stream-format`.
     stream_format: StreamFormat,
+    pub(crate) invocations: Arc<InvocationLog>,
 }
 
 impl Runtime {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(config: &Config, invocations: Arc<InvocationLog>) -> Self {
         Self {
             source: Source::new(config),
             deterministic: config.deterministic,
             stream_format: config.stream_format,
+            invocations,
         }
     }
 

@@ -1,5 +1,7 @@
 //! The HTTP face of each runtime operation: resolve the model, translate the body, open the token
 //! stream, wait for its first item (an error there is an HTTP error), then collect or stream it.
+//! Every call is recorded in the invocation log: its [`Recording`] begins with the call, and a
+//! stream's recording rides in the body writer.
 
 use super::embed::EmbedFamily;
 use super::families::converse::{
@@ -15,13 +17,15 @@ use super::stream::request::ChatRequest;
 use super::stream::shaper::Clock;
 use super::stream::tokens;
 use super::Runtime;
-use crate::aws::http::{json, Body};
+use crate::aws::http::{error_response, full, with_type, Body};
 use crate::aws::ApiError;
 use crate::call::Call;
+use crate::control::invocations::record::{Recording, Summary};
 use crate::management::{catalog, Store};
 use crate::model_ref::ModelRef;
 use crate::operations::RuntimeOp;
 use base64::Engine;
+use bytes::Bytes;
 use futures::StreamExt;
 use hyper::header::HeaderValue;
 use hyper::Response;
@@ -37,16 +41,55 @@ pub async fn handle(
     call: Call,
 ) -> Result<Response<Body>, ApiError> {
     let started = Instant::now();
-    let model = store.resolve_model(&call.ctx.region, &call.ctx.account_id, call.param(0))?;
-    match op {
-        RuntimeOp::InvokeModel => invoke(runtime, &call, model, started, false).await,
-        RuntimeOp::InvokeModelWithResponseStream => {
-            invoke(runtime, &call, model, started, true).await
-        }
-        RuntimeOp::Converse => converse(runtime, &call, model, started, false).await,
-        RuntimeOp::ConverseStream => converse(runtime, &call, model, started, true).await,
-        RuntimeOp::CountTokens => count_tokens(&call, &model),
+    let mut rec = runtime.invocations.begin(op, &call, started);
+    let answered = answer(op, runtime, store, &call, &mut rec, started).await;
+    if let Err(err) = &answered {
+        rec.failed(err);
     }
+    answered
+}
+
+async fn answer(
+    op: RuntimeOp,
+    runtime: &Runtime,
+    store: &Store,
+    call: &Call,
+    rec: &mut Recording,
+    started: Instant,
+) -> Result<Response<Body>, ApiError> {
+    let model = store.resolve_model(&call.ctx.region, &call.ctx.account_id, call.param(0))?;
+    rec.model(&model);
+    if op != RuntimeOp::CountTokens {
+        let embeddings = formats::embed_family_for(&model.id).is_some();
+        rec.backend_model(|| runtime.source.backend_model(&model, embeddings));
+    }
+    match op {
+        RuntimeOp::InvokeModel => invoke(runtime, call, model, started, false, rec).await,
+        RuntimeOp::InvokeModelWithResponseStream => {
+            invoke(runtime, call, model, started, true, rec).await
+        }
+        RuntimeOp::Converse => converse(runtime, call, model, started, false, rec).await,
+        RuntimeOp::ConverseStream => converse(runtime, call, model, started, true, rec).await,
+        RuntimeOp::CountTokens => count_tokens(call, &model, rec),
+    }
+}
+
+/// A whole answer's JSON response, recorded with its body (the same bytes, not a copy).
+fn respond(
+    rec: &mut Recording,
+    value: &impl serde::Serialize,
+    summary: impl FnOnce() -> Summary,
+) -> Response<Body> {
+    let body = match serde_json::to_vec(value) {
+        Ok(body) => Bytes::from(body),
+        Err(err) => {
+            let err = ApiError::InternalServer(format!("could not serialize the response: {err}"));
+            rec.failed(&err);
+            return error_response(&err);
+        }
+    };
+    rec.answered(summary, 200, &body);
+    with_type(200, "application/json", full(body))
 }
 
 async fn invoke(
@@ -55,9 +98,10 @@ async fn invoke(
     model: ModelRef,
     started: Instant,
     stream: bool,
+    rec: &mut Recording,
 ) -> Result<Response<Body>, ApiError> {
     if let Some(embedder) = formats::embed_family_for(&model.id) {
-        return embed(runtime, call, &model, embedder, started, stream).await;
+        return embed(runtime, call, &model, embedder, started, stream, rec).await;
     }
     let (family, request) =
         formats::read(&model, &call.body)?.ok_or_else(|| unsupported(&model, "InvokeModel"))?;
@@ -74,12 +118,14 @@ async fn invoke(
             clock,
             format,
             Wire::Invoke,
+            rec.streaming(format),
         ));
     }
     let answer = Answer::collect(first, rest, clock)
         .await
         .map_err(|e| e.into_collected_error(&model.id))?;
-    let mut resp = json(200, &family.respond(&answer, &model, &request, &mut ids));
+    let value = family.respond(&answer, &model, &request, &mut ids);
+    let mut resp = respond(rec, &value, || Summary::of_answer(&answer));
     let h = resp.headers_mut();
     let u = answer.usage();
     for (name, value) in [
@@ -109,6 +155,7 @@ async fn embed(
     family: &dyn EmbedFamily,
     started: Instant,
     stream: bool,
+    rec: &mut Recording,
 ) -> Result<Response<Body>, ApiError> {
     if stream {
         return Err(ApiError::validation(
@@ -123,7 +170,10 @@ async fn embed(
         .await
         .map_err(|e| e.into_collected_error(&model.id))?;
     let mut ids = runtime.ids(&call.body, &model.id);
-    let mut resp = json(200, &family.respond(&body, &request, &embeddings, &mut ids));
+    let value = family.respond(&body, &request, &embeddings, &mut ids);
+    let mut resp = respond(rec, &value, || {
+        Summary::input_tokens(embeddings.input_tokens)
+    });
     let latency = Clock::new(started, runtime.deterministic)
         .timing()
         .invocation_ms;
@@ -145,6 +195,7 @@ async fn converse(
     model: ModelRef,
     started: Instant,
     stream: bool,
+    rec: &mut Recording,
 ) -> Result<Response<Body>, ApiError> {
     if !is_chat_model(&model) {
         return Err(ApiError::validation(
@@ -174,6 +225,7 @@ async fn converse(
             clock,
             format,
             Wire::Converse,
+            rec.streaming(format),
         ));
     }
     let answer = Answer::collect(first, rest, clock)
@@ -181,10 +233,8 @@ async fn converse(
         .map_err(|e| e.into_collected_error(&model.id))?;
     let fields = native
         .and_then(|family| field_paths::of_answer(&paths, family, &answer, &model, &request, &ids));
-    Ok(json(
-        200,
-        &converse::stream::respond(&answer, &mut ids, fields),
-    ))
+    let value = converse::stream::respond(&answer, &mut ids, fields);
+    Ok(respond(rec, &value, || Summary::of_answer(&answer)))
 }
 
 /// Whether Converse can answer with this model: it writes text (not embeddings, images or video).
@@ -209,7 +259,11 @@ async fn open(
 }
 
 /// CountTokens: the input-token figure InvokeModel / Converse would report for the same input.
-fn count_tokens(call: &Call, model: &ModelRef) -> Result<Response<Body>, ApiError> {
+fn count_tokens(
+    call: &Call,
+    model: &ModelRef,
+    rec: &mut Recording,
+) -> Result<Response<Body>, ApiError> {
     let body = fields::object(&call.body)?;
     let f = fields::Fields::new(&body, "");
     let inp = f.object("input")?.ok_or_else(|| f.missing("input"))?;
@@ -228,9 +282,11 @@ fn count_tokens(call: &Call, model: &ModelRef) -> Result<Response<Body>, ApiErro
             "input must have one and only one member set: invokeModel or converse.",
         ));
     };
-    Ok(json(
-        200,
-        &json!({ "inputTokens": tokens::input_tokens(&request) }),
+    let input_tokens = tokens::input_tokens(&request);
+    Ok(respond(
+        rec,
+        &json!({ "inputTokens": input_tokens }),
+        || Summary::input_tokens(input_tokens),
     ))
 }
 
