@@ -561,3 +561,52 @@ async fn delete_and_reset_both_empty_the_log() {
         "reset empties the log too"
     );
 }
+
+#[tokio::test]
+async fn a_proxied_call_records_the_backend_model_and_a_stream_cut_by_the_backend_its_exception() {
+    use crate::support::fake_openai::{self as fake, FakeOpenAi, Reply, Step};
+    let mut steps = fake::answer(&["Hello", " there"], "stop", 7);
+    // The backend dies after two tokens, before its finish reason.
+    steps.truncate(3);
+    steps.push(Step::Cut);
+    let upstream = FakeOpenAi::always(Reply::Sse(steps)).await;
+    let server = crate::backend::awsim_for(&upstream).await;
+    let mut out = server
+        .runtime()
+        .converse_stream()
+        .model_id(HAIKU)
+        .messages(user("hi"))
+        .send()
+        .await
+        .unwrap();
+    let request_id = out.request_id().unwrap().to_string();
+    let mut frames = 0;
+    let err = loop {
+        match out.stream.recv().await {
+            Ok(Some(_)) => frames += 1,
+            Ok(None) => panic!("the stream ended cleanly"),
+            Err(err) => break err,
+        }
+    };
+    let err = err.into_service_error();
+    assert!(
+        matches!(
+            err,
+            aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError::ModelStreamErrorException(_)
+        ),
+        "{err:?}"
+    );
+
+    let call = invocation(&server, &request_id).await;
+    let sent_to_backend = &upstream.requests()[0].body["model"];
+    assert_eq!(call["backendModel"], *sent_to_backend);
+    assert_eq!(call["state"], "complete");
+    assert_eq!(call["status"], 200, "the stream had started");
+    assert_eq!(call["error"]["code"], "ModelStreamErrorException");
+    assert_eq!(call["error"]["message"], err.message().unwrap());
+    assert_eq!(call["response"]["text"], "Hello there");
+    assert_timeline(&call, frames + 1);
+    let last = call["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["messageType"], "exception");
+    assert_eq!(last["type"], "modelStreamErrorException");
+}
