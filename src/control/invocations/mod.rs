@@ -61,7 +61,8 @@ impl InvocationLog {
             request,
             request_note,
         });
-        let seq = self.lock().enter(head, self.capacity);
+        let (seq, dropped) = self.lock().enter(head, self.capacity);
+        drop(dropped);
         Recording::new(self.clone(), seq, started)
     }
 
@@ -72,7 +73,12 @@ impl InvocationLog {
 
     /// Forgets every call; returns how many there were.
     pub fn clear(&self) -> usize {
-        self.lock().clear()
+        let dropped = {
+            let mut ring = self.lock();
+            ring.bytes = 0;
+            std::mem::take(&mut ring.entries)
+        };
+        dropped.len()
     }
 
     /// The calls that pass `keep`, newest first, at most `limit` of them.
@@ -104,8 +110,8 @@ impl InvocationLog {
 
     /// Publishes what a call knows now: `meta` always, `outcome` once it has ended.
     fn publish(&self, seq: u64, meta: &Meta, outcome: Option<Outcome>) {
-        let mut ring = self.lock();
-        ring.publish(seq, meta, outcome);
+        let dropped = self.lock().publish(seq, meta, outcome);
+        drop(dropped);
     }
 }
 
@@ -193,7 +199,8 @@ impl Entry {
 }
 
 /// Entries in the order their calls began; their sequence numbers are consecutive, so a call
-/// finds its own entry by arithmetic.
+/// finds its own entry by arithmetic. Entries dropped from the ring are handed back, to be freed
+/// after the lock is released.
 #[derive(Debug, Default)]
 struct Ring {
     entries: VecDeque<Entry>,
@@ -201,8 +208,11 @@ struct Ring {
     bytes: usize,
 }
 
+/// Entries that left the ring, freed by whoever took them out, outside the lock.
+type Dropped = Vec<Entry>;
+
 impl Ring {
-    fn enter(&mut self, head: Arc<Head>, capacity: usize) -> u64 {
+    fn enter(&mut self, head: Arc<Head>, capacity: usize) -> (u64, Dropped) {
         let seq = self.next_seq;
         self.next_seq += 1;
         let bytes = head.request.len();
@@ -214,16 +224,18 @@ impl Ring {
             bytes,
         });
         self.bytes += bytes;
+        let mut dropped = Dropped::new();
         while self.entries.len() > capacity {
-            self.drop_oldest();
+            self.drop_oldest(&mut dropped);
         }
-        self.trim();
-        seq
+        self.trim(&mut dropped);
+        (seq, dropped)
     }
 
-    fn publish(&mut self, seq: u64, meta: &Meta, outcome: Option<Outcome>) {
+    fn publish(&mut self, seq: u64, meta: &Meta, outcome: Option<Outcome>) -> Dropped {
+        let mut dropped = Dropped::new();
         let Some(front) = self.entries.front().map(|e| e.seq) else {
-            return;
+            return dropped;
         };
         // Gone when the ring moved past it or was cleared: the call is simply not kept.
         let Some(entry) = seq
@@ -231,7 +243,7 @@ impl Ring {
             .and_then(|i| usize::try_from(i).ok())
             .and_then(|i| self.entries.get_mut(i))
         else {
-            return;
+            return dropped;
         };
         entry.meta.clone_from(meta);
         if let Some(outcome) = outcome {
@@ -239,28 +251,23 @@ impl Ring {
             entry.outcome = Some(Arc::new(outcome));
             entry.bytes += added;
             self.bytes += added;
-            self.trim();
+            self.trim(&mut dropped);
         }
+        dropped
     }
 
     /// Drops the oldest calls while the ring holds more than its byte budget (keeping the newest).
-    fn trim(&mut self) {
+    fn trim(&mut self, dropped: &mut Dropped) {
         while self.bytes > RING_BYTES && self.entries.len() > 1 {
-            self.drop_oldest();
+            self.drop_oldest(dropped);
         }
     }
 
-    fn drop_oldest(&mut self) {
+    fn drop_oldest(&mut self, dropped: &mut Dropped) {
         if let Some(old) = self.entries.pop_front() {
             self.bytes -= old.bytes;
+            dropped.push(old);
         }
-    }
-
-    fn clear(&mut self) -> usize {
-        let n = self.entries.len();
-        self.entries.clear();
-        self.bytes = 0;
-        n
     }
 }
 
@@ -284,7 +291,7 @@ mod tests {
     }
 
     fn begin(log: &Arc<InvocationLog>, id: &str) -> Recording {
-        let seq = log.lock().enter(head(id), log.capacity);
+        let (seq, _) = log.lock().enter(head(id), log.capacity);
         Recording::new(log.clone(), seq, Instant::now())
     }
 
@@ -329,6 +336,7 @@ mod tests {
         let log = InvocationLog::new(10);
         let mut rec = begin(&log, "a");
         assert_eq!(log.clear(), 1);
+        assert_eq!(log.lock().bytes, 0);
         rec.failed(&ApiError::validation("x"));
         let b = begin(&log, "b");
         assert_eq!(ids(&log), ["b"]);
@@ -343,7 +351,7 @@ mod tests {
         let log = InvocationLog::new(1000);
         let per_call = RING_BYTES / 4;
         for i in 0..6 {
-            let seq = log.lock().enter(head(&i.to_string()), 1000);
+            let (seq, _) = log.lock().enter(head(&i.to_string()), 1000);
             log.publish(seq, &Meta::default(), Some(outcome(1, per_call)));
         }
         let kept = ids(&log);
