@@ -4,10 +4,12 @@
 
 mod support;
 
+mod admin_guard;
 mod backend;
 mod backend_errors;
 mod backend_families;
 mod backend_stream;
+mod connections;
 mod frames_cli;
 mod golden_streams;
 mod management;
@@ -16,3 +18,4 @@ mod runtime_embeddings;
 mod runtime_families;
 mod runtime_field_paths;
 mod server;
+mod tls;

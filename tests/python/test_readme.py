@@ -17,7 +17,8 @@ def test_the_readme_has_tested_examples():
 
 @pytest.mark.parametrize("lang,code", BLOCKS, ids=[f"{lang}-{i}" for i, (lang, _) in enumerate(BLOCKS)])
 def test_readme_example(awsim, lang, code):
-    code = code.replace("http://localhost:4566", awsim.url)
+    code = code.replace("http://localhost:4566", awsim.url).replace("https://localhost:4566", awsim.https_url)
+    code = code.replace("/tmp/awsim-4566-ca.pem", awsim.ca)
     cmd = ["bash", "-euo", "pipefail", "-c", code] if lang == "sh" else [sys.executable, "-c", code]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
