@@ -103,20 +103,32 @@ impl TlsSetup {
     }
 
     /// Writes the generated authority's certificate to `--tls-ca-out`, or by default to
-    /// `awsim-<port>-ca.pem` in the OS temp directory; the path written, if any.
+    /// `awsim-<port>-ca.pem` in the OS temp directory; the path written, if any. Only a path the
+    /// user asked for is an error: a default that cannot be written is logged, and HTTPS is still
+    /// served (clients then cannot trust it without the file).
     pub fn write_ca(&mut self, port: u16) -> Result<Option<PathBuf>, String> {
         let Some(pem) = &self.ca_pem else {
             return Ok(None);
         };
+        let asked = self.ca_out.is_some();
         let path = self.ca_out.clone().unwrap_or_else(|| default_ca_path(port));
-        std::fs::write(&path, pem).map_err(|err| {
-            format!(
+        match std::fs::write(&path, pem) {
+            Ok(()) => {
+                self.ca_out = Some(path.clone());
+                Ok(Some(path))
+            }
+            Err(err) if asked => Err(format!(
                 "cannot write the CA certificate to {} (--tls-ca-out): {err}",
                 path.display()
-            )
-        })?;
-        self.ca_out = Some(path.clone());
-        Ok(Some(path))
+            )),
+            Err(err) => {
+                tracing::warn!(
+                    "cannot write the CA certificate to {}: {err}; give --tls-ca-out FILE to trust HTTPS",
+                    path.display()
+                );
+                Ok(None)
+            }
+        }
     }
 }
 
