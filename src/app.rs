@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::management::{self, Store};
 use crate::routes::Router;
 use crate::runtime::Runtime;
+use crate::server::connections::Connections;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -17,6 +18,8 @@ pub struct App {
     pub store: Arc<Store>,
     /// One per serving thread: its backend connection pool stays on that thread.
     pub(crate) runtime: Runtime,
+    /// Shared by every serving thread: `--max-connections` counts them all.
+    pub(crate) connections: Arc<Connections>,
 }
 
 impl App {
@@ -30,6 +33,7 @@ impl App {
             started: Instant::now(),
             store: Arc::new(store),
             runtime,
+            connections: Arc::new(Connections::new(config.max_connections)),
             config,
         })
     }
@@ -44,6 +48,7 @@ impl App {
             started: self.started,
             store: self.store.clone(),
             runtime: Runtime::new(&self.config),
+            connections: self.connections.clone(),
         })
     }
 }

@@ -4,11 +4,13 @@
 
 mod support;
 
+mod admin_guard;
 mod auth;
 mod backend;
 mod backend_errors;
 mod backend_families;
 mod backend_stream;
+mod connections;
 mod frames_cli;
 mod golden_streams;
 mod management;
@@ -17,3 +19,4 @@ mod runtime_embeddings;
 mod runtime_families;
 mod runtime_field_paths;
 mod server;
+mod tls;

@@ -76,7 +76,11 @@ def test_shell_example(awsim, block, tmp_path):
     if "curl " in block.code and shutil.which("curl") is None:
         pytest.skip("curl not installed")
     env = {**os.environ, "PATH": f"{awsim_dir()}{os.pathsep}{os.environ['PATH']}"}
-    code = block.code.replace("http://localhost:4566", awsim.url)
+    code = (
+        block.code.replace("http://localhost:4566", awsim.url)
+        .replace("https://localhost:4566", awsim.https_url)
+        .replace("/tmp/awsim-4566-ca.pem", awsim.ca)
+    )
     out = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env
     )
@@ -87,7 +91,11 @@ def test_shell_example(awsim, block, tmp_path):
 
 @marked("tested: python")
 def test_python_example(awsim, block, tmp_path):
-    code = block.code.replace("http://localhost:4566", awsim.url)
+    code = (
+        block.code.replace("http://localhost:4566", awsim.url)
+        .replace("https://localhost:4566", awsim.https_url)
+        .replace("/tmp/awsim-4566-ca.pem", awsim.ca)
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip(), "the example prints something"

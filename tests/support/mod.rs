@@ -27,9 +27,10 @@ pub async fn start() -> Server {
     start_with(Config::default()).await
 }
 
-pub async fn start_with(config: Config) -> Server {
+pub async fn start_with(mut config: Config) -> Server {
     let listener = awsim::server::bind(config.addr).unwrap();
     let addr = listener.local_addr().unwrap();
+    config.addr = addr;
     let app = App::new(config);
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(awsim::run(listener, app.clone(), async move {
