@@ -108,14 +108,20 @@ def test_shell_commands_parse(block):
     assert out.returncode == 0, out.stderr
 
 
-def test_the_rust_example_is_the_runnable_one_and_runs(awsim):
-    (block,) = [b for b in blocks() if b.how == "tested: rust"]
-    assert block.code == RUST_EXAMPLE.read_text(), "README's Rust example must be examples/converse_stream.rs verbatim"
-    binary = awsim_dir() / "examples" / "converse_stream"
-    assert binary.exists(), f"{binary} is missing: build it with `cargo build --examples`"
-    out = subprocess.run([binary, awsim.url], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert "What is Amazon Bedrock?" in out.stdout, out.stdout
+def test_each_rust_example_is_a_runnable_one_and_runs(awsim):
+    rust = [b for b in blocks() if b.how == "tested: rust"]
+    examples = {path.stem: path.read_text() for path in (ROOT / "examples").glob("*.rs")}
+    # Each program takes the endpoint (and, over https, the CA file) as arguments.
+    arguments = {"converse_stream": [awsim.url], "converse_https": [awsim.https_url, awsim.ca]}
+    assert len(rust) == len(arguments), "every README Rust example is a program in examples/"
+    for block in rust:
+        names = [name for name, text in examples.items() if text == block.code]
+        assert names, f"README's Rust example at line {block.line} must be a file of examples/, verbatim"
+        binary = awsim_dir() / "examples" / names[0]
+        assert binary.exists(), f"{binary} is missing: build it with `cargo build --examples`"
+        out = subprocess.run([binary, *arguments[names[0]]], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert "awsim" in out.stdout, out.stdout
 
 
 def test_the_rust_example_needs_only_the_dependencies_shown():
