@@ -124,6 +124,15 @@ async fn health(app: &App) -> serde_json::Value {
         "streamFormat": config.stream_format.as_str(),
         "accountId": config.account_id,
     });
+    // Which credentials requests need; the access key ids, never a secret.
+    body["auth"] = match &config.auth {
+        None => json!({"mode": "off"}),
+        Some(auth) => json!({
+            "mode": "sigv4",
+            "accessKeyIds": auth.access_key_ids().collect::<Vec<_>>(),
+            "apiKeys": auth.api_key_count(),
+        }),
+    };
     if let Some(tls) = &config.tls {
         body["tls"] = json!({
             "certificate": if tls.cert_file().is_some() { "given" } else { "generated" },
