@@ -2,6 +2,7 @@
 //! serving thread's runtime. The server holds it; each side of awsim is handed the part it needs.
 
 use crate::config::Config;
+use crate::control::Control;
 use crate::management::{self, Store};
 use crate::routes::Router;
 use crate::runtime::Runtime;
@@ -17,19 +18,23 @@ pub struct App {
     pub store: Arc<Store>,
     /// One per serving thread: its backend connection pool stays on that thread.
     pub(crate) runtime: Runtime,
+    /// Shared by every serving thread: one list of rules, one set of quota buckets.
+    pub(crate) control: Arc<Control>,
 }
 
 impl App {
     pub fn new(config: Config) -> Arc<Self> {
         // Parse the compiled-in catalog now, not on the first request.
         let _ = management::catalog::catalog();
-        let runtime = Runtime::new(&config);
+        let control = Arc::new(Control::new(&config));
+        let runtime = Runtime::new(&config, control.clone());
         let store = Store::new(&config);
         Arc::new(Self {
             router: Router::new(),
             started: Instant::now(),
             store: Arc::new(store),
             runtime,
+            control,
             config,
         })
     }
@@ -43,7 +48,8 @@ impl App {
             router: Router::new(),
             started: self.started,
             store: self.store.clone(),
-            runtime: Runtime::new(&self.config),
+            runtime: Runtime::new(&self.config, self.control.clone()),
+            control: self.control.clone(),
         })
     }
 }

@@ -4,6 +4,7 @@
 //! response gets an `x-amzn-RequestId`.
 
 use crate::app::App;
+use crate::aws::abort::{ConnReset, ResettableStream};
 use crate::aws::context::{region_of, DEFAULT_REGION};
 use crate::aws::http::{check_declared_length, error_response, too_large, Body, MAX_REQUEST_BODY};
 use crate::aws::{ApiError, RequestContext};
@@ -150,10 +151,12 @@ pub async fn run(
                 };
                 // Tokens must leave at once: no Nagle delay on small frames.
                 let _ = stream.set_nodelay(true);
+                let (stream, reset) = ResettableStream::new(stream);
                 let app = app.clone();
                 let service = service_fn(move |req| {
                     let app = app.clone();
-                    async move { Ok::<_, Infallible>(handle(app, req).await) }
+                    let reset = reset.clone();
+                    async move { Ok::<_, Infallible>(handle(app, req, reset).await) }
                 });
                 let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
                 let conn = graceful.watch(conn);
@@ -174,11 +177,11 @@ pub async fn run(
     }
 }
 
-async fn handle(app: Arc<App>, req: Request<Incoming>) -> Response<Body> {
+async fn handle(app: Arc<App>, req: Request<Incoming>, reset: ConnReset) -> Response<Body> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let mut resp = match dispatch(&app, req, &request_id).await {
+    let mut resp = match dispatch(&app, req, &request_id, reset).await {
         Ok(resp) => resp,
         Err(err) => {
             if err.status() >= 500 {
@@ -200,6 +203,7 @@ async fn dispatch(
     app: &Arc<App>,
     req: Request<Incoming>,
     request_id: &str,
+    reset: ConnReset,
 ) -> Result<Response<Body>, ApiError> {
     let route = app.router.route(req.method(), req.uri().path())?;
     let (parts, body) = req.into_parts();
@@ -230,9 +234,11 @@ async fn dispatch(
         headers: parts.headers,
         query,
         body,
+        // An HTTP/2 connection carries other streams: a disconnect resets this one alone.
+        conn_reset: (parts.version < hyper::Version::HTTP_2).then_some(reset),
     };
     match call.route.operation {
-        Operation::Admin(op) => admin::handle(op, app).await,
+        Operation::Admin(op) => admin::handle(op, app, &call).await,
         Operation::Runtime(op) => runtime::ops::handle(op, &app.runtime, &app.store, call).await,
         Operation::Management(op) => management::handle(op, &app.store, &call),
         Operation::NotEmulated(name) => Err(call.route.not_implemented(name)),
