@@ -1,5 +1,6 @@
 //! awsim's own endpoints under `/_awsim/`: health (what is this server, what does it answer with)
-//! and state reset for test suites — and who may call them.
+//! state reset for test suites, the rules that steer answers (`crate::control::api`) — and who may
+//! call them.
 //!
 //! A web page the developer visits can send requests to localhost too: a cross-site form `POST`
 //! (`text/plain`, no preflight), or — through DNS rebinding — any request under a name that
@@ -10,19 +11,26 @@
 use crate::app::App;
 use crate::aws::http::{json, Body};
 use crate::aws::ApiError;
+use crate::call::Call;
 use crate::config::Config;
+use crate::control::api as rules;
 use crate::operations::AdminOp;
 use hyper::http::request::Parts;
 use hyper::{header, Method, Response};
 use serde_json::json;
 
-pub async fn handle(op: AdminOp, app: &App) -> Result<Response<Body>, ApiError> {
+pub async fn handle(op: AdminOp, app: &App, call: &Call) -> Result<Response<Body>, ApiError> {
     match op {
         AdminOp::Health => Ok(json(200, &health(app).await)),
         AdminOp::Reset => {
             app.store.reset();
+            app.control.reset();
             Ok(json(200, &json!({ "reset": true })))
         }
+        AdminOp::AddRules => rules::add(&app.control, call),
+        AdminOp::ListRules => Ok(rules::list(&app.control)),
+        AdminOp::DeleteRules => Ok(rules::clear(&app.control)),
+        AdminOp::DeleteRule => rules::delete(&app.control, call),
     }
 }
 

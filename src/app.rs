@@ -2,6 +2,7 @@
 //! serving thread's runtime. The server holds it; each side of awsim is handed the part it needs.
 
 use crate::config::Config;
+use crate::control::Control;
 use crate::management::{self, Store};
 use crate::routes::Router;
 use crate::runtime::Runtime;
@@ -20,13 +21,16 @@ pub struct App {
     pub(crate) runtime: Runtime,
     /// Shared by every serving thread: `--max-connections` counts them all.
     pub(crate) connections: Arc<Connections>,
+    /// Shared by every serving thread: one list of rules, one set of quota buckets.
+    pub(crate) control: Arc<Control>,
 }
 
 impl App {
     pub fn new(config: Config) -> Arc<Self> {
         // Parse the compiled-in catalog now, not on the first request.
         let _ = management::catalog::catalog();
-        let runtime = Runtime::new(&config);
+        let control = Arc::new(Control::new(&config));
+        let runtime = Runtime::new(&config, control.clone());
         let store = Store::new(&config);
         Arc::new(Self {
             router: Router::new(),
@@ -34,6 +38,7 @@ impl App {
             store: Arc::new(store),
             runtime,
             connections: Arc::new(Connections::new(config.max_connections)),
+            control,
             config,
         })
     }
@@ -47,8 +52,9 @@ impl App {
             router: Router::new(),
             started: self.started,
             store: self.store.clone(),
-            runtime: Runtime::new(&self.config),
+            runtime: Runtime::new(&self.config, self.control.clone()),
             connections: self.connections.clone(),
+            control: self.control.clone(),
         })
     }
 }

@@ -222,6 +222,19 @@ pub struct Cli {
     #[arg(long, env = "AWSIM_TLS_KEY", value_name = "FILE", global = true)]
     pub tls_key: Option<PathBuf>,
 
+    /// Rules loaded at start-up: a TOML file of [[rules]] tables or a JSON array of rules (the objects POST /_awsim/rules takes).
+    #[arg(long, env = "AWSIM_SCENARIO", value_name = "FILE", global = true)]
+    pub scenario: Option<PathBuf>,
+
+    /// Requests (and optionally tokens) per minute per model and region; a call over it gets ThrottlingException.
+    #[arg(
+        long,
+        env = "AWSIM_BEDROCK_QUOTA",
+        value_name = "RPM[,TPM]",
+        global = true
+    )]
+    pub bedrock_quota: Option<String>,
+
     /// Log filter: error, warn, info, debug, trace, or a tracing directive such as `awsim=debug`.
     #[arg(long, env = "AWSIM_LOG_LEVEL", default_value = "info", global = true)]
     pub log_level: String,

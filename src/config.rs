@@ -45,6 +45,10 @@ pub struct Config {
     pub hostnames: Vec<String>,
     /// HTTPS on the same port; `None`: plain HTTP only.
     pub tls: Option<TlsSetup>,
+    /// Rules loaded at start-up (`--scenario`), checked.
+    pub scenario: Option<crate::control::scenario::Scenario>,
+    /// Requests and tokens per minute per model and region (`--bedrock-quota`).
+    pub quota: Option<crate::control::quota::Limit>,
 }
 
 impl Default for Config {
@@ -69,6 +73,8 @@ impl Default for Config {
             max_connections: default_max_connections(),
             hostnames: Vec::new(),
             tls: None,
+            scenario: None,
+            quota: None,
         }
     }
 }
@@ -121,6 +127,22 @@ impl Config {
                     parsed.given("bedrock_model_map", path.display())
                 )
             })?,
+        };
+        let scenario =
+            match &cli.scenario {
+                None => None,
+                Some(path) => Some(crate::control::scenario::Scenario::load(path).map_err(
+                    |err| format!("{}: {err}", parsed.given("scenario", path.display())),
+                )?),
+            };
+        let quota = match &cli.bedrock_quota {
+            None => None,
+            Some(value) => Some(parse_quota(value).map_err(|err| {
+                format!(
+                    "{}: {err}",
+                    parsed.given("bedrock_quota", format!("'{value}'"))
+                )
+            })?),
         };
         let account_ok =
             cli.account_id.len() == 12 && cli.account_id.bytes().all(|b| b.is_ascii_digit());
@@ -178,8 +200,32 @@ impl Config {
                     Some(crate::auth::Auth::new(keys, api_keys))
                 }
             },
+            scenario,
+            quota,
         })
     }
+}
+
+/// `RPM[,TPM]`: positive whole numbers, per minute.
+fn parse_quota(value: &str) -> Result<crate::control::quota::Limit, String> {
+    let number = |s: &str, what: &str| match s.trim().parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "{what} must be a whole number of at least 1, as RPM or RPM,TPM (e.g. 60 or 60,100000)"
+        )),
+    };
+    let (rpm, tpm) = match value.split_once(',') {
+        None => (number(value, "requests per minute")?, None),
+        Some((rpm, tpm)) => (
+            number(rpm, "requests per minute")?,
+            Some(number(tpm, "tokens per minute")?),
+        ),
+    };
+    Ok(crate::control::quota::Limit {
+        rpm: Some(rpm),
+        tpm,
+        window: crate::control::quota::Limit::MINUTE,
+    })
 }
 
 /// More serving threads than this only costs memory: each holds its own event loop.
@@ -297,6 +343,18 @@ fn validate_backend_url(url: &str, given: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quotas_are_requests_and_tokens_per_minute() {
+        let q = parse_quota("3").unwrap();
+        assert_eq!((q.rpm, q.tpm), (Some(3), None));
+        let q = parse_quota("60,100000").unwrap();
+        assert_eq!((q.rpm, q.tpm), (Some(60), Some(100_000)));
+        assert!(parse_quota("0").unwrap_err().contains("at least 1"));
+        assert!(parse_quota("60,x")
+            .unwrap_err()
+            .starts_with("tokens per minute"));
+    }
 
     #[test]
     fn backend_urls_are_checked_and_trimmed() {

@@ -5,7 +5,9 @@
 //! has a row for every file).
 //! - [`server`]: the HTTP/1.1 + h2c listener, request bodies, dispatch; [`routes`]: raw-path routing
 //!   to the [`operations`] table; [`call`]: one routed request; [`admin`]: `/_awsim/` endpoints.
-//! - [`app`]: the state requests reach (configuration, routes, the store, the runtime).
+//! - [`app`]: the state requests reach (configuration, routes, the store, the runtime, the rules).
+//! - [`control`]: rules (scripted answers, faults, quotas) and the scenario file; a runtime
+//!   operation asks it what to do with each call.
 //! - [`runtime`]: the runtime operations as token streams: `ops` (the HTTP face), `formats` (which
 //!   format speaks for a model), `families` (one format per model family, and Converse), `embed`
 //!   (embedding formats), `sources` (canned, openai), `read` (what body readers share), `stream`
@@ -28,6 +30,7 @@ pub(crate) mod aws;
 pub(crate) mod call;
 pub mod cli;
 pub mod config;
+pub(crate) mod control;
 pub mod frames_cmd;
 pub(crate) mod hash;
 pub(crate) mod management;

@@ -50,6 +50,13 @@ fn serve(parsed: &Parsed) -> ExitCode {
         tracing::info!(
             "awsim listening on http://{addr} (HTTP/1.1 + h2c{tls}, {mode}, {workers} {threads})"
         );
+        if let Some(scenario) = &app.config.scenario {
+            tracing::info!(
+                "--scenario {}: {} rules",
+                scenario.path.display(),
+                scenario.rules.len()
+            );
+        }
         if let Some(auth) = &app.config.auth {
             let ids: Vec<&str> = auth.access_key_ids().collect();
             tracing::info!(

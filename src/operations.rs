@@ -24,6 +24,10 @@ pub enum Operation {
 pub enum AdminOp {
     Health,
     Reset,
+    AddRules,
+    ListRules,
+    DeleteRules,
+    DeleteRule,
 }
 
 /// The bedrock-runtime operations awsim emulates: every one is a token stream on a model.
@@ -90,6 +94,10 @@ pub const OPERATIONS: &[(&str, &str, Operation, u16)] = &[
     // awsim's own endpoints.
     ("GET", "/_awsim/health", A(Health), 200),
     ("POST", "/_awsim/reset", A(Reset), 200),
+    ("POST", "/_awsim/rules", A(AddRules), 200),
+    ("GET", "/_awsim/rules", A(ListRules), 200),
+    ("DELETE", "/_awsim/rules", A(DeleteRules), 200),
+    ("DELETE", "/_awsim/rules/{ruleId}", A(DeleteRule), 200),
     // bedrock (the control plane): every operation in the botocore model, apiVersion 2023-04-20.
     ("GET", "/foundation-models/{modelIdentifier}", M(GetFoundationModel), 200),
     ("GET", "/foundation-model-availability/{modelId}", NotEmulated("GetFoundationModelAvailability"), 200),

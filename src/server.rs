@@ -9,6 +9,7 @@ pub(crate) mod connections;
 pub mod tls;
 
 use crate::app::App;
+use crate::aws::abort::{ConnReset, ResettableStream};
 use crate::aws::context::{region_of, DEFAULT_REGION};
 use crate::aws::http::{check_declared_length, error_response, too_large, Body, MAX_REQUEST_BODY};
 use crate::aws::{ApiError, RequestContext};
@@ -256,13 +257,11 @@ async fn connection(
     stopping: watch::Receiver<bool>,
 ) {
     let conn = ticket.conn.clone();
-    let timeouts = Timeouts {
-        header_read: app.config.header_read_timeout,
-        idle: app.config.idle_timeout,
-    };
+    let timeouts = Timeouts::of(&app.config);
+    let (stream, reset) = ResettableStream::new(stream);
     if let Some(acceptor) = tls {
         let first = tokio::select! {
-            first = first_byte(&stream, timeouts.header_read) => first,
+            first = first_byte(stream.tcp(), timeouts.header_read) => first,
             () = conn.close_asked() => None,
         };
         match first {
@@ -285,7 +284,7 @@ async fn connection(
                     };
                     match stream {
                         Ok(stream) => {
-                            serve_http(stream, app, &builder, conn, timeouts, admission, stopping)
+                            serve_http(stream, app, &builder, conn, admission, stopping, reset)
                                 .await
                         }
                         Err(err) => tracing::debug!("TLS handshake failed: {err}"),
@@ -298,7 +297,7 @@ async fn connection(
             Some(_) => {}
         }
     }
-    serve_http(stream, app, &builder, conn, timeouts, admission, stopping).await;
+    serve_http(stream, app, &builder, conn, admission, stopping, reset).await;
     drop(ticket);
 }
 
@@ -321,20 +320,22 @@ async fn serve_http<I>(
     app: Arc<App>,
     builder: &auto::Builder<TokioExecutor>,
     conn: Arc<Conn>,
-    timeouts: Timeouts,
     admission: Admission,
     mut stopping: watch::Receiver<bool>,
+    reset: ConnReset,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let timeouts = Timeouts::of(&app.config);
     let state = conn.clone();
     let service = service_fn(move |req| {
         let active = state.begin();
         let app = app.clone();
         let state = state.clone();
+        let reset = reset.clone();
         async move {
             let resp = match admission {
-                Admission::Serve => handle(app, req).await,
+                Admission::Serve => handle(app, req, reset).await,
                 Admission::Refuse => {
                     // One answer, then the connection closes.
                     state.ask_to_close();
@@ -413,11 +414,11 @@ fn refused(app: &App) -> Response<Body> {
     resp
 }
 
-async fn handle(app: Arc<App>, req: Request<Incoming>) -> Response<Body> {
+async fn handle(app: Arc<App>, req: Request<Incoming>, reset: ConnReset) -> Response<Body> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let mut resp = match dispatch(&app, req, &request_id).await {
+    let mut resp = match dispatch(&app, req, &request_id, reset).await {
         Ok(resp) => resp,
         Err(err) => {
             if err.status() >= 500 {
@@ -461,6 +462,7 @@ async fn dispatch(
     app: &Arc<App>,
     req: Request<Incoming>,
     request_id: &str,
+    reset: ConnReset,
 ) -> Result<Response<Body>, ApiError> {
     check_headers(req.headers())?;
     let route = app.router.route(req.method(), req.uri().path())?;
@@ -506,9 +508,11 @@ async fn dispatch(
         headers: parts.headers,
         query,
         body,
+        // An HTTP/2 connection carries other streams: a disconnect resets this one alone.
+        conn_reset: (parts.version < hyper::Version::HTTP_2).then_some(reset),
     };
     match call.route.operation {
-        Operation::Admin(op) => admin::handle(op, app).await,
+        Operation::Admin(op) => admin::handle(op, app, &call).await,
         Operation::Runtime(op) => runtime::ops::handle(op, &app.runtime, &app.store, call).await,
         Operation::Management(op) => management::handle(op, &app.store, &call),
         Operation::NotEmulated(name) => Err(call.route.not_implemented(name)),

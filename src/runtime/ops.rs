@@ -1,5 +1,6 @@
-//! The HTTP face of each runtime operation: resolve the model, translate the body, open the token
-//! stream, wait for its first item (an error there is an HTTP error), then collect or stream it.
+//! The HTTP face of each runtime operation: resolve the model, translate the body, hold the call
+//! against the rules, open the token stream, wait for its first item (an error there is an HTTP
+//! error), then collect or stream it.
 
 use super::embed::EmbedFamily;
 use super::families::converse::{
@@ -8,6 +9,7 @@ use super::families::converse::{
 };
 use super::formats;
 use super::read::fields;
+use super::sources::scripted;
 use super::stream::answer::Answer;
 use super::stream::body::{choose_format, stream_response, Wire};
 use super::stream::delta::{truncated, Delta, TokenStream};
@@ -18,6 +20,8 @@ use super::Runtime;
 use crate::aws::http::{json, Body};
 use crate::aws::ApiError;
 use crate::call::Call;
+use crate::control::matcher::{Facts, Input};
+use crate::control::Steered;
 use crate::management::{catalog, Store};
 use crate::model_ref::ModelRef;
 use crate::operations::RuntimeOp;
@@ -45,7 +49,7 @@ pub async fn handle(
         }
         RuntimeOp::Converse => converse(runtime, &call, model, started, false).await,
         RuntimeOp::ConverseStream => converse(runtime, &call, model, started, true).await,
-        RuntimeOp::CountTokens => count_tokens(&call, &model),
+        RuntimeOp::CountTokens => count_tokens(runtime, &call, &model).await,
     }
 }
 
@@ -62,19 +66,27 @@ async fn invoke(
     let (family, request) =
         formats::read(&model, &call.body)?.ok_or_else(|| unsupported(&model, "InvokeModel"))?;
     let mut ids = runtime.ids(&call.body, &model.id);
-    let (first, rest) = open(runtime, &request, &model, stream).await?;
+    let op = if stream {
+        RuntimeOp::InvokeModelWithResponseStream
+    } else {
+        RuntimeOp::InvokeModel
+    };
+    let (first, rest, steered) = match open(runtime, call, op, &request, &model, stream).await? {
+        Opened::Stream(first, rest, steered) => (first, rest, steered),
+        Opened::Early(resp) => return Ok(resp),
+    };
     let clock = Clock::new(started, runtime.deterministic);
     if stream {
         let format = choose_format(runtime.stream_format, &call.headers, call.query.as_deref())?;
         let shaper = family.shaper(&model, &request, ids);
-        return Ok(stream_response(
+        return Ok(steered.finish(stream_response(
             first,
             rest,
             shaper,
             clock,
             format,
             Wire::Invoke,
-        ));
+        )));
     }
     let answer = Answer::collect(first, rest, clock)
         .await
@@ -117,6 +129,11 @@ async fn embed(
     }
     let body = fields::object(&call.body)?;
     let request = family.parse(&body, model)?;
+    let input = Input::Embed(&request);
+    let steered = steer(runtime, call, RuntimeOp::InvokeModel, model, input);
+    if let Some(early) = steered.before_first_byte(false, &model.id).await? {
+        return Ok(early);
+    }
     let embeddings = runtime
         .source
         .embed(&request, model)
@@ -159,7 +176,15 @@ async fn converse(
     } else {
         formats::converse_family(&model.id)
     };
-    let (first, rest) = open(runtime, &request, &model, stream).await?;
+    let op = if stream {
+        RuntimeOp::ConverseStream
+    } else {
+        RuntimeOp::Converse
+    };
+    let (first, rest, steered) = match open(runtime, call, op, &request, &model, stream).await? {
+        Opened::Stream(first, rest, steered) => (first, rest, steered),
+        Opened::Early(resp) => return Ok(resp),
+    };
     let clock = Clock::new(started, runtime.deterministic);
     if stream {
         let format = choose_format(runtime.stream_format, &call.headers, call.query.as_deref())?;
@@ -167,14 +192,14 @@ async fn converse(
         if let Some(family) = native {
             shaper = shaper.with_fields(StreamFields::new(paths, family, &model, &request, ids));
         }
-        return Ok(stream_response(
+        return Ok(steered.finish(stream_response(
             first,
             rest,
             Box::new(shaper),
             clock,
             format,
             Wire::Converse,
-        ));
+        )));
     }
     let answer = Answer::collect(first, rest, clock)
         .await
@@ -193,23 +218,60 @@ fn is_chat_model(model: &ModelRef) -> bool {
         .is_some_and(|m| m.output_modalities.iter().any(|o| o == "TEXT") && !m.is_embedding())
 }
 
-/// Opens the token stream and waits for its first item, so that a failure to start is an HTTP error.
+/// An answer opened: its stream, first item in hand; or a response a rule made in its place.
+enum Opened {
+    Stream(Delta, TokenStream, Steered),
+    Early(Response<Body>),
+}
+
+/// Holds the call against the rules, then opens the token stream — a rule's scripted answer or
+/// the source, through the rule's stages — and waits for its first item, so that a failure to
+/// start is an HTTP error.
 async fn open(
     runtime: &Runtime,
+    call: &Call,
+    op: RuntimeOp,
     request: &ChatRequest,
     model: &ModelRef,
     streamed: bool,
-) -> Result<(Delta, TokenStream), ApiError> {
-    let mut stream = runtime.source.chat(request, model, streamed);
+) -> Result<Opened, ApiError> {
+    let mut steered = steer(runtime, call, op, model, Input::Chat(request));
+    if let Some(early) = steered.before_first_byte(streamed, &model.id).await? {
+        return Ok(Opened::Early(early));
+    }
+    let stream = match steered.script() {
+        Some(script) => scripted::stream(script, request),
+        None => runtime.source.chat(request, model, streamed),
+    };
+    let mut stream = steered.stage(stream, streamed, &model.id);
     match stream.next().await {
-        Some(Ok(first)) => Ok((first, stream)),
+        Some(Ok(first)) => Ok(Opened::Stream(first, stream, steered)),
         Some(Err(err)) => Err(err),
         None => Err(truncated()),
     }
 }
 
-/// CountTokens: the input-token figure InvokeModel / Converse would report for the same input.
-fn count_tokens(call: &Call, model: &ModelRef) -> Result<Response<Body>, ApiError> {
+/// What the rules and quotas decide for this call (`src/control`).
+fn steer(runtime: &Runtime, call: &Call, op: RuntimeOp, model: &ModelRef, input: Input) -> Steered {
+    let facts = Facts::new(op, model, &call.ctx.region, &call.body, input);
+    let steered = runtime.control.decide(&facts, call.conn_reset.clone());
+    if steered.rule_id().is_some() || steered.reason().is_some() {
+        tracing::debug!(
+            rule = steered.rule_id(),
+            reason = steered.reason(),
+            "steered by a rule"
+        );
+    }
+    steered
+}
+
+/// CountTokens: the input-token figure InvokeModel / Converse would report for the same input (or
+/// a rule's `usage.inputTokens`).
+async fn count_tokens(
+    runtime: &Runtime,
+    call: &Call,
+    model: &ModelRef,
+) -> Result<Response<Body>, ApiError> {
     let body = fields::object(&call.body)?;
     let f = fields::Fields::new(&body, "");
     let inp = f.object("input")?.ok_or_else(|| f.missing("input"))?;
@@ -228,10 +290,21 @@ fn count_tokens(call: &Call, model: &ModelRef) -> Result<Response<Body>, ApiErro
             "input must have one and only one member set: invokeModel or converse.",
         ));
     };
-    Ok(json(
-        200,
-        &json!({ "inputTokens": tokens::input_tokens(&request) }),
-    ))
+    let steered = steer(
+        runtime,
+        call,
+        RuntimeOp::CountTokens,
+        model,
+        Input::Chat(&request),
+    );
+    if let Some(early) = steered.before_first_byte(false, &model.id).await? {
+        return Ok(early);
+    }
+    let input_tokens = steered
+        .script()
+        .and_then(|s| s.input_tokens)
+        .unwrap_or_else(|| tokens::input_tokens(&request));
+    Ok(json(200, &json!({ "inputTokens": input_tokens })))
 }
 
 fn unsupported(model: &ModelRef, op: &str) -> ApiError {

@@ -229,6 +229,15 @@ pub(crate) struct Timeouts {
     pub(crate) idle: Option<Duration>,
 }
 
+impl Timeouts {
+    pub(crate) fn of(config: &crate::config::Config) -> Self {
+        Self {
+            header_read: config.header_read_timeout,
+            idle: config.idle_timeout,
+        }
+    }
+}
+
 /// Keeps its connection busy while alive: held by a request's handler, then by its response body
 /// until hyper has sent (or dropped) the last byte.
 #[derive(Debug)]

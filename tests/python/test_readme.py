@@ -2,15 +2,18 @@
 
 - `<!-- tested: sh -->`, `<!-- tested: python -->`: run here against a live awsim, with
   `http://localhost:4566` replaced by its URL and `awsim` on the PATH (as after `cargo install`);
+  a Python block that defines `test_` functions is a pytest module, and pytest runs it;
 - `<!-- tested: js -->`: run the same way by tests/js/readme.test.js;
 - `<!-- tested: rust -->`: the file examples/converse_stream.rs, which `cargo test` builds; run here;
 - `<!-- tested: dependencies -->`: the Cargo.toml lines that example needs, which awsim's own
   dev-dependencies must provide;
 - `<!-- tested: model-map -->`: a model map file a real awsim must load;
+- `<!-- tested: scenario -->`: a scenario file (`--scenario`) a real awsim must load;
 - `<!-- syntax-checked: sh -->`: commands that build, install, start a server or need a backend,
   only parsed.
 """
 
+import json
 import os
 import pathlib
 import re
@@ -29,7 +32,7 @@ README = (ROOT / "README.md").read_text()
 RUST_EXAMPLE = ROOT / "examples" / "converse_stream.rs"
 MARKER = re.compile(r"<!-- (tested|syntax-checked): ([\w-]+) -->")
 KINDS = {
-    "tested": {"sh", "python", "js", "rust", "dependencies", "model-map"},
+    "tested": {"sh", "python", "js", "rust", "dependencies", "model-map", "scenario"},
     "syntax-checked": {"sh"},
 }
 
@@ -86,7 +89,14 @@ def test_shell_example(awsim, block, tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip(), "the example prints something"
-    assert "Exception" not in out.stdout, out.stdout
+    assert_no_error(out.stdout)
+
+
+def assert_no_error(stdout):
+    """No AWS error in an example's output: an error body, or an exception raised or streamed.
+    (Rules and fault kinds that name an exception are not errors.)"""
+    assert not re.search(r'"message"\s*:', stdout), stdout
+    assert not re.search(r"\w+Exception[:(]|Traceback", stdout), stdout
 
 
 @marked("tested: python")
@@ -96,10 +106,15 @@ def test_python_example(awsim, block, tmp_path):
         .replace("https://localhost:4566", awsim.https_url)
         .replace("/tmp/awsim-4566-ca.pem", awsim.ca)
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
+    if re.search(r"^def test_", code, re.MULTILINE):
+        (tmp_path / "test_example.py").write_text(code)
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_example.py"]
+    else:
+        command = [sys.executable, "-c", code]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.strip(), "the example prints something"
-    assert "Exception" not in out.stdout, out.stdout
+    assert_no_error(out.stdout)
 
 
 @marked("syntax-checked: sh")
@@ -134,6 +149,19 @@ def test_the_rust_example_needs_only_the_dependencies_shown():
         assert major(spec) == major(ours[name]), f"{name}: README says {spec}, Cargo.toml {ours[name]}"
     uses = set(re.findall(r"\b(aws_sdk_\w+|tokio)\b", RUST_EXAMPLE.read_text()))
     assert {u.replace("_", "-") for u in uses} <= set(shown), f"the example uses {uses}"
+
+
+@marked("tested: scenario")
+def test_the_scenario_loads(block, tmp_path):
+    path = tmp_path / "scenario.toml"
+    path.write_text(block.code)
+    server = Awsim("--scenario", str(path))
+    try:
+        status, _, body = server.http("GET", "/_awsim/rules")
+        assert status == 200
+        assert len(json.loads(body)["rules"]) == block.code.count("[[rules]]")
+    finally:
+        server.stop()
 
 
 @marked("tested: model-map")
