@@ -11,6 +11,7 @@ mod backend_families;
 mod backend_stream;
 mod frames_cli;
 mod golden_streams;
+mod guardrails;
 mod management;
 mod runtime_converse;
 mod runtime_embeddings;

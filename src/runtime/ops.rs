@@ -18,6 +18,7 @@ use super::Runtime;
 use crate::aws::http::{json, Body};
 use crate::aws::ApiError;
 use crate::call::Call;
+use crate::guardrails::apply;
 use crate::management::{catalog, Store};
 use crate::model_ref::ModelRef;
 use crate::operations::RuntimeOp;
@@ -37,15 +38,20 @@ pub async fn handle(
     call: Call,
 ) -> Result<Response<Body>, ApiError> {
     let started = Instant::now();
-    let model = store.resolve_model(&call.ctx.region, &call.ctx.account_id, call.param(0))?;
+    let model = || store.resolve_model(&call.ctx.region, &call.ctx.account_id, call.param(0));
     match op {
-        RuntimeOp::InvokeModel => invoke(runtime, &call, model, started, false).await,
+        RuntimeOp::InvokeModel => invoke(runtime, &call, model()?, started, false).await,
         RuntimeOp::InvokeModelWithResponseStream => {
-            invoke(runtime, &call, model, started, true).await
+            invoke(runtime, &call, model()?, started, true).await
         }
-        RuntimeOp::Converse => converse(runtime, &call, model, started, false).await,
-        RuntimeOp::ConverseStream => converse(runtime, &call, model, started, true).await,
-        RuntimeOp::CountTokens => count_tokens(&call, &model),
+        RuntimeOp::Converse => converse(runtime, &call, model()?, started, false).await,
+        RuntimeOp::ConverseStream => converse(runtime, &call, model()?, started, true).await,
+        RuntimeOp::CountTokens => count_tokens(&call, &model()?),
+        RuntimeOp::ApplyGuardrail => Ok(json(
+            200,
+            &apply::apply_guardrail(store, &call, runtime.deterministic)?,
+        )),
+        RuntimeOp::InvokeGuardrailChecks => Ok(json(200, &apply::invoke_guardrail_checks(&call)?)),
     }
 }
 
