@@ -1,17 +1,24 @@
-//! Guardrails that act, through the AWS SDK for Rust: ApplyGuardrail on every policy kind and
-//! InvokeGuardrailChecks.
+//! Guardrails that act, through the AWS SDK for Rust: ApplyGuardrail on every policy kind,
+//! InvokeGuardrailChecks, and a guardrail on Converse, ConverseStream (sync and async),
+//! InvokeModel and InvokeModelWithResponseStream — with canned answers and with a backend.
 
+use crate::backend::{awsim_for, user, HAIKU};
+use crate::support::fake_openai::{self as fake, FakeOpenAi, Reply};
 use crate::support::{self, Server};
+use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_sdk_bedrockruntime::types::{
-    GuardrailAction, GuardrailChecksConfig, GuardrailChecksContentBlock,
-    GuardrailChecksContentFilterCategory, GuardrailChecksContentFilterCategoryConfig,
-    GuardrailChecksContentFilterConfig, GuardrailChecksMessage,
-    GuardrailChecksPromptAttackCategory, GuardrailChecksPromptAttackCategoryConfig,
-    GuardrailChecksPromptAttackConfig, GuardrailChecksRole,
-    GuardrailChecksSensitiveInformationConfig, GuardrailChecksSensitiveInformationEntityConfig,
-    GuardrailChecksSensitiveInformationEntityType, GuardrailContentBlock,
-    GuardrailContentQualifier, GuardrailContentSource, GuardrailOutputScope,
-    GuardrailSensitiveInformationPolicyAction, GuardrailTextBlock, GuardrailWordPolicyAction,
+    ContentBlock, ConverseStreamOutput, GuardrailAction, GuardrailChecksConfig,
+    GuardrailChecksContentBlock, GuardrailChecksContentFilterCategory,
+    GuardrailChecksContentFilterCategoryConfig, GuardrailChecksContentFilterConfig,
+    GuardrailChecksMessage, GuardrailChecksPromptAttackCategory,
+    GuardrailChecksPromptAttackCategoryConfig, GuardrailChecksPromptAttackConfig,
+    GuardrailChecksRole, GuardrailChecksSensitiveInformationConfig,
+    GuardrailChecksSensitiveInformationEntityConfig, GuardrailChecksSensitiveInformationEntityType,
+    GuardrailConfiguration, GuardrailContentBlock, GuardrailContentQualifier,
+    GuardrailContentSource, GuardrailConverseContentBlock, GuardrailConverseTextBlock,
+    GuardrailOutputScope, GuardrailSensitiveInformationPolicyAction, GuardrailStreamConfiguration,
+    GuardrailStreamProcessingMode, GuardrailTextBlock, GuardrailTrace, GuardrailWordPolicyAction,
+    StopReason,
 };
 use serde_json::{json, Value};
 
@@ -469,5 +476,408 @@ async fn invoke_guardrail_checks_scores_what_the_request_asks_for() {
     assert_eq!(
         out.usage().unwrap().prompt_attack().unwrap().text_units(),
         1
+    );
+}
+
+fn guardrail_config(id: &str) -> GuardrailConfiguration {
+    GuardrailConfiguration::builder()
+        .guardrail_identifier(id)
+        .guardrail_version("DRAFT")
+        .trace(GuardrailTrace::Enabled)
+        .build()
+}
+
+#[tokio::test]
+async fn converse_with_blocked_input_answers_without_calling_the_model() {
+    let upstream = FakeOpenAi::always(Reply::Sse(fake::answer(&["Hi"], "stop", 3))).await;
+    let server = awsim_for(&upstream).await;
+    let id = create(&server, "blocks-input", every_policy()).await;
+    let out = server
+        .runtime()
+        .converse()
+        .model_id(HAIKU)
+        .messages(user("Tell me about my cactus"))
+        .guardrail_config(guardrail_config(&id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upstream.requests().len(), 0, "the backend is never called");
+    assert_eq!(out.stop_reason(), &StopReason::GuardrailIntervened);
+    let message = out.output().unwrap().as_message().unwrap();
+    assert_eq!(message.content()[0].as_text().unwrap(), "BLOCKED_INPUT");
+    assert_eq!(out.usage().unwrap().total_tokens(), 0);
+    let trace = out.trace().unwrap().guardrail().unwrap();
+    assert_eq!(trace.action_reason(), Some("Guardrail blocked."));
+    let input = &trace.input_assessment().unwrap()[&id];
+    assert_eq!(
+        input.word_policy().unwrap().custom_words()[0].r#match(),
+        "cactus"
+    );
+    assert!(trace.output_assessments().is_none());
+
+    // A clean prompt reaches the backend, whose answer is guarded too.
+    let out = server
+        .runtime()
+        .converse()
+        .model_id(HAIKU)
+        .messages(user("Say hi"))
+        .guardrail_config(guardrail_config(&id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upstream.requests().len(), 1);
+    assert_eq!(out.stop_reason(), &StopReason::EndTurn);
+    let trace = out.trace().unwrap().guardrail().unwrap();
+    assert_eq!(trace.action_reason(), Some("No action.\nNo action."));
+    assert_eq!(trace.output_assessments().unwrap()[&id].len(), 1);
+}
+
+#[tokio::test]
+async fn converse_anonymizes_pii_in_the_answer() {
+    let server = support::start().await;
+    let id = create(
+        &server,
+        "masks-output",
+        json!({"sensitiveInformationPolicyConfig": {"piiEntitiesConfig": [
+            {"type": "EMAIL", "action": "ANONYMIZE", "inputAction": "NONE"}]}}),
+    )
+    .await;
+    // Canned answers echo the prompt, so the answer holds the address too.
+    let out = server
+        .runtime()
+        .converse()
+        .model_id(HAIKU)
+        .messages(user("Please write to jane@example.com"))
+        .guardrail_config(guardrail_config(&id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.stop_reason(), &StopReason::GuardrailIntervened);
+    let answer = out.output().unwrap().as_message().unwrap().content()[0]
+        .as_text()
+        .unwrap()
+        .clone();
+    assert!(
+        answer.contains("You said: \"Please write to {EMAIL}\""),
+        "{answer}"
+    );
+    let trace = out.trace().unwrap().guardrail().unwrap();
+    assert_eq!(trace.action_reason(), Some("No action.\nGuardrail masked."));
+    // The input side detected the address and did nothing (inputAction NONE).
+    let input = trace.input_assessment().unwrap()[&id]
+        .sensitive_information_policy()
+        .unwrap();
+    assert_eq!(
+        input.pii_entities()[0].action(),
+        &GuardrailSensitiveInformationPolicyAction::None
+    );
+    let output = &trace.output_assessments().unwrap()[&id][0];
+    let pii = &output
+        .sensitive_information_policy()
+        .unwrap()
+        .pii_entities()[0];
+    assert_eq!(
+        (pii.r#match(), pii.action()),
+        (
+            "jane@example.com",
+            &GuardrailSensitiveInformationPolicyAction::Anonymized
+        )
+    );
+    // modelOutput: the model's native (Claude Messages) response, before masking.
+    let native: Value = serde_json::from_str(&trace.model_output()[0]).unwrap();
+    assert_eq!(native["type"], "message");
+    assert!(native["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("jane@example.com"));
+}
+
+#[tokio::test]
+async fn converse_evaluates_only_guard_content_when_there_is_some() {
+    let server = support::start().await;
+    let id = create(&server, "guard-content", every_policy()).await;
+    let guarded = |t: &str| {
+        ContentBlock::GuardContent(GuardrailConverseContentBlock::Text(
+            GuardrailConverseTextBlock::builder()
+                .text(t)
+                .build()
+                .unwrap(),
+        ))
+    };
+    let message = aws_sdk_bedrockruntime::types::Message::builder()
+        .role(aws_sdk_bedrockruntime::types::ConversationRole::User)
+        .content(ContentBlock::Text(
+            "Notes about my cactus collection.".into(),
+        ))
+        .content(guarded("What should I water it with?"))
+        .build()
+        .unwrap();
+    let out = server
+        .runtime()
+        .converse()
+        .model_id(HAIKU)
+        .messages(message)
+        .guardrail_config(guardrail_config(&id))
+        .send()
+        .await
+        .unwrap();
+    // The input passes: the cactus is outside guardContent. The answer echoes the whole message,
+    // and all of an answer is guarded.
+    let input = &out
+        .trace()
+        .unwrap()
+        .guardrail()
+        .unwrap()
+        .input_assessment()
+        .unwrap()[&id];
+    assert!(input.word_policy().is_none());
+    let answer = out.output().unwrap().as_message().unwrap().content()[0]
+        .as_text()
+        .unwrap();
+    assert_eq!(answer, "BLOCKED_OUTPUT");
+    let coverage = input
+        .invocation_metrics()
+        .unwrap()
+        .guardrail_coverage()
+        .unwrap();
+    let chars = coverage.text_characters().unwrap();
+    assert_eq!((chars.guarded(), chars.total()), (Some(28), Some(61)));
+}
+
+#[tokio::test]
+async fn converse_with_a_missing_guardrail_is_a_validation_error() {
+    let server = support::start().await;
+    let err = server
+        .runtime()
+        .converse()
+        .model_id(HAIKU)
+        .messages(user("hi"))
+        .guardrail_config(guardrail_config("abcdefabcdef"))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_validation_exception(), "{err:?}");
+    assert_eq!(
+        err.meta().message(),
+        Some("The guardrail identifier or version provided in the request does not exist.")
+    );
+}
+
+/// A ConverseStream's texts, stop reason and the trace of its metadata event.
+async fn stream_with(
+    server: &Server,
+    id: &str,
+    prompt: &str,
+    mode: GuardrailStreamProcessingMode,
+) -> (
+    Vec<String>,
+    StopReason,
+    aws_sdk_bedrockruntime::types::GuardrailTraceAssessment,
+) {
+    let mut out = server
+        .runtime()
+        .converse_stream()
+        .model_id(HAIKU)
+        .messages(user(prompt))
+        .guardrail_config(
+            GuardrailStreamConfiguration::builder()
+                .guardrail_identifier(id)
+                .guardrail_version("DRAFT")
+                .trace(GuardrailTrace::Enabled)
+                .stream_processing_mode(mode)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (mut texts, mut stop, mut trace) = (Vec::new(), None, None);
+    while let Some(event) = out.stream.recv().await.unwrap() {
+        match event {
+            ConverseStreamOutput::ContentBlockDelta(d) => {
+                if let Ok(t) = d.delta().unwrap().as_text() {
+                    texts.push(t.clone());
+                }
+            }
+            ConverseStreamOutput::MessageStop(s) => stop = Some(s.stop_reason().clone()),
+            ConverseStreamOutput::Metadata(m) => {
+                trace = m.trace().and_then(|t| t.guardrail()).cloned();
+            }
+            _ => {}
+        }
+    }
+    (texts, stop.unwrap(), trace.unwrap())
+}
+
+/// A guardrail that blocks `cactus` in answers only.
+async fn output_word_guardrail(server: &Server) -> String {
+    create(
+        server,
+        "blocks-output",
+        json!({"wordPolicyConfig": {"wordsConfig": [{"text": "cactus", "inputEnabled": false}]}}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn converse_stream_sync_holds_the_answer_back_until_it_is_evaluated() {
+    let server = support::start().await;
+    let id = output_word_guardrail(&server).await;
+    let (texts, stop, trace) = stream_with(
+        &server,
+        &id,
+        "Tell me about the cactus",
+        GuardrailStreamProcessingMode::Sync,
+    )
+    .await;
+    assert_eq!(
+        texts,
+        ["BLOCKED_OUTPUT"],
+        "nothing of the blocked answer is released"
+    );
+    assert_eq!(stop, StopReason::GuardrailIntervened);
+    assert_eq!(
+        trace.action_reason(),
+        Some("No action.\nGuardrail blocked.")
+    );
+    assert!(trace.model_output()[0].contains("cactus"));
+    let output = &trace.output_assessments().unwrap()[&id][0];
+    assert_eq!(
+        output.word_policy().unwrap().custom_words()[0].action(),
+        &GuardrailWordPolicyAction::Blocked
+    );
+
+    // A clean answer is released whole, in one evaluated chunk.
+    let (texts, stop, trace) = stream_with(
+        &server,
+        &id,
+        "Tell me about roses",
+        GuardrailStreamProcessingMode::Sync,
+    )
+    .await;
+    assert_eq!(texts.len(), 1);
+    assert!(texts[0].contains("roses"));
+    assert_eq!(stop, StopReason::EndTurn);
+    assert!(trace.model_output().is_empty());
+}
+
+#[tokio::test]
+async fn converse_stream_async_releases_tokens_and_ends_with_the_intervention() {
+    let server = support::start().await;
+    let id = output_word_guardrail(&server).await;
+    let (texts, stop, trace) = stream_with(
+        &server,
+        &id,
+        "Tell me about the cactus",
+        GuardrailStreamProcessingMode::Async,
+    )
+    .await;
+    assert!(texts.len() > 10, "token by token: {texts:?}");
+    assert!(
+        texts.concat().contains("cactus"),
+        "released before evaluation"
+    );
+    assert!(!texts.concat().contains("BLOCKED_OUTPUT"));
+    assert_eq!(stop, StopReason::GuardrailIntervened);
+    assert_eq!(trace.output_assessments().unwrap()[&id].len(), 1);
+}
+
+#[tokio::test]
+async fn converse_stream_sync_releases_clean_chunks_of_a_long_backend_answer() {
+    // 300 four-character tokens: the first 1,000 characters are clean, the word comes later.
+    let mut tokens: Vec<&str> = vec!["abc "; 300];
+    tokens[280] = "cactus ";
+    let upstream = FakeOpenAi::always(Reply::Sse(fake::answer(&tokens, "stop", 3))).await;
+    let server = awsim_for(&upstream).await;
+    let id = output_word_guardrail(&server).await;
+    let (texts, stop, trace) =
+        stream_with(&server, &id, "Go on", GuardrailStreamProcessingMode::Sync).await;
+    assert_eq!(texts.len(), 2, "one clean chunk, then the blocked message");
+    assert_eq!(texts[0], "abc ".repeat(250));
+    assert_eq!(texts[1], "BLOCKED_OUTPUT");
+    assert_eq!(stop, StopReason::GuardrailIntervened);
+    assert_eq!(trace.output_assessments().unwrap()[&id].len(), 2);
+}
+
+#[tokio::test]
+async fn invoke_model_reports_the_guardrail_in_the_body() {
+    let server = support::start().await;
+    let id = create(
+        &server,
+        "invoke",
+        json!({"sensitiveInformationPolicyConfig": {"piiEntitiesConfig": [
+            {"type": "EMAIL", "action": "ANONYMIZE", "inputAction": "NONE"}]}}),
+    )
+    .await;
+    let body = json!({
+        "anthropic_version": "bedrock-2023-05-31", "max_tokens": 200,
+        "messages": [{"role": "user", "content": "Please write to jane@example.com"}],
+    });
+    let out = server
+        .runtime()
+        .invoke_model()
+        .model_id(HAIKU)
+        .guardrail_identifier(&id)
+        .guardrail_version("DRAFT")
+        .trace(aws_sdk_bedrockruntime::types::Trace::Enabled)
+        .body(Blob::new(body.to_string()))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(out.body().as_ref()).unwrap();
+    assert_eq!(v["amazon-bedrock-guardrailAction"], "INTERVENED");
+    assert!(v["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("{EMAIL}"));
+    let g = &v["amazon-bedrock-trace"]["guardrail"];
+    assert_eq!(g["actionReason"], "No action.\nGuardrail masked.");
+    assert_eq!(
+        g["outputs"][0][&id]["sensitiveInformationPolicy"]["piiEntities"][0]["action"],
+        "ANONYMIZED"
+    );
+    assert!(g["input"][&id]["invocationMetrics"].is_object());
+    let native: Value = serde_json::from_str(g["modelOutput"][0].as_str().unwrap()).unwrap();
+    assert!(native["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("jane@example.com"));
+
+    // The stream: every chunk says what the guardrail did; the last carries the trace.
+    let mut stream = server
+        .runtime()
+        .invoke_model_with_response_stream()
+        .model_id(HAIKU)
+        .guardrail_identifier(&id)
+        .guardrail_version("DRAFT")
+        .trace(aws_sdk_bedrockruntime::types::Trace::Enabled)
+        .body(Blob::new(body.to_string()))
+        .send()
+        .await
+        .unwrap();
+    let mut chunks = Vec::new();
+    while let Some(event) = stream.body.recv().await.unwrap() {
+        let chunk = event.as_chunk().unwrap();
+        chunks.push(serde_json::from_slice::<Value>(chunk.bytes().unwrap().as_ref()).unwrap());
+    }
+    assert!(chunks
+        .iter()
+        .all(|c| c.get("amazon-bedrock-guardrailAction").is_some()));
+    let last = chunks.last().unwrap();
+    assert_eq!(last["type"], "message_stop");
+    assert_eq!(last["amazon-bedrock-guardrailAction"], "INTERVENED");
+    assert!(last["amazon-bedrock-trace"]["guardrail"]["outputs"][0][&id].is_object());
+    let keys: Vec<&String> = last.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys.last().unwrap().as_str(),
+        "amazon-bedrock-invocationMetrics"
+    );
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c["delta"]["text"].as_str())
+        .collect();
+    assert!(
+        text.contains("{EMAIL}") && !text.contains("jane@"),
+        "{text}"
     );
 }

@@ -226,6 +226,44 @@ mod tests {
     use crate::guardrails::text::words;
 
     #[test]
+    fn readme_lists_every_word_phrase_and_stop_word() {
+        let readme = include_str!("../../README.md");
+        let section = &readme[readme.find("### Guardrails").unwrap()..];
+        for w in PROFANITY {
+            assert!(section.contains(&format!("`{w}`")), "{w}");
+        }
+        for (category, level, phrase) in CONTENT_LEXICON.iter().chain(PROMPT_ATTACK_LEXICON) {
+            let row = section
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("| {category}")))
+                .unwrap_or_else(|| panic!("no row for {category}"));
+            let cell = row.split('|').nth(match level {
+                Level::High => 2,
+                Level::Medium => 3,
+                _ => 4,
+            });
+            assert!(
+                cell.unwrap().contains(&format!("`{phrase}`")),
+                "{category} {phrase}"
+            );
+        }
+        let stop = section
+            .lines()
+            .skip_while(|l| !l.contains("*Stop words*"))
+            .take_while(|l| !l.trim().is_empty());
+        let listed: Vec<String> = stop
+            .flat_map(|l| {
+                l.split([',', ' ', '.', ':'])
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for w in crate::guardrails::text::STOP_WORDS {
+            assert!(listed.iter().any(|l| l == w), "{w}");
+        }
+    }
+
+    #[test]
     fn words_match_whole_and_case_insensitively() {
         let w = words("The CACTUS is a cacti, not a cactuses.");
         assert_eq!(find_words(&w, "cactus"), vec![Range { start: 4, end: 10 }]);

@@ -306,6 +306,18 @@ mod tests {
     }
 
     #[test]
+    fn readme_has_a_rule_for_every_pii_type() {
+        let readme = include_str!("../../README.md");
+        for kind in crate::management::PII_TYPES {
+            let listed = readme.lines().any(|l| {
+                let first = l.trim_start().split(" | ").next().unwrap_or_default();
+                l.trim_start().starts_with("| `") && first.contains(&format!("`{kind}`"))
+            });
+            assert!(listed, "{kind}");
+        }
+    }
+
+    #[test]
     fn every_detector_compiles() {
         assert_eq!(DETECTORS.len(), DETECTOR_COUNT);
     }

@@ -8,17 +8,17 @@ use super::families::converse::{
 };
 use super::formats;
 use super::read::fields;
-use super::stream::answer::Answer;
+use super::stream::answer::{Answer, AnswerBlock};
 use super::stream::body::{choose_format, stream_response, Wire};
 use super::stream::delta::{truncated, Delta, TokenStream};
 use super::stream::request::ChatRequest;
-use super::stream::shaper::Clock;
+use super::stream::shaper::{Clock, Shaper};
 use super::stream::tokens;
 use super::Runtime;
 use crate::aws::http::{json, Body};
 use crate::aws::ApiError;
 use crate::call::Call;
-use crate::guardrails::apply;
+use crate::guardrails::{apply, Guard};
 use crate::management::{catalog, Store};
 use crate::model_ref::ModelRef;
 use crate::operations::RuntimeOp;
@@ -40,12 +40,12 @@ pub async fn handle(
     let started = Instant::now();
     let model = || store.resolve_model(&call.ctx.region, &call.ctx.account_id, call.param(0));
     match op {
-        RuntimeOp::InvokeModel => invoke(runtime, &call, model()?, started, false).await,
+        RuntimeOp::InvokeModel => invoke(runtime, store, &call, model()?, started, false).await,
         RuntimeOp::InvokeModelWithResponseStream => {
-            invoke(runtime, &call, model()?, started, true).await
+            invoke(runtime, store, &call, model()?, started, true).await
         }
-        RuntimeOp::Converse => converse(runtime, &call, model()?, started, false).await,
-        RuntimeOp::ConverseStream => converse(runtime, &call, model()?, started, true).await,
+        RuntimeOp::Converse => converse(runtime, store, &call, model()?, started, false).await,
+        RuntimeOp::ConverseStream => converse(runtime, store, &call, model()?, started, true).await,
         RuntimeOp::CountTokens => count_tokens(&call, &model()?),
         RuntimeOp::ApplyGuardrail => Ok(json(
             200,
@@ -57,6 +57,7 @@ pub async fn handle(
 
 async fn invoke(
     runtime: &Runtime,
+    store: &Store,
     call: &Call,
     model: ModelRef,
     started: Instant,
@@ -65,14 +66,28 @@ async fn invoke(
     if let Some(embedder) = formats::embed_family_for(&model.id) {
         return embed(runtime, call, &model, embedder, started, stream).await;
     }
-    let (family, request) =
-        formats::read(&model, &call.body)?.ok_or_else(|| unsupported(&model, "InvokeModel"))?;
+    let mut body = fields::object(&call.body)?;
+    let (region, account) = (&call.ctx.region, &call.ctx.account_id);
+    let guard = Guard::for_invoke(
+        store,
+        region,
+        account,
+        &call.headers,
+        &mut body,
+        runtime.deterministic,
+    )?;
+    let (family, mut request) =
+        formats::read_object(&model, &body)?.ok_or_else(|| unsupported(&model, "InvokeModel"))?;
     let mut ids = runtime.ids(&call.body, &model.id);
-    let (first, rest) = open(runtime, &request, &model, stream).await?;
+    let guard = guard.map(|g| if stream { g } else { g.collected() });
+    let (first, rest) = open_guarded(runtime, guard.clone(), &mut request, &model, stream).await?;
     let clock = Clock::new(started, runtime.deterministic);
     if stream {
         let format = choose_format(runtime.stream_format, &call.headers, call.query.as_deref())?;
-        let shaper = family.shaper(&model, &request, ids);
+        let mut shaper = family.shaper(&model, &request, ids);
+        if let Some(g) = &guard {
+            shaper = g.shaper(shaper);
+        }
         return Ok(stream_response(
             first,
             rest,
@@ -85,7 +100,18 @@ async fn invoke(
     let answer = Answer::collect(first, rest, clock)
         .await
         .map_err(|e| e.into_collected_error(&model.id))?;
-    let mut resp = json(200, &family.respond(&answer, &model, &request, &mut ids));
+    let native_ids = ids.clone();
+    let mut body = family.respond(&answer, &model, &request, &mut ids);
+    if let Some(g) = &guard {
+        let native = g.model_output().map(|text| {
+            let original = with_text(&answer, text);
+            family
+                .respond(&original, &model, &request, &mut native_ids.clone())
+                .to_string()
+        });
+        g.finish_invoke(&mut body, native);
+    }
+    let mut resp = json(200, &body);
     let h = resp.headers_mut();
     let u = answer.usage();
     for (name, value) in [
@@ -147,6 +173,7 @@ async fn embed(
 
 async fn converse(
     runtime: &Runtime,
+    store: &Store,
     call: &Call,
     model: ModelRef,
     started: Instant,
@@ -157,7 +184,11 @@ async fn converse(
             "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
         ));
     }
-    let (request, paths) = converse::request::parse(&fields::object(&call.body)?)?;
+    let body = fields::object(&call.body)?;
+    let (mut request, paths) = converse::request::parse(&body)?;
+    let (region, account) = (&call.ctx.region, &call.ctx.account_id);
+    let guard = Guard::for_converse(store, region, account, &body, stream, runtime.deterministic)?
+        .map(|g| if stream { g } else { g.collected() });
     let mut ids = runtime.ids(&call.body, &model.id);
     // The native response that `additionalModelResponseFieldPaths` point into is the family's.
     let native = if paths.is_empty() {
@@ -165,7 +196,7 @@ async fn converse(
     } else {
         formats::converse_family(&model.id)
     };
-    let (first, rest) = open(runtime, &request, &model, stream).await?;
+    let (first, rest) = open_guarded(runtime, guard.clone(), &mut request, &model, stream).await?;
     let clock = Clock::new(started, runtime.deterministic);
     if stream {
         let format = choose_format(runtime.stream_format, &call.headers, call.query.as_deref())?;
@@ -173,10 +204,14 @@ async fn converse(
         if let Some(family) = native {
             shaper = shaper.with_fields(StreamFields::new(paths, family, &model, &request, ids));
         }
+        let mut shaper: Box<dyn Shaper> = Box::new(shaper);
+        if let Some(g) = &guard {
+            shaper = g.shaper(shaper);
+        }
         return Ok(stream_response(
             first,
             rest,
-            Box::new(shaper),
+            shaper,
             clock,
             format,
             Wire::Converse,
@@ -187,10 +222,70 @@ async fn converse(
         .map_err(|e| e.into_collected_error(&model.id))?;
     let fields = native
         .and_then(|family| field_paths::of_answer(&paths, family, &answer, &model, &request, &ids));
-    Ok(json(
-        200,
-        &converse::stream::respond(&answer, &mut ids, fields),
-    ))
+    let native_ids = ids.clone();
+    let response = converse::stream::respond(&answer, &mut ids, fields);
+    let Some(g) = &guard else {
+        return Ok(json(200, &response));
+    };
+    // The trace's `modelOutput` is the model's native response, before the guardrail acted.
+    let native = g.model_output().map(|text| {
+        let original = with_text(&answer, text.clone());
+        formats::converse_family(&model.id).map_or(text, |family| {
+            family
+                .respond(&original, &model, &request, &mut native_ids.clone())
+                .to_string()
+        })
+    });
+    let mut response = serde_json::to_value(&response)?;
+    g.finish_converse(&mut response, native);
+    Ok(json(200, &response))
+}
+
+/// `answer` with `text` as its text: the model's own answer, where a guardrail changed it.
+fn with_text(answer: &Answer, text: String) -> Answer {
+    let mut original = answer.clone();
+    let mut text = Some(text);
+    original.blocks.retain_mut(|b| match b {
+        AnswerBlock::Text(t) => text.take().map(|own| *t = own).is_some(),
+        _ => true,
+    });
+    if let Some(text) = text {
+        original.blocks.insert(0, AnswerBlock::Text(text));
+    }
+    original
+}
+
+/// [`open`] behind a guardrail: the input screened first (a blocked input answers with the
+/// guardrail's message and never reaches the source), the answer through the output stage.
+async fn open_guarded(
+    runtime: &Runtime,
+    guard: Option<Guard>,
+    request: &mut ChatRequest,
+    model: &ModelRef,
+    streamed: bool,
+) -> Result<(Delta, TokenStream), ApiError> {
+    let Some(mut guard) = guard else {
+        return open(runtime, request, model, streamed).await;
+    };
+    let stream = match guard.screen_input(request) {
+        Some(message) => Guard::blocked_input_stream(message),
+        None => {
+            let (first, rest) = open(runtime, request, model, streamed).await?;
+            guard.output(Box::pin(
+                futures::stream::once(async { Ok(first) }).chain(rest),
+            ))
+        }
+    };
+    first_of(stream).await
+}
+
+/// The first item of a stream that has one, and the rest.
+async fn first_of(mut stream: TokenStream) -> Result<(Delta, TokenStream), ApiError> {
+    match stream.next().await {
+        Some(Ok(first)) => Ok((first, stream)),
+        Some(Err(err)) => Err(err),
+        None => Err(truncated()),
+    }
 }
 
 /// Whether Converse can answer with this model: it writes text (not embeddings, images or video).
@@ -206,12 +301,7 @@ async fn open(
     model: &ModelRef,
     streamed: bool,
 ) -> Result<(Delta, TokenStream), ApiError> {
-    let mut stream = runtime.source.chat(request, model, streamed);
-    match stream.next().await {
-        Some(Ok(first)) => Ok((first, stream)),
-        Some(Err(err)) => Err(err),
-        None => Err(truncated()),
-    }
+    first_of(runtime.source.chat(request, model, streamed)).await
 }
 
 /// CountTokens: the input-token figure InvokeModel / Converse would report for the same input.
