@@ -843,6 +843,34 @@ async fn invoke_model_reports_the_guardrail_in_the_body() {
         .unwrap()
         .contains("jane@example.com"));
 
+    // A blocked prompt: Claude's body is the message alone, as Bedrock writes it.
+    let blocked = json!({
+        "anthropic_version": "bedrock-2023-05-31", "max_tokens": 200,
+        "messages": [{"role": "user", "content": "My SSN is 123-45-6789"}],
+    });
+    let strict = create(
+        &server,
+        "invoke-blocks",
+        json!({"sensitiveInformationPolicyConfig": {"piiEntitiesConfig": [{"type": "US_SOCIAL_SECURITY_NUMBER", "action": "BLOCK"}]}}),
+    )
+    .await;
+    let out = server
+        .runtime()
+        .invoke_model()
+        .model_id(HAIKU)
+        .guardrail_identifier(&strict)
+        .guardrail_version("DRAFT")
+        .body(Blob::new(blocked.to_string()))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(out.body().as_ref()).unwrap();
+    assert_eq!(
+        v,
+        json!({"type": "message", "role": "assistant", "content": [{"type": "text", "text": "BLOCKED_INPUT"}],
+               "amazon-bedrock-guardrailAction": "INTERVENED"})
+    );
+
     // The stream: every chunk says what the guardrail did; the last carries the trace.
     let mut stream = server
         .runtime()

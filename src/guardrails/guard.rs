@@ -391,6 +391,14 @@ impl Guard {
         }
     }
 
+    /// Whether the input was blocked (the model never ran).
+    pub fn input_blocked(&self) -> bool {
+        self.seen()
+            .input
+            .as_ref()
+            .is_some_and(|e| e.outcome == Outcome::Blocked)
+    }
+
     /// Whether the guardrail blocked or masked anything so far.
     pub fn intervened(&self) -> bool {
         self.seen().intervened()

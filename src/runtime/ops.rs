@@ -103,6 +103,9 @@ async fn invoke(
     let native_ids = ids.clone();
     let mut body = family.respond(&answer, &model, &request, &mut ids);
     if let Some(g) = &guard {
+        if g.input_blocked() {
+            body = family.blocked_input_body(body);
+        }
         let native = g.model_output().map(|text| {
             let original = with_text(&answer, text);
             family
