@@ -12,6 +12,8 @@
 //!   format speaks for a model), `families` (one format per model family, and Converse), `embed`
 //!   (embedding formats), `sources` (canned, openai), `read` (what body readers share), `stream`
 //!   (the normalized request, deltas, shapers, the collected answer, the body writer).
+//! - [`guardrails`]: the guardrail policy evaluators, `ApplyGuardrail` / `InvokeGuardrailChecks`,
+//!   and the input screen and output stage a guardrail adds to a runtime call.
 //! - [`management`]: the control plane with in-memory, region-scoped state.
 //! - [`aws`]: error shapes, request context (region, account, request id), HTTP plumbing, ARNs,
 //!   timestamps; [`hash`]: a hash stable across builds; [`model_ref`]: the resolved model, which
@@ -32,6 +34,7 @@ pub mod cli;
 pub mod config;
 pub(crate) mod control;
 pub mod frames_cmd;
+pub(crate) mod guardrails;
 pub(crate) mod hash;
 pub(crate) mod management;
 pub mod model_map;

@@ -30,7 +30,8 @@ pub enum AdminOp {
     DeleteRule,
 }
 
-/// The bedrock-runtime operations awsim emulates: every one is a token stream on a model.
+/// The bedrock-runtime operations awsim emulates: a token stream on a model, or a guardrail's
+/// evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuntimeOp {
     InvokeModel,
@@ -38,6 +39,8 @@ pub enum RuntimeOp {
     Converse,
     ConverseStream,
     CountTokens,
+    ApplyGuardrail,
+    InvokeGuardrailChecks,
 }
 
 /// The control-plane operations awsim emulates.
@@ -86,8 +89,8 @@ pub const OPERATIONS: &[(&str, &str, Operation, u16)] = &[
     ("POST", "/model/{modelId+}/invoke", R(InvokeModel), 200),
     ("POST", "/model/{modelId+}/count-tokens", R(CountTokens), 200),
     ("POST", "/model/{modelId+}/invoke-with-bidirectional-stream", NotEmulated("InvokeModelWithBidirectionalStream"), 200),
-    ("POST", "/guardrail/{guardrailIdentifier}/version/{guardrailVersion}/apply", NotEmulated("ApplyGuardrail"), 200),
-    ("POST", "/guardrail-checks/invoke", NotEmulated("InvokeGuardrailChecks"), 200),
+    ("POST", "/guardrail/{guardrailIdentifier}/version/{guardrailVersion}/apply", R(ApplyGuardrail), 200),
+    ("POST", "/guardrail-checks/invoke", R(InvokeGuardrailChecks), 200),
     ("POST", "/async-invoke", NotEmulated("StartAsyncInvoke"), 200),
     ("GET", "/async-invoke", NotEmulated("ListAsyncInvokes"), 200),
     ("GET", "/async-invoke/{invocationArn+}", NotEmulated("GetAsyncInvoke"), 200),

@@ -14,6 +14,7 @@ mod connections;
 mod faults;
 mod frames_cli;
 mod golden_streams;
+mod guardrails;
 mod management;
 mod quotas;
 mod rules;

@@ -16,6 +16,7 @@ pub enum Operation {
     ConverseStream,
     CountTokens,
     ApplyGuardrail,
+    InvokeGuardrailChecks,
 }
 
 impl From<RuntimeOp> for Operation {
@@ -26,6 +27,8 @@ impl From<RuntimeOp> for Operation {
             RuntimeOp::Converse => Self::Converse,
             RuntimeOp::ConverseStream => Self::ConverseStream,
             RuntimeOp::CountTokens => Self::CountTokens,
+            RuntimeOp::ApplyGuardrail => Self::ApplyGuardrail,
+            RuntimeOp::InvokeGuardrailChecks => Self::InvokeGuardrailChecks,
         }
     }
 }
@@ -37,6 +40,8 @@ pub enum Input<'a> {
     Chat(&'a ChatRequest),
     /// InvokeModel on an embedding model.
     Embed(&'a EmbedRequest),
+    /// ApplyGuardrail or InvokeGuardrailChecks: no model answers, so only faults and quotas apply.
+    Guard,
 }
 
 /// One call, as rules see it. Texts are worked out once, and only if a rule asks.
@@ -75,6 +80,7 @@ impl<'a> Facts<'a> {
         self.prompt.get_or_init(|| match self.input {
             Input::Chat(request) => request.last_user_text(),
             Input::Embed(request) => request.texts.join("\n"),
+            Input::Guard => String::new(),
         })
     }
 
@@ -82,7 +88,7 @@ impl<'a> Facts<'a> {
     fn system(&self) -> &str {
         self.system.get_or_init(|| match self.input {
             Input::Chat(request) => request.system.join("\n"),
-            Input::Embed(_) => String::new(),
+            Input::Embed(_) | Input::Guard => String::new(),
         })
     }
 

@@ -214,6 +214,7 @@ impl Control {
         let input_tokens = || match facts.input {
             Input::Chat(request) => tokens::input_tokens(request),
             Input::Embed(request) => request.texts.iter().map(|t| tokens::count(t)).sum(),
+            Input::Guard => 0,
         };
         if let (Some(limit), true) = (&self.quota, counted) {
             let key = self.key("", facts);
@@ -247,8 +248,11 @@ impl Control {
                     }
                     continue;
                 }
-                // An embedding call answers vectors: a scripted answer has nothing to say to it.
-                Action::Respond(_) if matches!(facts.input, Input::Embed(_)) => continue,
+                // An embedding call answers vectors, a guardrail call assessments: a scripted
+                // answer has nothing to say to either.
+                Action::Respond(_) if matches!(facts.input, Input::Embed(_) | Input::Guard) => {
+                    continue
+                }
                 Action::Respond(_) | Action::Fault(_) => {}
             }
             if entry.rule.times.is_some_and(|times| entry.hits >= times) {

@@ -10,11 +10,11 @@ use super::families::converse::{
 use super::formats;
 use super::read::fields;
 use super::sources::scripted;
-use super::stream::answer::Answer;
+use super::stream::answer::{Answer, AnswerBlock};
 use super::stream::body::{choose_format, stream_response, Wire};
 use super::stream::delta::{truncated, Delta, TokenStream};
 use super::stream::request::ChatRequest;
-use super::stream::shaper::Clock;
+use super::stream::shaper::{Clock, Shaper};
 use super::stream::tokens;
 use super::Runtime;
 use crate::aws::http::{json, Body};
@@ -22,6 +22,7 @@ use crate::aws::ApiError;
 use crate::call::Call;
 use crate::control::matcher::{Facts, Input};
 use crate::control::Steered;
+use crate::guardrails::{apply, Guard};
 use crate::management::{catalog, Store};
 use crate::model_ref::ModelRef;
 use crate::operations::RuntimeOp;
@@ -41,20 +42,40 @@ pub async fn handle(
     call: Call,
 ) -> Result<Response<Body>, ApiError> {
     let started = Instant::now();
-    let model = store.resolve_model(&call.ctx.region, &call.ctx.account_id, call.param(0))?;
+    let model = || store.resolve_model(&call.ctx.region, &call.ctx.account_id, call.param(0));
     match op {
-        RuntimeOp::InvokeModel => invoke(runtime, &call, model, started, false).await,
+        RuntimeOp::InvokeModel => invoke(runtime, store, &call, model()?, started, false).await,
         RuntimeOp::InvokeModelWithResponseStream => {
-            invoke(runtime, &call, model, started, true).await
+            invoke(runtime, store, &call, model()?, started, true).await
         }
-        RuntimeOp::Converse => converse(runtime, &call, model, started, false).await,
-        RuntimeOp::ConverseStream => converse(runtime, &call, model, started, true).await,
-        RuntimeOp::CountTokens => count_tokens(runtime, &call, &model).await,
+        RuntimeOp::Converse => converse(runtime, store, &call, model()?, started, false).await,
+        RuntimeOp::ConverseStream => converse(runtime, store, &call, model()?, started, true).await,
+        RuntimeOp::CountTokens => count_tokens(runtime, &call, &model()?).await,
+        RuntimeOp::ApplyGuardrail | RuntimeOp::InvokeGuardrailChecks => {
+            // No model answers: a rule's `modelId` is held against the guardrail's identifier.
+            let id = call.param(0).to_string();
+            let target = ModelRef {
+                id: id.clone(),
+                name: String::new(),
+                via: vec![id],
+            };
+            let steered = steer(runtime, &call, op, &target, Input::Guard);
+            if let Some(early) = steered.before_first_byte(false, &target.id).await? {
+                return Ok(early);
+            }
+            let assessment = if op == RuntimeOp::ApplyGuardrail {
+                apply::apply_guardrail(store, &call, runtime.deterministic)?
+            } else {
+                apply::invoke_guardrail_checks(&call)?
+            };
+            Ok(json(200, &assessment))
+        }
     }
 }
 
 async fn invoke(
     runtime: &Runtime,
+    store: &Store,
     call: &Call,
     model: ModelRef,
     started: Instant,
@@ -63,22 +84,46 @@ async fn invoke(
     if let Some(embedder) = formats::embed_family_for(&model.id) {
         return embed(runtime, call, &model, embedder, started, stream).await;
     }
-    let (family, request) =
-        formats::read(&model, &call.body)?.ok_or_else(|| unsupported(&model, "InvokeModel"))?;
+    let mut body = fields::object(&call.body)?;
+    let (region, account) = (&call.ctx.region, &call.ctx.account_id);
+    let guard = Guard::for_invoke(
+        store,
+        region,
+        account,
+        &call.headers,
+        &mut body,
+        runtime.deterministic,
+    )?;
+    let (family, mut request) =
+        formats::read_object(&model, &body)?.ok_or_else(|| unsupported(&model, "InvokeModel"))?;
     let mut ids = runtime.ids(&call.body, &model.id);
+    let guard = guard.map(|g| if stream { g } else { g.collected() });
     let op = if stream {
         RuntimeOp::InvokeModelWithResponseStream
     } else {
         RuntimeOp::InvokeModel
     };
-    let (first, rest, steered) = match open(runtime, call, op, &request, &model, stream).await? {
+    let opened = open(
+        runtime,
+        call,
+        op,
+        guard.clone(),
+        &mut request,
+        &model,
+        stream,
+    )
+    .await?;
+    let (first, rest, steered) = match opened {
         Opened::Stream(first, rest, steered) => (first, rest, steered),
         Opened::Early(resp) => return Ok(resp),
     };
     let clock = Clock::new(started, runtime.deterministic);
     if stream {
         let format = choose_format(runtime.stream_format, &call.headers, call.query.as_deref())?;
-        let shaper = family.shaper(&model, &request, ids);
+        let mut shaper = family.shaper(&model, &request, ids);
+        if let Some(g) = &guard {
+            shaper = g.shaper(shaper);
+        }
         return Ok(steered.finish(stream_response(
             first,
             rest,
@@ -91,7 +136,21 @@ async fn invoke(
     let answer = Answer::collect(first, rest, clock)
         .await
         .map_err(|e| e.into_collected_error(&model.id))?;
-    let mut resp = json(200, &family.respond(&answer, &model, &request, &mut ids));
+    let native_ids = ids.clone();
+    let mut body = family.respond(&answer, &model, &request, &mut ids);
+    if let Some(g) = &guard {
+        if g.input_blocked() {
+            body = family.blocked_input_body(body);
+        }
+        let native = g.model_output().map(|text| {
+            let original = with_text(&answer, text);
+            family
+                .respond(&original, &model, &request, &mut native_ids.clone())
+                .to_string()
+        });
+        g.finish_invoke(&mut body, native);
+    }
+    let mut resp = json(200, &body);
     let h = resp.headers_mut();
     let u = answer.usage();
     for (name, value) in [
@@ -158,6 +217,7 @@ async fn embed(
 
 async fn converse(
     runtime: &Runtime,
+    store: &Store,
     call: &Call,
     model: ModelRef,
     started: Instant,
@@ -168,7 +228,11 @@ async fn converse(
             "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
         ));
     }
-    let (request, paths) = converse::request::parse(&fields::object(&call.body)?)?;
+    let body = fields::object(&call.body)?;
+    let (mut request, paths) = converse::request::parse(&body)?;
+    let (region, account) = (&call.ctx.region, &call.ctx.account_id);
+    let guard = Guard::for_converse(store, region, account, &body, stream, runtime.deterministic)?
+        .map(|g| if stream { g } else { g.collected() });
     let mut ids = runtime.ids(&call.body, &model.id);
     // The native response that `additionalModelResponseFieldPaths` point into is the family's.
     let native = if paths.is_empty() {
@@ -181,7 +245,17 @@ async fn converse(
     } else {
         RuntimeOp::Converse
     };
-    let (first, rest, steered) = match open(runtime, call, op, &request, &model, stream).await? {
+    let opened = open(
+        runtime,
+        call,
+        op,
+        guard.clone(),
+        &mut request,
+        &model,
+        stream,
+    )
+    .await?;
+    let (first, rest, steered) = match opened {
         Opened::Stream(first, rest, steered) => (first, rest, steered),
         Opened::Early(resp) => return Ok(resp),
     };
@@ -192,10 +266,14 @@ async fn converse(
         if let Some(family) = native {
             shaper = shaper.with_fields(StreamFields::new(paths, family, &model, &request, ids));
         }
+        let mut shaper: Box<dyn Shaper> = Box::new(shaper);
+        if let Some(g) = &guard {
+            shaper = g.shaper(shaper);
+        }
         return Ok(steered.finish(stream_response(
             first,
             rest,
-            Box::new(shaper),
+            shaper,
             clock,
             format,
             Wire::Converse,
@@ -206,10 +284,37 @@ async fn converse(
         .map_err(|e| e.into_collected_error(&model.id))?;
     let fields = native
         .and_then(|family| field_paths::of_answer(&paths, family, &answer, &model, &request, &ids));
-    Ok(json(
-        200,
-        &converse::stream::respond(&answer, &mut ids, fields),
-    ))
+    let native_ids = ids.clone();
+    let response = converse::stream::respond(&answer, &mut ids, fields);
+    let Some(g) = &guard else {
+        return Ok(json(200, &response));
+    };
+    // The trace's `modelOutput` is the model's native response, before the guardrail acted.
+    let native = g.model_output().map(|text| {
+        let original = with_text(&answer, text.clone());
+        formats::converse_family(&model.id).map_or(text, |family| {
+            family
+                .respond(&original, &model, &request, &mut native_ids.clone())
+                .to_string()
+        })
+    });
+    let mut response = serde_json::to_value(&response)?;
+    g.finish_converse(&mut response, native);
+    Ok(json(200, &response))
+}
+
+/// `answer` with `text` as its text: the model's own answer, where a guardrail changed it.
+fn with_text(answer: &Answer, text: String) -> Answer {
+    let mut original = answer.clone();
+    let mut text = Some(text);
+    original.blocks.retain_mut(|b| match b {
+        AnswerBlock::Text(t) => text.take().map(|own| *t = own).is_some(),
+        _ => true,
+    });
+    if let Some(text) = text {
+        original.blocks.insert(0, AnswerBlock::Text(text));
+    }
+    original
 }
 
 /// Whether Converse can answer with this model: it writes text (not embeddings, images or video).
@@ -224,14 +329,16 @@ enum Opened {
     Early(Response<Body>),
 }
 
-/// Holds the call against the rules, then opens the token stream — a rule's scripted answer or
-/// the source, through the rule's stages — and waits for its first item, so that a failure to
-/// start is an HTTP error.
+/// Holds the call against the rules, screens its input through the guardrail, then opens the
+/// token stream — a rule's scripted answer or the source, through the rule's stages and the
+/// guardrail's output stage — and waits for its first item, so that a failure to start is an HTTP
+/// error. A blocked input answers with the guardrail's message and never reaches the source.
 async fn open(
     runtime: &Runtime,
     call: &Call,
     op: RuntimeOp,
-    request: &ChatRequest,
+    guard: Option<Guard>,
+    request: &mut ChatRequest,
     model: &ModelRef,
     streamed: bool,
 ) -> Result<Opened, ApiError> {
@@ -239,16 +346,33 @@ async fn open(
     if let Some(early) = steered.before_first_byte(streamed, &model.id).await? {
         return Ok(Opened::Early(early));
     }
-    let stream = match steered.script() {
-        Some(script) => scripted::stream(script, request),
-        None => runtime.source.chat(request, model, streamed),
+    let mut stream = match guard {
+        Some(mut guard) => match guard.screen_input(request) {
+            Some(message) => Guard::blocked_input_stream(message),
+            None => guard.output(answer(runtime, &mut steered, request, model, streamed)),
+        },
+        None => answer(runtime, &mut steered, request, model, streamed),
     };
-    let mut stream = steered.stage(stream, streamed, &model.id);
     match stream.next().await {
         Some(Ok(first)) => Ok(Opened::Stream(first, stream, steered)),
         Some(Err(err)) => Err(err),
         None => Err(truncated()),
     }
+}
+
+/// The answer's token stream: a rule's scripted answer or the source, through the rule's stages.
+fn answer(
+    runtime: &Runtime,
+    steered: &mut Steered,
+    request: &ChatRequest,
+    model: &ModelRef,
+    streamed: bool,
+) -> TokenStream {
+    let stream = match steered.script() {
+        Some(script) => scripted::stream(script, request),
+        None => runtime.source.chat(request, model, streamed),
+    };
+    steered.stage(stream, streamed, &model.id)
 }
 
 /// What the rules and quotas decide for this call (`src/control`).
