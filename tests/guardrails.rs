@@ -946,3 +946,34 @@ async fn a_rule_can_throttle_apply_guardrail_by_the_guardrail_identifier() {
     .await;
     assert_eq!(out.action().as_str(), "NONE");
 }
+
+#[tokio::test]
+async fn a_scripted_answer_is_guarded_like_any_model_output() {
+    let server = support::start().await;
+    let id = create(
+        &server,
+        "masks-scripted",
+        json!({"sensitiveInformationPolicyConfig": {"piiEntitiesConfig": [
+            {"type": "EMAIL", "action": "ANONYMIZE"}]}}),
+    )
+    .await;
+    // The model "says" an address the prompt never contained.
+    server
+        .add_rules(json!({"respond": {"text": "Write to support@example.com for help."}}))
+        .await;
+    let out = server
+        .runtime()
+        .converse()
+        .model_id(HAIKU)
+        .messages(user("How do I get help?"))
+        .guardrail_config(guardrail_config(&id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.stop_reason(), &StopReason::GuardrailIntervened);
+    let answer = out.output().unwrap().as_message().unwrap().content()[0]
+        .as_text()
+        .unwrap()
+        .clone();
+    assert_eq!(answer, "Write to {EMAIL} for help.");
+}
