@@ -73,6 +73,7 @@ pub fn serve(
     })?;
     let addr = listener.local_addr()?;
     let deadline = app.config.shutdown_timeout;
+    let tls = app.config.tls.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut threads = Vec::with_capacity(workers - 1);
     for i in 1..workers {
@@ -111,6 +112,9 @@ pub fn serve(
             Ok(Err(err)) => tracing::warn!("a worker thread failed: {err}"),
             Err(_) => tracing::warn!("a worker thread panicked"),
         }
+    }
+    if let Some(tls) = &tls {
+        tls.remove_temporary_ca();
     }
     served?;
     if drained {

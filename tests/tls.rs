@@ -274,3 +274,54 @@ async fn tls_flags_are_checked_at_start_up() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A CA file at the default path (`$TMPDIR/awsim-<port>-ca.pem`) is the server's own: removed when
+/// it stops, so that test suites starting awsim on many ports leave nothing behind. A
+/// `--tls-ca-out` file is the user's and stays.
+#[tokio::test]
+async fn a_default_ca_file_is_removed_at_exit_and_a_chosen_one_stays() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = std::env::temp_dir().join(format!("awsim-ca-exit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let chosen = dir.join("ca.pem");
+    for ca_out in [None, Some(&chosen)] {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_awsim"));
+        command.args(["--port", "0"]);
+        if let Some(path) = ca_out {
+            command.arg("--tls-ca-out").arg(path);
+        }
+        let mut child = command
+            .env_remove("AWSIM_PORT")
+            .env_remove("AWSIM_TLS_CA_OUT")
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let url = loop {
+            let line = lines.next_line().await.unwrap().unwrap();
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+        };
+        let health: Value = reqwest::get(format!("{url}/_awsim/health"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let written = std::path::PathBuf::from(health["tls"]["caCertificate"].as_str().unwrap());
+        assert!(written.exists(), "{}", written.display());
+        let pid = child.id().unwrap();
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+        let status = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(status.success());
+        assert_eq!(written.exists(), ca_out.is_some(), "{}", written.display());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

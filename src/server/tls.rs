@@ -33,6 +33,9 @@ pub struct TlsSetup {
     pub(crate) cert_file: Option<PathBuf>,
     /// Names besides localhost and the loopback addresses (`--tls-hostname`).
     pub(crate) hostnames: Vec<String>,
+    /// The CA file was written at the default path, not one the user gave: removed at exit, so
+    /// that servers started on many ports (test suites on port 0) leave no files behind.
+    temporary_ca: bool,
 }
 
 impl TlsSetup {
@@ -46,6 +49,7 @@ impl TlsSetup {
             ca_out: None,
             cert_file: None,
             hostnames: hostnames.to_vec(),
+            temporary_ca: false,
         })
     }
 
@@ -76,6 +80,7 @@ impl TlsSetup {
             ca_out: None,
             cert_file: Some(cert.to_path_buf()),
             hostnames: hostnames.to_vec(),
+            temporary_ca: false,
         })
     }
 
@@ -102,6 +107,13 @@ impl TlsSetup {
         self
     }
 
+    /// Removes the CA file if awsim chose its path (a `--tls-ca-out` file stays).
+    pub fn remove_temporary_ca(&self) {
+        if let (true, Some(path)) = (self.temporary_ca, &self.ca_out) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
     /// Writes the generated authority's certificate to `--tls-ca-out`, or by default to
     /// `awsim-<port>-ca.pem` in the OS temp directory; the path written, if any. Only a path the
     /// user asked for is an error: a default that cannot be written is logged, and HTTPS is still
@@ -115,6 +127,7 @@ impl TlsSetup {
         match std::fs::write(&path, pem) {
             Ok(()) => {
                 self.ca_out = Some(path.clone());
+                self.temporary_ca = !asked;
                 Ok(Some(path))
             }
             Err(err) if asked => Err(format!(
