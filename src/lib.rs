@@ -5,13 +5,16 @@
 //! has a row for every file).
 //! - [`server`]: the HTTP/1.1 + h2c listener, request bodies, dispatch; [`routes`]: raw-path routing
 //!   to the [`operations`] table; [`call`]: one routed request; [`admin`]: `/_awsim/` endpoints.
-//! - [`app`]: the state requests reach (configuration, routes, the store, the runtime).
-//! - [`control`]: observing awsim from a test: the invocation log, which the runtime records into
-//!   and `/_awsim/invocations` reads.
+//! - [`app`]: the state requests reach (configuration, routes, the store, the runtime, the rules).
+//! - [`control`]: rules (scripted answers, faults, quotas) and the scenario file, which a runtime
+//!   operation asks what to do with each call; and the invocation log, which the runtime records
+//!   into and `/_awsim/invocations` reads.
 //! - [`runtime`]: the runtime operations as token streams: `ops` (the HTTP face), `formats` (which
 //!   format speaks for a model), `families` (one format per model family, and Converse), `embed`
 //!   (embedding formats), `sources` (canned, openai), `read` (what body readers share), `stream`
 //!   (the normalized request, deltas, shapers, the collected answer, the body writer).
+//! - [`guardrails`]: the guardrail policy evaluators, `ApplyGuardrail` / `InvokeGuardrailChecks`,
+//!   and the input screen and output stage a guardrail adds to a runtime call.
 //! - [`management`]: the control plane with in-memory, region-scoped state.
 //! - [`aws`]: error shapes, request context (region, account, request id), HTTP plumbing, ARNs,
 //!   timestamps; [`hash`]: a hash stable across builds; [`model_ref`]: the resolved model, which
@@ -32,6 +35,7 @@ pub mod cli;
 pub mod config;
 pub(crate) mod control;
 pub mod frames_cmd;
+pub(crate) mod guardrails;
 pub(crate) mod hash;
 pub(crate) mod management;
 pub mod model_map;

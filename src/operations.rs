@@ -24,6 +24,10 @@ pub enum Operation {
 pub enum AdminOp {
     Health,
     Reset,
+    AddRules,
+    ListRules,
+    DeleteRules,
+    DeleteRule,
     /// `GET /_awsim/invocations`: the invocation log, newest first.
     ListInvocations,
     /// `GET /_awsim/invocations/{requestId}`: one call with its emitted events.
@@ -32,7 +36,8 @@ pub enum AdminOp {
     ClearInvocations,
 }
 
-/// The bedrock-runtime operations awsim emulates: every one is a token stream on a model.
+/// The bedrock-runtime operations awsim emulates: a token stream on a model, or a guardrail's
+/// evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuntimeOp {
     InvokeModel,
@@ -40,15 +45,19 @@ pub enum RuntimeOp {
     Converse,
     ConverseStream,
     CountTokens,
+    ApplyGuardrail,
+    InvokeGuardrailChecks,
 }
 
 impl RuntimeOp {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 7] = [
         InvokeModel,
         InvokeModelWithResponseStream,
         Converse,
         ConverseStream,
         CountTokens,
+        ApplyGuardrail,
+        InvokeGuardrailChecks,
     ];
 
     /// The operation's name in the service model (`ConverseStream`).
@@ -59,6 +68,8 @@ impl RuntimeOp {
             Converse => "Converse",
             ConverseStream => "ConverseStream",
             CountTokens => "CountTokens",
+            ApplyGuardrail => "ApplyGuardrail",
+            InvokeGuardrailChecks => "InvokeGuardrailChecks",
         }
     }
 
@@ -113,8 +124,8 @@ pub const OPERATIONS: &[(&str, &str, Operation, u16)] = &[
     ("POST", "/model/{modelId+}/invoke", R(InvokeModel), 200),
     ("POST", "/model/{modelId+}/count-tokens", R(CountTokens), 200),
     ("POST", "/model/{modelId+}/invoke-with-bidirectional-stream", NotEmulated("InvokeModelWithBidirectionalStream"), 200),
-    ("POST", "/guardrail/{guardrailIdentifier}/version/{guardrailVersion}/apply", NotEmulated("ApplyGuardrail"), 200),
-    ("POST", "/guardrail-checks/invoke", NotEmulated("InvokeGuardrailChecks"), 200),
+    ("POST", "/guardrail/{guardrailIdentifier}/version/{guardrailVersion}/apply", R(ApplyGuardrail), 200),
+    ("POST", "/guardrail-checks/invoke", R(InvokeGuardrailChecks), 200),
     ("POST", "/async-invoke", NotEmulated("StartAsyncInvoke"), 200),
     ("GET", "/async-invoke", NotEmulated("ListAsyncInvokes"), 200),
     ("GET", "/async-invoke/{invocationArn+}", NotEmulated("GetAsyncInvoke"), 200),
@@ -124,6 +135,10 @@ pub const OPERATIONS: &[(&str, &str, Operation, u16)] = &[
     ("GET", "/_awsim/invocations", A(ListInvocations), 200),
     ("GET", "/_awsim/invocations/{requestId}", A(GetInvocation), 200),
     ("DELETE", "/_awsim/invocations", A(ClearInvocations), 200),
+    ("POST", "/_awsim/rules", A(AddRules), 200),
+    ("GET", "/_awsim/rules", A(ListRules), 200),
+    ("DELETE", "/_awsim/rules", A(DeleteRules), 200),
+    ("DELETE", "/_awsim/rules/{ruleId}", A(DeleteRule), 200),
     // bedrock (the control plane): every operation in the botocore model, apiVersion 2023-04-20.
     ("GET", "/foundation-models/{modelIdentifier}", M(GetFoundationModel), 200),
     ("GET", "/foundation-model-availability/{modelId}", NotEmulated("GetFoundationModelAvailability"), 200),

@@ -4,17 +4,24 @@
 
 mod support;
 
+mod admin_guard;
 mod auth;
 mod backend;
 mod backend_errors;
 mod backend_families;
 mod backend_stream;
+mod connections;
+mod faults;
 mod frames_cli;
 mod golden_streams;
+mod guardrails;
 mod invocation_log;
 mod management;
+mod quotas;
+mod rules;
 mod runtime_converse;
 mod runtime_embeddings;
 mod runtime_families;
 mod runtime_field_paths;
 mod server;
+mod tls;

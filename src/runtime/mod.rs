@@ -23,6 +23,7 @@ pub(crate) mod stream;
 use crate::cli::StreamFormat;
 use crate::config::Config;
 use crate::control::invocations::InvocationLog;
+use crate::control::Control;
 use sources::Source;
 use std::sync::Arc;
 use stream::ids::Ids;
@@ -36,15 +37,19 @@ pub struct Runtime {
     deterministic: bool,
     /// `--bedrock-stream-format`.
     stream_format: StreamFormat,
+    /// The rules and quotas every call is held against (shared by all serving threads).
+    pub(crate) control: Arc<Control>,
+    /// Every call, recorded (shared by all serving threads).
     pub(crate) invocations: Arc<InvocationLog>,
 }
 
 impl Runtime {
-    pub fn new(config: &Config, invocations: Arc<InvocationLog>) -> Self {
+    pub fn new(config: &Config, control: Arc<Control>, invocations: Arc<InvocationLog>) -> Self {
         Self {
             source: Source::new(config),
             deterministic: config.deterministic,
             stream_format: config.stream_format,
+            control,
             invocations,
         }
     }

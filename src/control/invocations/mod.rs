@@ -134,8 +134,10 @@ pub(crate) struct Head {
 pub(crate) struct Meta {
     pub resolved: Option<String>,
     pub backend_model: Option<String>,
-    /// The id of the rule that decided the answer.
+    /// The id of the rule that decided the answer (or the quota rule that refused the call).
     pub rule: Option<String>,
+    /// Why a quota refused the call: which limit, for which model and region.
+    pub reason: Option<String>,
     /// The HTTP status sent, once the response has started.
     pub status: Option<u16>,
     /// The body format of a streaming answer.
@@ -149,6 +151,8 @@ pub(crate) enum End {
     Complete,
     /// The client went away before the answer was written whole.
     Disconnected,
+    /// awsim cut the connection (a rule's `disconnect` fault).
+    Aborted,
 }
 
 /// A call's answer as far as it was recorded; see [`record`] for what each field holds.
@@ -162,11 +166,15 @@ pub(crate) struct Outcome {
     pub first_token_us: Option<u32>,
     pub total_us: u32,
     pub events: record::Events,
+    /// The guardrail's action and trace (JSON), when the call had a guardrail.
+    pub guardrail: Option<Bytes>,
 }
 
 impl Outcome {
     fn bytes(&self) -> usize {
-        self.answer.as_ref().map_or(0, record::Summary::bytes) + self.events.bytes()
+        self.answer.as_ref().map_or(0, record::Summary::bytes)
+            + self.events.bytes()
+            + self.guardrail.as_ref().map_or(0, Bytes::len)
     }
 }
 
@@ -317,6 +325,7 @@ mod tests {
                 }
                 e
             },
+            guardrail: None,
         }
     }
 
@@ -364,7 +373,7 @@ mod tests {
         let log = InvocationLog::new(10);
         let mut rec = begin(&log, "s");
         let mut tap = rec
-            .streaming(crate::runtime::stream::body::Format::EventStream)
+            .streaming(crate::runtime::stream::body::Format::EventStream, None)
             .unwrap();
         let running = log.find("s").unwrap();
         assert!(running.outcome.is_none());
@@ -399,7 +408,7 @@ mod tests {
 
         let mut rec = begin(&log, "gone");
         let mut tap = rec
-            .streaming(crate::runtime::stream::body::Format::JsonArray)
+            .streaming(crate::runtime::stream::body::Format::JsonArray, None)
             .unwrap();
         tap.delta(&Delta::Text("Hel".into()));
         tap.wrote(&Bytes::from_static(b"[..."), 1);
@@ -407,6 +416,31 @@ mod tests {
         let gone = log.find("gone").unwrap().outcome.unwrap();
         assert_eq!(gone.end, End::Disconnected);
         assert_eq!(gone.answer.as_ref().unwrap().text, "Hel");
+    }
+
+    #[test]
+    fn a_stream_a_rule_cut_is_aborted_without_what_the_writer_made_after_the_cut() {
+        let log = InvocationLog::new(10);
+        let abort = crate::aws::abort::Abort::new(None);
+        let mut rec = begin(&log, "cut");
+        let mut tap = rec
+            .streaming(
+                crate::runtime::stream::body::Format::EventStream,
+                Some(&abort),
+            )
+            .unwrap();
+        tap.delta(&Delta::Text("Hel".into()));
+        tap.wrote(&Bytes::from_static(b"hel"), 1);
+        abort.fire();
+        // The writer sees the stream end without a stop, and writes a truncation no one gets.
+        tap.exception(&ApiError::InternalServer("truncated".into()));
+        tap.wrote(&Bytes::from_static(b"exception"), 2);
+        tap.ended();
+        let cut = log.find("cut").unwrap().outcome.unwrap();
+        assert_eq!(cut.end, End::Aborted);
+        assert_eq!(cut.error, None);
+        assert_eq!(cut.events.kept.len(), 1);
+        assert_eq!(cut.answer.as_ref().unwrap().text, "Hel");
     }
 
     #[test]

@@ -8,12 +8,15 @@
 //! stream ends: the outcome is published once, also when the client goes away mid-stream.
 
 use super::{End, InvocationLog, Meta, Outcome};
+use crate::aws::abort::Abort;
 use crate::aws::ApiError;
+use crate::guardrails::Guard;
 use crate::model_ref::ModelRef;
 use crate::runtime::stream::answer::{Answer, AnswerBlock};
 use crate::runtime::stream::body::{Format, Observer};
 use crate::runtime::stream::delta::{Delta, Usage};
 use bytes::Bytes;
+use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,6 +28,8 @@ pub const MAX_TOOL_USES: usize = 64;
 pub const MAX_EVENTS: usize = 8192;
 /// The most bytes of a response's writes a call keeps (besides the last write).
 pub const EVENT_BYTES: usize = 2 << 20;
+/// The most bytes of a guardrail's trace a call keeps.
+pub const GUARDRAIL_BYTES: usize = 64 << 10;
 
 /// One call being recorded, until its answer starts: then [`Recording::streaming`] hands over to a
 /// [`Tap`], or [`Recording::answered`] / [`Recording::failed`] complete it. Dropped before either
@@ -40,6 +45,8 @@ struct Live {
     seq: u64,
     started: Instant,
     meta: Meta,
+    /// The guardrail on the call: its verdict is read once, when the call ends.
+    guard: Option<Guard>,
 }
 
 impl Live {
@@ -49,6 +56,38 @@ impl Live {
 
     fn publish(&self, outcome: Option<Outcome>) {
         self.log.publish(self.seq, &self.meta, outcome);
+    }
+
+    /// The guardrail's verdict on an answer that has ended: its stop reason, when it intervened,
+    /// and the record's `guardrail` (its action and trace, as JSON).
+    fn guardrail(&self, summary: Option<&mut Summary>) -> Option<Bytes> {
+        let guard = self.guard.as_ref()?;
+        let intervened = guard.intervened();
+        if let (true, Some(summary)) = (intervened, summary) {
+            summary.stop_reason = Some("guardrail_intervened");
+        }
+        let action = if intervened { "INTERVENED" } else { "NONE" };
+        let mut trace = guard.trace_value(None);
+        let mut value = trace
+            .get_mut("guardrail")
+            .map(Value::take)
+            .unwrap_or_default();
+        match value.as_object_mut() {
+            Some(o) => {
+                o.insert("action".into(), json!(action));
+            }
+            None => value = json!({ "action": action }),
+        }
+        let bytes = serde_json::to_vec(&value).unwrap_or_default();
+        if bytes.len() <= GUARDRAIL_BYTES {
+            return Some(Bytes::from(bytes));
+        }
+        let note = format!(
+            "the guardrail's trace ({} bytes) is longer than the log keeps",
+            bytes.len()
+        );
+        let short = json!({ "action": action, "note": note });
+        Some(Bytes::from(serde_json::to_vec(&short).unwrap_or_default()))
     }
 }
 
@@ -65,6 +104,7 @@ impl Recording {
                 seq,
                 started,
                 meta: Meta::default(),
+                guard: None,
             }),
         }
     }
@@ -83,14 +123,18 @@ impl Recording {
         }
     }
 
-    /// The rule that decided the answer.
-    #[allow(
-        dead_code,
-        reason = "rules are matched by the caller that fills this in"
-    )]
-    pub fn rule(&mut self, id: &str) {
+    /// What the rules decided: the rule that fired, and why a quota refused the call.
+    pub fn steered(&mut self, rule: Option<&str>, reason: Option<&str>) {
         if let Some(live) = &mut self.live {
-            live.meta.rule = Some(id.to_string());
+            live.meta.rule = rule.map(str::to_string);
+            live.meta.reason = reason.map(str::to_string);
+        }
+    }
+
+    /// The guardrail on the call, if any.
+    pub fn guard(&mut self, guard: Option<&Guard>) {
+        if let Some(live) = &mut self.live {
+            live.guard = guard.cloned();
         }
     }
 
@@ -109,6 +153,25 @@ impl Recording {
             first_token_us: None,
             total_us,
             events: Events::default(),
+            guardrail: None,
+        }));
+    }
+
+    /// awsim dropped the connection before the first byte (a rule's `disconnect`).
+    pub fn aborted(&mut self) {
+        let Some(live) = self.live.take() else {
+            return;
+        };
+        let total_us = live.elapsed_us(Instant::now());
+        live.publish(Some(Outcome {
+            end: End::Aborted,
+            error: None,
+            answer: None,
+            frames: 0,
+            first_token_us: None,
+            total_us,
+            events: Events::default(),
+            guardrail: None,
         }));
     }
 
@@ -117,7 +180,8 @@ impl Recording {
         let Some(mut live) = self.live.take() else {
             return;
         };
-        let summary = summary();
+        let mut summary = summary();
+        let guardrail = live.guardrail(Some(&mut summary));
         live.meta.status = Some(status);
         let total_us = live.elapsed_us(Instant::now());
         let mut events = Events::default();
@@ -130,12 +194,18 @@ impl Recording {
             first_token_us: None,
             total_us,
             events,
+            guardrail,
         }));
     }
 
     /// The answer starts streaming in `format`: the call shows as in progress, and the returned
-    /// tap (none when the log is off) records the stream as the body writer writes it.
-    pub fn streaming(&mut self, format: Format) -> Option<Box<dyn Observer>> {
+    /// tap (none when the log is off) records the stream as the body writer writes it. `abort`
+    /// is a rule's mid-stream `disconnect`, which ends the stream without its last writes.
+    pub fn streaming(
+        &mut self,
+        format: Format,
+        abort: Option<&Abort>,
+    ) -> Option<Box<dyn Observer>> {
         let mut live = self.live.take()?;
         live.meta.status = Some(200);
         live.meta.format = Some(format);
@@ -148,6 +218,7 @@ impl Recording {
             frames: 0,
             error: None,
             events: Events::default(),
+            abort: abort.cloned(),
         }))
     }
 }
@@ -164,6 +235,7 @@ impl Drop for Recording {
                 first_token_us: None,
                 total_us,
                 events: Events::default(),
+                guardrail: None,
             }));
         }
     }
@@ -181,13 +253,22 @@ pub struct Tap {
     frames: u32,
     error: Option<(&'static str, String)>,
     events: Events,
+    abort: Option<Abort>,
 }
 
 impl Tap {
+    /// Whether a rule's `disconnect` has cut the stream: what the writer makes after it is never
+    /// sent.
+    fn cut(&self) -> bool {
+        self.abort.as_ref().is_some_and(Abort::fired)
+    }
+
     fn finish(&mut self, end: End) {
         let Some(live) = self.live.take() else {
             return;
         };
+        let end = if self.cut() { End::Aborted } else { end };
+        let guardrail = live.guardrail(Some(&mut self.summary));
         let total_us = self
             .events
             .last_offset()
@@ -201,6 +282,7 @@ impl Tap {
             first_token_us: self.first_token_us,
             total_us,
             events: std::mem::take(&mut self.events),
+            guardrail,
         }));
     }
 }
@@ -215,6 +297,9 @@ impl Observer for Tap {
 
     fn wrote(&mut self, bytes: &Bytes, frames: u32) {
         let Some(live) = &self.live else { return };
+        if self.cut() {
+            return;
+        }
         // The one clock read per write: the timeline needs each write's offset.
         let offset = live.elapsed_us(Instant::now());
         if self.content_pending {
@@ -226,6 +311,9 @@ impl Observer for Tap {
     }
 
     fn exception(&mut self, err: &ApiError) {
+        if self.cut() {
+            return;
+        }
         self.error = Some((err.type_name(), err.message().to_string()));
     }
 
@@ -271,6 +359,20 @@ impl Summary {
         }
         s.stop_reason = Some(answer.reason().as_str());
         s.usage(answer.usage());
+        s
+    }
+
+    /// An ApplyGuardrail / InvokeGuardrailChecks assessment: its outputs' text, and
+    /// `guardrail_intervened` when the guardrail acted.
+    pub fn of_assessment(assessment: &Value) -> Self {
+        let mut s = Self::default();
+        let texts = assessment["outputs"].as_array().into_iter().flatten();
+        for text in texts.filter_map(|o| o["text"].as_str()) {
+            s.text_into(Part::Text, text);
+        }
+        if assessment["action"] == "GUARDRAIL_INTERVENED" {
+            s.stop_reason = Some("guardrail_intervened");
+        }
         s
     }
 

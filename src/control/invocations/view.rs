@@ -111,12 +111,17 @@ fn entry(call: &Snapshot, events: bool) -> Value {
     e.insert("region".into(), json!(head.region));
     e.insert("state".into(), json!(state(outcome)));
     e.insert("status".into(), json!(meta.status));
-    e.insert(
-        "error".into(),
-        json!(outcome
-            .and_then(|o| o.error.as_ref())
-            .map(|(code, message)| json!({ "code": code, "message": message }))),
-    );
+    let error = outcome
+        .and_then(|o| o.error.as_ref())
+        .map(|(code, message)| {
+            let mut error = json!({ "code": code, "message": message });
+            // The message is the one the client saw; why awsim refused the call is said apart.
+            if let Some(reason) = &meta.reason {
+                error["reason"] = json!(reason);
+            }
+            error
+        });
+    e.insert("error".into(), json!(error));
     e.insert("request".into(), request);
     let answer = outcome.and_then(|o| o.answer.as_ref());
     e.insert("response".into(), json!(answer.map(response)));
@@ -134,6 +139,9 @@ fn entry(call: &Snapshot, events: bool) -> Value {
     e.insert("totalMs".into(), json!(outcome.map(|o| ms(o.total_us))));
     e.insert("rule".into(), json!(meta.rule));
     e.insert("backendModel".into(), json!(meta.backend_model));
+    if let Some(guardrail) = outcome.and_then(|o| o.guardrail.as_ref()) {
+        e.insert("guardrail".into(), payload(guardrail));
+    }
     if events {
         let (list, omitted) = match outcome {
             Some(o) => emitted(o, meta.format),
@@ -158,6 +166,7 @@ fn state(outcome: Option<&Outcome>) -> &'static str {
         None => "inProgress",
         Some(End::Complete) => "complete",
         Some(End::Disconnected) => "disconnected",
+        Some(End::Aborted) => "aborted",
     }
 }
 
