@@ -7,6 +7,7 @@
 
 use crate::aws::ApiError;
 use crate::model_ref::ModelRef;
+use crate::runtime::families::converse::field_paths::{self, StreamFields};
 use crate::runtime::families::converse::{self, stream::ConverseShaper};
 use crate::runtime::formats;
 use crate::runtime::read::fields;
@@ -69,13 +70,23 @@ fn model(id: &str) -> ModelRef {
 }
 
 /// A Converse / ConverseStream body: read as the operation reads it; a request it accepts is
-/// translated for the backend, counted, and shaped into a short answer.
+/// translated for the backend, counted, and shaped into a short answer, with the
+/// `additionalModelResponseFieldPaths` it asks for read from a chat family's native response.
 pub fn converse_request(body: &[u8]) {
     let parsed = fields::object(body).and_then(|object| converse::request::parse(&object));
     match parsed {
-        Ok((request, _paths)) => {
+        Ok((request, paths)) => {
             accepted(&request);
-            let mut shaper = ConverseShaper::new(Ids::seeded(&[body]));
+            let ids = Ids::seeded(&[body]);
+            let mut shaper = ConverseShaper::new(ids.clone());
+            let model = model(CHAT_MODELS[body.len() % CHAT_MODELS.len()]);
+            if let Some(family) = formats::converse_family(&model.id).filter(|_| !paths.is_empty())
+            {
+                let answer = short_answer();
+                let _ = field_paths::of_answer(&paths, family, &answer, &model, &request, &ids);
+                shaper =
+                    shaper.with_fields(StreamFields::new(paths, family, &model, &request, ids));
+            }
             shape_short_answer(&mut shaper, &request, true);
         }
         Err(err) => refused(&err),
