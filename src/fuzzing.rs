@@ -46,7 +46,8 @@ pub const INVOKE_MODELS: &[&str] = &[
     "cohere.embed-v4:0",
 ];
 
-/// The models the backend-stream target shapes for, after Converse: the chat families.
+/// A model of every chat family: the backend-stream target shapes its answers for one of them (or
+/// for Converse), and the Converse target reads its field paths from one's native response.
 const CHAT_MODELS: &[&str] = &[
     "anthropic.claude-3-5-sonnet-20241022-v2:0",
     "anthropic.claude-v2:1",
@@ -93,7 +94,9 @@ pub fn converse_request(body: &[u8]) {
     }
 }
 
-/// An InvokeModel body for the model `INVOKE_MODELS[input[0]]` (wrapping), the body after it.
+/// An InvokeModel body (the input after its first byte), read for the model that the first byte
+/// picks from `INVOKE_MODELS`; a request it accepts goes on as in `converse_request`, and its
+/// family renders a short answer.
 pub fn invoke_request(input: &[u8]) {
     let Some((&pick, body)) = input.split_first() else {
         return;
