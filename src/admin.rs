@@ -1,6 +1,6 @@
 //! awsim's own endpoints under `/_awsim/`: health (what is this server, what does it answer with)
-//! state reset for test suites, the rules that steer answers (`crate::control::api`) — and who may
-//! call them.
+//! state reset for test suites, the rules that steer answers (`crate::control::api`), the
+//! invocation log (`crate::control::invocations::view`) — and who may call them.
 //!
 //! A web page the developer visits can send requests to localhost too: a cross-site form `POST`
 //! (`text/plain`, no preflight), or — through DNS rebinding — any request under a name that
@@ -14,23 +14,30 @@ use crate::aws::ApiError;
 use crate::call::Call;
 use crate::config::Config;
 use crate::control::api as rules;
+use crate::control::invocations::view;
 use crate::operations::AdminOp;
 use hyper::http::request::Parts;
 use hyper::{header, Method, Response};
 use serde_json::json;
 
 pub async fn handle(op: AdminOp, app: &App, call: &Call) -> Result<Response<Body>, ApiError> {
+    let log = &app.runtime.invocations;
     match op {
         AdminOp::Health => Ok(json(200, &health(app).await)),
         AdminOp::Reset => {
             app.store.reset();
             app.control.reset();
+            // A test suite's reset starts each test from an empty log too.
+            log.clear();
             Ok(json(200, &json!({ "reset": true })))
         }
         AdminOp::AddRules => rules::add(&app.control, call),
         AdminOp::ListRules => Ok(rules::list(&app.control)),
         AdminOp::DeleteRules => Ok(rules::clear(&app.control)),
         AdminOp::DeleteRule => rules::delete(&app.control, call),
+        AdminOp::ListInvocations => Ok(json(200, &view::list(log, &call.query_params()?)?)),
+        AdminOp::GetInvocation => Ok(json(200, &view::detail(log, call.param(0))?)),
+        AdminOp::ClearInvocations => Ok(json(200, &view::clear(log))),
     }
 }
 
@@ -131,6 +138,10 @@ async fn health(app: &App) -> serde_json::Value {
         "backend": backend,
         "streamFormat": config.stream_format.as_str(),
         "accountId": config.account_id,
+        "invocationLog": {
+            "capacity": app.runtime.invocations.capacity(),
+            "size": app.runtime.invocations.len(),
+        },
     });
     // Which credentials requests need; the access key ids, never a secret.
     body["auth"] = match &config.auth {

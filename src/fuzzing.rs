@@ -280,7 +280,7 @@ pub fn backend_stream(input: &[u8]) {
 
     let (first, rest) = split(items.clone());
     let body = futures::executor::block_on(
-        encode(first, rest, shaper, pinned_clock(), format, wire).fold(
+        encode(first, rest, shaper, pinned_clock(), format, wire, None).fold(
             BytesMut::new(),
             |mut body, bytes| async move {
                 body.extend_from_slice(&bytes);
