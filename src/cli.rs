@@ -47,21 +47,40 @@ pub struct Cli {
     #[arg(
         long,
         env = "AWSIM_BEDROCK_BACKEND_TIMEOUT",
-        default_value_t = 120.0,
+        default_value_t = crate::config::FIRST_BYTE_TIMEOUT_SECS,
         value_name = "SECONDS",
         global = true
     )]
     pub bedrock_backend_timeout: f64,
 
-    /// Seconds to wait for a TCP connection to the backend.
+    /// Seconds to wait for a connection to the backend (TCP, and TLS for https).
     #[arg(
         long,
         env = "AWSIM_BEDROCK_BACKEND_CONNECT_TIMEOUT",
-        default_value_t = 5.0,
+        default_value_t = crate::config::CONNECT_TIMEOUT_SECS,
         value_name = "SECONDS",
         global = true
     )]
     pub bedrock_backend_connect_timeout: f64,
+
+    /// PEM file of CA certificates to trust for an https backend, besides the system's roots (a private or corporate CA).
+    #[arg(
+        long,
+        env = "AWSIM_BEDROCK_BACKEND_CA",
+        value_name = "FILE",
+        global = true
+    )]
+    pub bedrock_backend_ca: Option<PathBuf>,
+
+    /// Proxy for every backend request, a backend on this machine included; unset, HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY apply to a backend on another host.
+    #[arg(
+        long,
+        env = "AWSIM_BEDROCK_BACKEND_PROXY",
+        value_name = "URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub bedrock_backend_proxy: Option<String>,
 
     /// Body format of the streaming operations: `auto` sends event-stream frames to AWS SDKs and a JSON array to everyone else.
     #[arg(long, env = "AWSIM_BEDROCK_STREAM_FORMAT", value_enum, default_value_t = StreamFormat::Auto, global = true)]

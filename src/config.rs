@@ -2,7 +2,10 @@
 //! awsim with a clear message instead of failing a request later.
 
 use crate::cli::{AuthMode, Parsed, StreamFormat};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
 use std::time::Duration;
 
 /// Where answers come from.
@@ -13,6 +16,39 @@ pub struct BackendConfig {
     pub api_key: Option<String>,
     pub first_byte_timeout: Duration,
     pub connect_timeout: Duration,
+    /// Certificates trusted besides the system's roots (`--bedrock-backend-ca`).
+    pub ca: Vec<CertificateDer<'static>>,
+    /// The proxy every backend request goes through (`--bedrock-backend-proxy`); unset, the
+    /// `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` variables decide for a backend that is not
+    /// on this machine.
+    pub proxy: Option<String>,
+}
+
+/// `--bedrock-backend-timeout`'s default, in seconds.
+pub const FIRST_BYTE_TIMEOUT_SECS: f64 = 120.0;
+/// `--bedrock-backend-connect-timeout`'s default, in seconds.
+pub const CONNECT_TIMEOUT_SECS: f64 = 5.0;
+
+impl BackendConfig {
+    /// A backend at `url` with every other setting at its flag's default.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            api_key: None,
+            first_byte_timeout: Duration::from_secs_f64(FIRST_BYTE_TIMEOUT_SECS),
+            connect_timeout: Duration::from_secs_f64(CONNECT_TIMEOUT_SECS),
+            ca: Vec::new(),
+            proxy: None,
+        }
+    }
+
+    /// The backend as the start-up log names it: its URL and proxy.
+    pub fn describe(&self) -> String {
+        match &self.proxy {
+            None => self.url.clone(),
+            Some(proxy) => format!("{} via proxy {proxy}", self.url),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +125,22 @@ impl Config {
                     "bedrock_backend_connect_timeout",
                     cli.bedrock_backend_connect_timeout,
                 )?,
+                ca: match &cli.bedrock_backend_ca {
+                    None => Vec::new(),
+                    Some(path) => read_ca(path).map_err(|err| {
+                        format!(
+                            "{}: {err}",
+                            parsed.given("bedrock_backend_ca", path.display())
+                        )
+                    })?,
+                },
+                proxy: match &cli.bedrock_backend_proxy {
+                    None => None,
+                    Some(proxy) => Some(validate_proxy_url(
+                        proxy,
+                        &parsed.given("bedrock_backend_proxy", format!("'{proxy}'")),
+                    )?),
+                },
             }),
         };
         let model_map = match &cli.bedrock_model_map {
@@ -166,23 +218,48 @@ fn validate_backend_url(url: &str, given: &str) -> Result<String, String> {
     if rest.is_empty() || rest.starts_with('/') {
         return Err(format!("{given} has no host"));
     }
-    if trimmed.starts_with("https://") {
-        return Err(format!(
-            "{given}: https backends are not supported by this build; local servers speak http"
-        ));
-    }
     // The backend's endpoints are this URL plus a path: refuse now what could never be requested.
-    let uri: hyper::Uri = trimmed
-        .parse()
-        .map_err(|err| format!("{given} is not a valid URL: {err}"))?;
+    let parsed =
+        reqwest::Url::parse(trimmed).map_err(|err| format!("{given} is not a valid URL: {err}"))?;
     // `http://[]/v1` has an authority but no host.
-    if uri
-        .host()
+    if parsed
+        .host_str()
         .is_none_or(|h| h.trim_matches(['[', ']']).is_empty())
     {
         return Err(format!("{given} has no host"));
     }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(format!(
+            "{given} has a query or fragment; give the base URL the paths /chat/completions, /embeddings and /models follow"
+        ));
+    }
     Ok(trimmed.to_string())
+}
+
+/// A `--bedrock-backend-proxy` URL, as reqwest takes it.
+fn validate_proxy_url(url: &str, given: &str) -> Result<String, String> {
+    let url = url.trim();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(format!(
+            "{given} must start with http:// or https:// (e.g. http://proxy.example.com:3128)"
+        ));
+    }
+    reqwest::Proxy::all(url).map_err(|err| format!("{given} is not a valid proxy URL: {err}"))?;
+    Ok(url.to_string())
+}
+
+/// The certificates of a PEM file (`--bedrock-backend-ca`): at least one, or why not.
+pub fn read_ca(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let pem = std::fs::read(path).map_err(|err| format!("cannot read the file: {err}"))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| format!("not a PEM file of certificates: {err}"))?;
+    if certs.is_empty() {
+        return Err(
+            "no certificate in the file (expected PEM: -----BEGIN CERTIFICATE-----)".into(),
+        );
+    }
+    Ok(certs)
 }
 
 #[cfg(test)]
@@ -195,6 +272,10 @@ mod tests {
             validate_backend_url("http://localhost:11434/v1/", "--bedrock-backend").unwrap(),
             "http://localhost:11434/v1"
         );
+        assert_eq!(
+            validate_backend_url("https://api.example.com/v1", "--bedrock-backend").unwrap(),
+            "https://api.example.com/v1"
+        );
         assert!(validate_backend_url("localhost:11434", "--bedrock-backend")
             .unwrap_err()
             .contains("http://"));
@@ -205,5 +286,32 @@ mod tests {
                 .unwrap_err()
                 .contains("not a valid URL")
         );
+        assert!(
+            validate_backend_url("http://localhost:11434/v1?x=1", "--bedrock-backend")
+                .unwrap_err()
+                .contains("query")
+        );
+    }
+
+    #[test]
+    fn proxy_urls_are_checked() {
+        assert_eq!(
+            validate_proxy_url("http://proxy:3128", "--bedrock-backend-proxy").unwrap(),
+            "http://proxy:3128"
+        );
+        assert!(validate_proxy_url("proxy:3128", "--bedrock-backend-proxy").is_err());
+    }
+
+    #[test]
+    fn a_ca_file_must_hold_pem_certificates() {
+        let dir = std::env::temp_dir().join(format!("awsim-ca-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        assert!(read_ca(&empty).unwrap_err().contains("no certificate"));
+        assert!(read_ca(&dir.join("missing.pem"))
+            .unwrap_err()
+            .contains("cannot read"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

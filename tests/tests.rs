@@ -8,6 +8,7 @@ mod auth;
 mod backend;
 mod backend_errors;
 mod backend_families;
+mod backend_https;
 mod backend_stream;
 mod frames_cli;
 mod golden_streams;
