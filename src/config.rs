@@ -4,6 +4,7 @@
 use crate::cli::{AuthMode, Parsed, StreamFormat};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
@@ -11,7 +12,8 @@ use std::time::Duration;
 /// Where answers come from.
 #[derive(Debug, Clone)]
 pub struct BackendConfig {
-    /// Base URL without a trailing slash, e.g. `http://localhost:11434/v1`.
+    /// Base URL without a trailing slash, e.g. `http://localhost:11434/v1`. It may hold
+    /// `user:password@`: show it only through [`redact_url`].
     pub url: String,
     pub api_key: Option<String>,
     pub first_byte_timeout: Duration,
@@ -42,11 +44,11 @@ impl BackendConfig {
         }
     }
 
-    /// The backend as the start-up log names it: its URL and proxy.
+    /// The backend as the start-up log names it: its URL and proxy, credentials redacted.
     pub fn describe(&self) -> String {
         match &self.proxy {
-            None => self.url.clone(),
-            Some(proxy) => format!("{} via proxy {proxy}", self.url),
+            None => redact_url(&self.url).into_owned(),
+            Some(proxy) => format!("{} via proxy {}", redact_url(&self.url), redact_url(proxy)),
         }
     }
 }
@@ -114,7 +116,7 @@ impl Config {
             Some(url) => Some(BackendConfig {
                 url: validate_backend_url(
                     url,
-                    &parsed.given("bedrock_backend", format!("'{url}'")),
+                    &parsed.given("bedrock_backend", format!("'{}'", redact_url(url))),
                 )?,
                 api_key: cli.bedrock_api_key.clone().filter(|k| !k.is_empty()),
                 first_byte_timeout: seconds(
@@ -138,7 +140,7 @@ impl Config {
                     None => None,
                     Some(proxy) => Some(validate_proxy_url(
                         proxy,
-                        &parsed.given("bedrock_backend_proxy", format!("'{proxy}'")),
+                        &parsed.given("bedrock_backend_proxy", format!("'{}'", redact_url(proxy))),
                     )?),
                 },
             }),
@@ -262,6 +264,28 @@ pub fn read_ca(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     Ok(certs)
 }
 
+/// `url` as it may be shown — in logs, in `/_awsim/health`, in errors sent to clients: any
+/// `user:password@` replaced by `***@`. Every place that shows a backend or proxy URL goes through
+/// here.
+pub fn redact_url(url: &str) -> Cow<'_, str> {
+    // Without a scheme (a URL mistyped, refused with it shown), the authority starts the text.
+    let scheme_end = url
+        .find("://")
+        .filter(|&i| {
+            i > 0
+                && url[..i]
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        })
+        .map_or(0, |i| i + 3);
+    let rest = &url[scheme_end..];
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_len].rfind('@') {
+        None => Cow::Borrowed(url),
+        Some(at) => Cow::Owned(format!("{}***{}", &url[..scheme_end], &rest[at..])),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,6 +324,35 @@ mod tests {
             "http://proxy:3128"
         );
         assert!(validate_proxy_url("proxy:3128", "--bedrock-backend-proxy").is_err());
+    }
+
+    #[test]
+    fn credentials_in_urls_are_never_shown() {
+        assert_eq!(
+            redact_url("http://me:s3cret@backend:8080/v1"),
+            "http://***@backend:8080/v1"
+        );
+        assert_eq!(
+            redact_url("https://token@gateway/v1"),
+            "https://***@gateway/v1"
+        );
+        // The last `@` of the authority ends the credentials, whatever they hold.
+        assert_eq!(redact_url("http://me:p@ss@backend"), "http://***@backend");
+        assert_eq!(
+            redact_url("http://localhost:11434/v1"),
+            "http://localhost:11434/v1"
+        );
+        // An `@` after the host is not a credential.
+        assert_eq!(
+            redact_url("http://backend/v1/@models?a=b@c"),
+            "http://backend/v1/@models?a=b@c"
+        );
+        assert_eq!(redact_url("not a url"), "not a url");
+        assert_eq!(redact_url("me:s3cret@backend/v1"), "***@backend/v1");
+        assert_eq!(
+            redact_url("me:s3cret@backend/v1?next=http://x"),
+            "***@backend/v1?next=http://x"
+        );
     }
 
     #[test]

@@ -46,6 +46,7 @@ async fn an_https_backend_signed_by_a_private_ca_answers_once_the_ca_is_trusted(
         .await
         .unwrap();
     assert_eq!(health["backendStatus"]["reachable"], true, "{health}");
+    assert_eq!(health["backendStatus"]["modelCount"], 2);
 }
 
 /// A Converse call's ServiceUnavailableException message.

@@ -9,6 +9,7 @@ mod backend;
 mod backend_errors;
 mod backend_families;
 mod backend_https;
+mod backend_limits;
 mod backend_stream;
 mod frames_cli;
 mod golden_streams;

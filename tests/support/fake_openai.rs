@@ -38,6 +38,10 @@ pub enum Reply {
     Status(u16, String),
     /// 200 with a JSON body.
     Json(Value),
+    /// 200 with a JSON body of `len` bytes (an embedding of that size), written piece by piece so
+    /// the fake never holds it whole; its length announced in `content-length`, or not (chunked).
+    /// A client that stops reading and hangs up is counted in [`FakeOpenAi::disconnects`].
+    Huge { len: usize, announced: bool },
     /// Read the request, never answer.
     Hang,
     /// Read the request, close the connection without a word (a kept-alive connection the server
@@ -200,6 +204,14 @@ async fn serve(socket: impl AsyncRead + AsyncWrite + Send, state: Arc<State>) {
         let keep = match (state.handler)(&request) {
             Reply::Status(code, body) => respond(&mut write, code, "application/json", &body).await,
             Reply::Json(v) => respond(&mut write, 200, "application/json", &v.to_string()).await,
+            Reply::Huge { len, announced } => {
+                let sent = huge(&mut write, len, announced).await;
+                if !sent {
+                    state.disconnects.fetch_add(1, Ordering::SeqCst);
+                    state.changed.notify_waiters();
+                }
+                sent
+            }
             Reply::Close => false,
             Reply::Hang => {
                 watch_close(&mut reader).await;
@@ -284,6 +296,52 @@ async fn respond(write: &mut (impl AsyncWrite + Unpin), code: u16, kind: &str, b
     write.write_all(head.as_bytes()).await.is_ok()
         && write.write_all(body.as_bytes()).await.is_ok()
         && write.flush().await.is_ok()
+}
+
+/// `{"data":[{"embedding":[0.5,0.5,…]}]}` of exactly `len` bytes; false when the client hung up
+/// before it was all written.
+async fn huge(write: &mut (impl AsyncWrite + Unpin), len: usize, announced: bool) -> bool {
+    const OPEN: &[u8] = br#"{"data":[{"embedding":["#;
+    const CLOSE: &[u8] = br#"0.5]}]}"#;
+    const PIECE: usize = 64 * 1024;
+    let framing = if announced {
+        format!("content-length: {len}")
+    } else {
+        "transfer-encoding: chunked".to_string()
+    };
+    let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n{framing}\r\n\r\n");
+    if write.write_all(head.as_bytes()).await.is_err() {
+        return false;
+    }
+    let frame = |bytes: &[u8]| {
+        if announced {
+            return bytes.to_vec();
+        }
+        let mut chunk = format!("{:x}\r\n", bytes.len()).into_bytes();
+        chunk.extend_from_slice(bytes);
+        chunk.extend_from_slice(b"\r\n");
+        chunk
+    };
+    if write.write_all(&frame(OPEN)).await.is_err() {
+        return false;
+    }
+    let numbers = b"0.5,".repeat(PIECE / 4);
+    let mut padding = len - OPEN.len() - CLOSE.len();
+    while padding > 0 {
+        // Whole "0.5," groups, then spaces (JSON whitespace) for the rest.
+        let n = padding.min(PIECE);
+        let mut piece = numbers[..n - n % 4].to_vec();
+        piece.resize(n, b' ');
+        padding -= n;
+        if write.write_all(&frame(&piece)).await.is_err() {
+            return false;
+        }
+    }
+    let mut end = frame(CLOSE);
+    if !announced {
+        end.extend_from_slice(b"0\r\n\r\n");
+    }
+    write.write_all(&end).await.is_ok() && write.flush().await.is_ok()
 }
 
 async fn read_request(reader: &mut BufReader<impl AsyncRead + Unpin>) -> Option<Recorded> {

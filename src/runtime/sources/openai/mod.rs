@@ -23,13 +23,13 @@ mod tool_calls;
 use crate::runtime::stream::request::ChatRequest;
 
 use crate::aws::ApiError;
-use crate::config::BackendConfig;
+use crate::config::{redact_url, BackendConfig};
 use crate::model_map::ModelMap;
 use crate::model_ref::ModelRef;
 use crate::runtime::embed::{EmbedRequest, Embeddings};
 use crate::runtime::stream::delta::{Delta, TokenStream};
 use crate::runtime::stream::tokens;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use decode::Decoder;
 use errors::Target;
 use futures::StreamExt;
@@ -45,6 +45,10 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 const DRAIN_GRACE: Duration = Duration::from_millis(100);
 /// Error bodies are read up to this size for their message.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// Whole answers (`/embeddings`, `/models`) are read up to this size, as a stream's events are.
+const ANSWER_LIMIT: usize = sse::LIMIT;
+/// How many of the backend's model ids `/_awsim/health` lists.
+const LISTED_MODELS: usize = 20;
 
 /// A configured backend: one pooled HTTP client shared by every request on a serving thread.
 #[derive(Debug)]
@@ -52,6 +56,7 @@ pub struct Backend {
     /// The client and the endpoints, or why they could not be made (the configuration already
     /// refused what it could check).
     ready: Result<(client::Client, Endpoints), String>,
+    /// The URL as messages show it: credentials redacted.
     url: String,
     first_byte_timeout: Duration,
     map: ModelMap,
@@ -62,11 +67,11 @@ impl Backend {
         let ready = client::Client::new(config)
             .and_then(|client| Ok((client, Endpoints::of(&config.url)?)));
         if let Err(why) = &ready {
-            tracing::error!("backend {}: {why}", config.url);
+            tracing::error!("backend {}: {why}", redact_url(&config.url));
         }
         Self {
             ready,
-            url: config.url.clone(),
+            url: redact_url(&config.url).into_owned(),
             first_byte_timeout: config.first_byte_timeout,
             map,
         }
@@ -148,9 +153,14 @@ impl Backend {
             let body = read_error_body(response, deadline).await;
             return Err(errors::from_status(status, &body, &target));
         }
-        let bytes = match timeout_at(deadline, response.bytes()).await {
+        let bytes = match timeout_at(deadline, read_whole(response, ANSWER_LIMIT)).await {
             Err(_) => return Err(errors::first_byte_timeout(&self.url, wait)),
-            Ok(Err(err)) => return Err(errors::broken(&self.url, &errors::root_cause(&err))),
+            Ok(Err(Read::Failed(err))) => {
+                return Err(errors::broken(&self.url, &errors::root_cause(&err)))
+            }
+            Ok(Err(Read::TooLarge)) => {
+                return Err(embeddings::too_large(&target, ANSWER_LIMIT));
+            }
             Ok(Ok(bytes)) => bytes,
         };
         let answer = embeddings::parse(&bytes, request.texts.len(), &target)?;
@@ -178,46 +188,67 @@ impl Backend {
                 .await
                 .map_err(|e| errors::root_cause(&e))?;
             let status = response.status().as_u16();
-            let body = response.bytes().await.map_err(|e| errors::root_cause(&e))?;
+            let body = if response.status().is_success() {
+                read_whole(response, ANSWER_LIMIT).await
+            } else {
+                let message = read_error_body(response, started + PROBE_TIMEOUT).await;
+                Ok(Bytes::from(message))
+            };
             Ok::<_, String>((status, body))
         })
         .await;
         let latency = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let mut report = json!({"url": self.url, "latencyMs": latency});
-        match answer {
+        let (status, body) = match answer {
             Err(_) => {
                 report["reachable"] = json!(false);
                 report["error"] = json!(format!(
                     "no answer to GET /models within {}s",
                     PROBE_TIMEOUT.as_secs()
                 ));
+                return report;
             }
             Ok(Err(err)) => {
                 report["reachable"] = json!(false);
                 report["error"] = json!(err);
+                return report;
             }
-            Ok(Ok((status, body))) if !(200..300).contains(&status) => {
-                report["reachable"] = json!(true);
-                report["status"] = json!(status);
-                report["error"] = json!(errors::body_message(
-                    status,
-                    &String::from_utf8_lossy(&body)
+            Ok(Ok(answer)) => answer,
+        };
+        report["reachable"] = json!(true);
+        let body = match body {
+            Ok(body) => body,
+            Err(Read::Failed(err)) => {
+                report["error"] = json!(errors::root_cause(&err));
+                return report;
+            }
+            Err(Read::TooLarge) => {
+                report["error"] = json!(format!(
+                    "GET /models answered with more than {} MiB",
+                    ANSWER_LIMIT >> 20
                 ));
+                return report;
             }
-            Ok(Ok((_, body))) => {
-                let models = embeddings::model_ids(&body);
-                report["reachable"] = json!(true);
-                // The mapped models the backend does not list: what `ollama pull` would fix.
-                let missing: Vec<&str> = self
-                    .map
-                    .targets()
-                    .into_iter()
-                    .filter(|m| !models.iter().any(|have| have == m))
-                    .collect();
-                report["models"] = json!(models);
-                report["missingModels"] = json!(missing);
-            }
+        };
+        if !(200..300).contains(&status) {
+            report["status"] = json!(status);
+            report["error"] = json!(errors::body_message(
+                status,
+                &String::from_utf8_lossy(&body)
+            ));
+            return report;
         }
+        let models = embeddings::model_ids(&body);
+        // The mapped models the backend does not list: what `ollama pull` would fix.
+        let missing: Vec<&str> = self
+            .map
+            .targets()
+            .into_iter()
+            .filter(|m| !models.iter().any(|have| have == m))
+            .collect();
+        report["modelCount"] = json!(models.len());
+        report["models"] = json!(models[..models.len().min(LISTED_MODELS)]);
+        report["missingModels"] = json!(missing);
         report
     }
 }
@@ -332,6 +363,27 @@ fn stream(
             }
         }
     }
+}
+
+/// Why a whole body was not read.
+enum Read {
+    Failed(reqwest::Error),
+    TooLarge,
+}
+
+/// The whole body, refused past `limit` bytes (before reading, when its length is announced).
+async fn read_whole(mut response: reqwest::Response, limit: usize) -> Result<Bytes, Read> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(Read::TooLarge);
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(Read::Failed)? {
+        if body.len() + chunk.len() > limit {
+            return Err(Read::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// The body of an error answer, as far as it arrives before `deadline` and within the size limit.
