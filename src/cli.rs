@@ -43,7 +43,7 @@ pub struct Cli {
     )]
     pub bedrock_model_map: Option<PathBuf>,
 
-    /// Seconds to wait for the backend's first byte before answering ModelTimeoutException.
+    /// Seconds to wait for the backend's answer to begin (its response head and first event) before ModelTimeoutException.
     #[arg(
         long,
         env = "AWSIM_BEDROCK_BACKEND_TIMEOUT",
@@ -52,6 +52,16 @@ pub struct Cli {
         global = true
     )]
     pub bedrock_backend_timeout: f64,
+
+    /// Seconds of silence between the backend's events, once its answer began, before the stream ends with modelStreamErrorException (keep it under the client's read timeout, 60 s in the AWS SDKs).
+    #[arg(
+        long,
+        env = "AWSIM_BEDROCK_BACKEND_IDLE_TIMEOUT",
+        default_value_t = crate::config::IDLE_TIMEOUT_SECS,
+        value_name = "SECONDS",
+        global = true
+    )]
+    pub bedrock_backend_idle_timeout: f64,
 
     /// Seconds to wait for a connection to the backend (TCP, and TLS for https).
     #[arg(

@@ -16,7 +16,10 @@ pub struct BackendConfig {
     /// `user:password@`: show it only through [`redact_url`].
     pub url: String,
     pub api_key: Option<String>,
+    /// The response head and the first event (`--bedrock-backend-timeout`).
     pub first_byte_timeout: Duration,
+    /// Silence between events once the answer began (`--bedrock-backend-idle-timeout`).
+    pub idle_timeout: Duration,
     pub connect_timeout: Duration,
     /// Certificates trusted besides the system's roots (`--bedrock-backend-ca`).
     pub ca: Vec<CertificateDer<'static>>,
@@ -28,6 +31,10 @@ pub struct BackendConfig {
 
 /// `--bedrock-backend-timeout`'s default, in seconds.
 pub const FIRST_BYTE_TIMEOUT_SECS: f64 = 120.0;
+/// `--bedrock-backend-idle-timeout`'s default, in seconds: under the 60 s read timeout of boto3
+/// and the other AWS SDKs, so a stalled backend reaches them as a modeled exception, not a bare
+/// read timeout.
+pub const IDLE_TIMEOUT_SECS: f64 = 30.0;
 /// `--bedrock-backend-connect-timeout`'s default, in seconds.
 pub const CONNECT_TIMEOUT_SECS: f64 = 5.0;
 
@@ -38,6 +45,7 @@ impl BackendConfig {
             url: url.into(),
             api_key: None,
             first_byte_timeout: Duration::from_secs_f64(FIRST_BYTE_TIMEOUT_SECS),
+            idle_timeout: Duration::from_secs_f64(IDLE_TIMEOUT_SECS),
             connect_timeout: Duration::from_secs_f64(CONNECT_TIMEOUT_SECS),
             ca: Vec::new(),
             proxy: None,
@@ -122,6 +130,10 @@ impl Config {
                 first_byte_timeout: seconds(
                     "bedrock_backend_timeout",
                     cli.bedrock_backend_timeout,
+                )?,
+                idle_timeout: seconds(
+                    "bedrock_backend_idle_timeout",
+                    cli.bedrock_backend_idle_timeout,
                 )?,
                 connect_timeout: seconds(
                     "bedrock_backend_connect_timeout",

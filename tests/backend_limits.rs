@@ -1,7 +1,8 @@
-//! What awsim holds a backend to: the size of whole answers, and the secrets in its URL.
+//! What awsim holds a backend to: the two timeouts, the size of whole answers, and the secrets in
+//! its URL.
 
-use crate::backend::{awsim_for, config_for, user, HAIKU};
-use crate::support::fake_openai::{FakeOpenAi, Reply};
+use crate::backend::{awsim_for, config_for, stream_reply, user, HAIKU};
+use crate::support::fake_openai::{self as fake, FakeOpenAi, Reply, Step};
 use crate::support::{self, Server};
 use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;
 use serde_json::{json, Value};
@@ -17,6 +18,38 @@ async fn health(server: &Server) -> Value {
         .json()
         .await
         .unwrap()
+}
+
+#[tokio::test]
+async fn the_first_byte_may_take_longer_than_the_silence_allowed_between_tokens() {
+    let mut steps = vec![Step::Delay(Duration::from_millis(600))];
+    steps.extend(fake::answer(&["slow", " start"], "stop", 3));
+    let upstream = FakeOpenAi::always(Reply::Sse(steps)).await;
+    let mut config = config_for(&upstream.url);
+    let backend = config.backend.as_mut().unwrap();
+    backend.first_byte_timeout = Duration::from_secs(5);
+    backend.idle_timeout = Duration::from_millis(200);
+    let server = support::start_with(config).await;
+    let s = stream_reply(&server, "hi").await;
+    assert_eq!(s.error, None);
+    assert_eq!(s.texts, ["slow", " start"]);
+
+    // Silence longer than that between two tokens ends the stream with a modeled exception.
+    let upstream = FakeOpenAi::always(Reply::Sse(vec![
+        fake::role(),
+        fake::text("a"),
+        Step::Delay(Duration::from_millis(600)),
+        fake::text("b"),
+    ]))
+    .await;
+    let mut config = config_for(&upstream.url);
+    config.backend.as_mut().unwrap().idle_timeout = Duration::from_millis(200);
+    let server = support::start_with(config).await;
+    let s = stream_reply(&server, "hi").await;
+    assert_eq!(s.texts, ["a"]);
+    let err = s.error.unwrap();
+    assert!(err.contains("ModelStreamErrorException"), "{err}");
+    assert!(err.contains("--bedrock-backend-idle-timeout"), "{err}");
 }
 
 /// A 64 MiB JSON answer: four times what awsim reads whole.

@@ -109,10 +109,10 @@ pub fn first_byte_timeout(url: &str, after: Duration) -> ApiError {
     ))
 }
 
-/// The stream went silent for longer than the timeout after it began.
+/// The stream went silent for longer than the idle timeout after it began.
 pub fn stalled(url: &str, after: Duration) -> ApiError {
     ApiError::ModelTimeout(format!(
-        "The backend at {url} sent nothing for {}s in the middle of the answer (--bedrock-backend-timeout).",
+        "The backend at {url} sent nothing for {}s in the middle of the answer (--bedrock-backend-idle-timeout).",
         after.as_secs_f64()
     ))
 }

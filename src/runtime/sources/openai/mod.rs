@@ -58,8 +58,14 @@ pub struct Backend {
     ready: Result<(client::Client, Endpoints), String>,
     /// The URL as messages show it: credentials redacted.
     url: String,
-    first_byte_timeout: Duration,
+    timeouts: Timeouts,
     map: ModelMap,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    first_byte: Duration,
+    idle: Duration,
 }
 
 impl Backend {
@@ -72,7 +78,10 @@ impl Backend {
         Self {
             ready,
             url: redact_url(&config.url).into_owned(),
-            first_byte_timeout: config.first_byte_timeout,
+            timeouts: Timeouts {
+                first_byte: config.first_byte_timeout,
+                idle: config.idle_timeout,
+            },
             map,
         }
     }
@@ -120,7 +129,7 @@ impl Backend {
         Box::pin(stream(
             send,
             self.target(&backend_model, model),
-            self.first_byte_timeout,
+            self.timeouts,
             decoder,
         ))
     }
@@ -134,7 +143,7 @@ impl Backend {
         let backend_model = self.map.embed_model(&lookup_ids(model)).to_string();
         let target = self.target(&backend_model, model);
         let body = json!({"model": backend_model, "input": request.texts});
-        let wait = self.first_byte_timeout;
+        let wait = self.timeouts.first_byte;
         let deadline = Instant::now() + wait;
         let (client, endpoints) = self.ready()?;
         let send = client.send(
@@ -263,18 +272,18 @@ fn lookup_ids(model: &ModelRef) -> Vec<&str> {
 }
 
 /// The streaming half of [`Backend::chat`]. The first-byte timeout covers the response head and
-/// the first event; after that it bounds the silence between events.
+/// the first event; after that the idle timeout bounds the silence between events.
 fn stream(
     send: impl std::future::Future<Output = Result<reqwest::Response, reqwest::Error>> + Send,
     target: Target,
-    wait: Duration,
+    timeouts: Timeouts,
     mut decoder: Decoder,
 ) -> impl futures::Stream<Item = Result<Delta, ApiError>> + Send {
     async_stream::stream! {
-        let deadline = Instant::now() + wait;
+        let deadline = Instant::now() + timeouts.first_byte;
         let response = match timeout_at(deadline, send).await {
             Err(_) => {
-                yield Err(errors::first_byte_timeout(&target.url, wait));
+                yield Err(errors::first_byte_timeout(&target.url, timeouts.first_byte));
                 return;
             }
             Ok(Err(err)) => {
@@ -311,9 +320,9 @@ fn stream(
                         continue;
                     }
                     yield Err(if first {
-                        errors::first_byte_timeout(&target.url, wait)
+                        errors::first_byte_timeout(&target.url, timeouts.first_byte)
                     } else {
-                        errors::stalled(&target.url, wait)
+                        errors::stalled(&target.url, timeouts.idle)
                     });
                     return;
                 }
@@ -338,8 +347,12 @@ fn stream(
                 Some(Ok(event)) => event,
             };
             let complete = decoder.event(&event.event, &event.data, &mut out);
-            first = false;
-            until = Instant::now() + wait;
+            until = Instant::now() + timeouts.idle;
+            if first {
+                first = false;
+                // The idle timeout is usually the shorter: the timer moves back to it once.
+                watchdog.as_mut().reset(until);
+            }
             // One delta per item, forwarded as it came: no batching between backend and client.
             for delta in out.drain(..) {
                 yield Ok(delta);
