@@ -1,10 +1,11 @@
-//! What awsim holds a backend to: the two timeouts, the size of whole answers, and the secrets in
-//! its URL.
+//! What awsim holds a backend to: the request's `maxTokens`, the two timeouts, the size of whole
+//! answers, and the secrets in its URL.
 
-use crate::backend::{awsim_for, config_for, stream_reply, user, HAIKU};
+use crate::backend::{awsim_for, config_for, consume, stream_reply, user, HAIKU};
 use crate::support::fake_openai::{self as fake, FakeOpenAi, Reply, Step};
 use crate::support::{self, Server};
 use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;
+use aws_sdk_bedrockruntime::types::{InferenceConfiguration, StopReason};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -18,6 +19,78 @@ async fn health(server: &Server) -> Value {
         .json()
         .await
         .unwrap()
+}
+
+/// A backend that ignores `max_tokens`: fifty tokens, then it waits for more to be asked.
+fn runaway() -> Vec<Step> {
+    let mut steps = vec![fake::role()];
+    steps.extend((0..50).map(|i| fake::text(&format!(" t{i}"))));
+    steps.push(Step::Hold);
+    steps
+}
+
+#[tokio::test]
+async fn a_backend_that_ignores_max_tokens_is_stopped_at_the_limit_and_its_connection_closed() {
+    let upstream = FakeOpenAi::always(Reply::Sse(runaway())).await;
+    let server = awsim_for(&upstream).await;
+    let out = server
+        .runtime()
+        .converse_stream()
+        .model_id(HAIKU)
+        .messages(user("count"))
+        .inference_config(InferenceConfiguration::builder().max_tokens(5).build())
+        .send()
+        .await
+        .unwrap();
+    let s = consume(out).await;
+    assert_eq!(s.error, None);
+    assert_eq!(s.texts, [" t0", " t1", " t2", " t3", " t4"]);
+    assert_eq!(s.stop, Some(StopReason::MaxTokens));
+    assert_eq!(s.usage.1, 5, "outputTokens is the limit");
+    assert_eq!(upstream.last_body()["max_tokens"], 5, "the limit was sent");
+    assert!(
+        upstream.wait_disconnects(1, Duration::from_secs(3)).await,
+        "the backend connection is closed, not read on"
+    );
+
+    // Converse collects the same answer.
+    let out = server
+        .runtime()
+        .converse()
+        .model_id(HAIKU)
+        .messages(user("count"))
+        .inference_config(InferenceConfiguration::builder().max_tokens(3).build())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.stop_reason, StopReason::MaxTokens);
+    let text = out.output.unwrap().as_message().unwrap().content[0]
+        .as_text()
+        .unwrap()
+        .clone();
+    assert_eq!(text, " t0 t1 t2");
+    assert_eq!(out.usage.unwrap().output_tokens, 3);
+}
+
+#[tokio::test]
+async fn a_backend_that_keeps_to_max_tokens_ends_its_own_answer() {
+    let upstream =
+        FakeOpenAi::always(Reply::Sse(fake::answer(&["a", "b", "c"], "length", 4))).await;
+    let server = awsim_for(&upstream).await;
+    let out = server
+        .runtime()
+        .converse_stream()
+        .model_id(HAIKU)
+        .messages(user("abc"))
+        .inference_config(InferenceConfiguration::builder().max_tokens(3).build())
+        .send()
+        .await
+        .unwrap();
+    let s = consume(out).await;
+    assert_eq!(s.texts, ["a", "b", "c"]);
+    assert_eq!(s.stop, Some(StopReason::MaxTokens));
+    assert_eq!(s.usage, (4, 3), "the backend's own counts");
+    assert_eq!(upstream.disconnects(), 0, "read to its end");
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
-"""boto3 through awsim to an upstream that goes silent mid-answer: what boto3 gets is a modeled
-exception, never a hang."""
+"""boto3 through awsim to upstreams that misbehave: one that goes silent mid-answer, one that ignores
+max_tokens. What boto3 gets is a modeled exception or a proper max_tokens stop, never a hang."""
 
 import json
 import threading
@@ -80,3 +80,27 @@ def test_a_backend_gone_silent_reaches_boto3_as_a_modeled_exception(silent):
     assert err.value.response["Error"]["Code"] == "modelStreamErrorException"
     assert "--bedrock-backend-idle-timeout" in err.value.response["Error"]["Message"]
     assert upstream.hung_up.wait(10), "awsim closed the stalled backend connection"
+
+
+@pytest.fixture
+def runaway():
+    upstream = Upstream([f" t{i}" for i in range(40)])
+    server = Awsim("--bedrock-backend", upstream.url)
+    yield server, upstream
+    server.stop()
+    upstream.close()
+
+
+def test_a_backend_that_ignores_max_tokens_is_stopped_there(runaway):
+    server, upstream = runaway
+    rt = server.client("bedrock-runtime")
+    body = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 4, "messages": [{"role": "user", "content": "count"}]}
+    resp = rt.invoke_model_with_response_stream(modelId=HAIKU, body=json.dumps(body))
+    events = [json.loads(e["chunk"]["bytes"]) for e in resp["body"]]
+    text = "".join(e["delta"]["text"] for e in events if e["type"] == "content_block_delta")
+    assert text == " t0 t1 t2 t3"
+    stop = next(e for e in events if e["type"] == "message_delta")
+    assert stop["delta"]["stop_reason"] == "max_tokens"
+    assert stop["usage"]["output_tokens"] == 4
+    assert upstream.bodies[0]["max_tokens"] == 4
+    assert upstream.hung_up.wait(10), "awsim closed the backend connection instead of reading on"

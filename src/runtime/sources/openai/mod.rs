@@ -30,7 +30,7 @@ use crate::runtime::embed::{EmbedRequest, Embeddings};
 use crate::runtime::stream::delta::{Delta, TokenStream};
 use crate::runtime::stream::tokens;
 use bytes::{Bytes, BytesMut};
-use decode::Decoder;
+use decode::{Decoder, Progress};
 use errors::Target;
 use futures::StreamExt;
 use reqwest::{Method, Url};
@@ -125,7 +125,8 @@ impl Backend {
         let decoder = Decoder::new(
             request.stop_sequences.clone(),
             tokens::input_tokens(request),
-        );
+        )
+        .with_budget(request.max_tokens);
         Box::pin(stream(
             send,
             self.target(&backend_model, model),
@@ -346,7 +347,7 @@ fn stream(
                 }
                 Some(Ok(event)) => event,
             };
-            let complete = decoder.event(&event.event, &event.data, &mut out);
+            let progress = decoder.event(&event.event, &event.data, &mut out);
             until = Instant::now() + timeouts.idle;
             if first {
                 first = false;
@@ -357,16 +358,26 @@ fn stream(
             for delta in out.drain(..) {
                 yield Ok(delta);
             }
-            match complete {
+            match progress {
                 Err(err) => {
                     yield Err(err);
                     return;
                 }
-                Ok(false) => {}
-                Ok(true) => {
+                Ok(Progress::More) => {}
+                Ok(Progress::Complete) => {
                     let grace = Instant::now() + DRAIN_GRACE;
                     while let Ok(Some(Ok(_))) = timeout_at(grace, events.next()).await {}
                     let stop = decoder.stop(&mut out);
+                    for delta in out.drain(..) {
+                        yield Ok(delta);
+                    }
+                    yield Ok(Delta::Stop(stop));
+                    return;
+                }
+                Ok(Progress::OverBudget) => {
+                    // Returning drops the unread response, which closes the backend connection.
+                    tracing::debug!(url = %target.url, "backend went past maxTokens; answer cut");
+                    let stop = decoder.cut(&mut out);
                     for delta in out.drain(..) {
                         yield Ok(delta);
                     }
