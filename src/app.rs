@@ -2,9 +2,11 @@
 //! serving thread's runtime. The server holds it; each side of awsim is handed the part it needs.
 
 use crate::config::Config;
+use crate::control::Control;
 use crate::management::{self, Store};
 use crate::routes::Router;
 use crate::runtime::Runtime;
+use crate::server::connections::Connections;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -17,19 +19,26 @@ pub struct App {
     pub store: Arc<Store>,
     /// One per serving thread: its backend connection pool stays on that thread.
     pub(crate) runtime: Runtime,
+    /// Shared by every serving thread: `--max-connections` counts them all.
+    pub(crate) connections: Arc<Connections>,
+    /// Shared by every serving thread: one list of rules, one set of quota buckets.
+    pub(crate) control: Arc<Control>,
 }
 
 impl App {
     pub fn new(config: Config) -> Arc<Self> {
         // Parse the compiled-in catalog now, not on the first request.
         let _ = management::catalog::catalog();
-        let runtime = Runtime::new(&config);
+        let control = Arc::new(Control::new(&config));
+        let runtime = Runtime::new(&config, control.clone());
         let store = Store::new(&config);
         Arc::new(Self {
             router: Router::new(),
             started: Instant::now(),
             store: Arc::new(store),
             runtime,
+            connections: Arc::new(Connections::new(config.max_connections)),
+            control,
             config,
         })
     }
@@ -43,7 +52,9 @@ impl App {
             router: Router::new(),
             started: self.started,
             store: self.store.clone(),
-            runtime: Runtime::new(&self.config),
+            runtime: Runtime::new(&self.config, self.control.clone()),
+            connections: self.connections.clone(),
+            control: self.control.clone(),
         })
     }
 }

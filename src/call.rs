@@ -1,5 +1,6 @@
 //! One routed request, body already read: what every operation handler receives.
 
+use crate::aws::abort::ConnReset;
 use crate::aws::{http::parse_query, ApiError, RequestContext};
 use crate::routes::Route;
 use bytes::Bytes;
@@ -14,6 +15,9 @@ pub struct Call {
     /// The raw query string, still percent-encoded.
     pub query: Option<String>,
     pub body: Bytes,
+    /// The HTTP/1.1 connection this request came on, which a `disconnect` fault closes with a TCP
+    /// reset; `None` over HTTP/2, where only the request's own stream is reset.
+    pub conn_reset: Option<ConnReset>,
 }
 
 impl Call {

@@ -184,6 +184,85 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub api_keys: Option<String>,
+    /// Seconds a client has to send a request's headers, from their first byte (and a new
+    /// connection, from its opening); 0 = no limit.
+    #[arg(
+        long,
+        env = "AWSIM_HEADER_READ_TIMEOUT",
+        default_value_t = 30.0,
+        value_name = "SECONDS",
+        global = true
+    )]
+    pub header_read_timeout: f64,
+
+    /// Seconds a client has to send a request's whole body once its headers arrived; 0 = no limit.
+    #[arg(
+        long,
+        env = "AWSIM_BODY_READ_TIMEOUT",
+        default_value_t = 60.0,
+        value_name = "SECONDS",
+        global = true
+    )]
+    pub body_read_timeout: f64,
+
+    /// Seconds a connection may stay idle (no request in progress; HTTP/2: no open stream) before
+    /// awsim closes it; 0 = never.
+    #[arg(
+        long,
+        env = "AWSIM_IDLE_TIMEOUT",
+        default_value_t = 120.0,
+        value_name = "SECONDS",
+        global = true
+    )]
+    pub idle_timeout: f64,
+
+    /// Open connections at most, across all threads; above it the longest-idle one is closed, or
+    /// the new one answered 503. 0 = from the open-files limit (`ulimit -n`).
+    #[arg(
+        long,
+        env = "AWSIM_MAX_CONNECTIONS",
+        default_value_t = 0,
+        value_name = "N",
+        global = true
+    )]
+    pub max_connections: usize,
+
+    /// Another name clients reach awsim by (repeat, or separate with commas): added to the
+    /// generated TLS certificate and accepted as the Host of /_awsim/ requests.
+    #[arg(
+        long,
+        env = "AWSIM_TLS_HOSTNAME",
+        value_name = "NAME",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub tls_hostname: Vec<String>,
+
+    /// Where to write the generated CA certificate (PEM) for clients to trust. Default:
+    /// awsim-<port>-ca.pem in the OS temp directory.
+    #[arg(long, env = "AWSIM_TLS_CA_OUT", value_name = "FILE", global = true)]
+    pub tls_ca_out: Option<PathBuf>,
+
+    /// Serve this certificate chain (PEM) instead of a generated one; needs --tls-key.
+    #[arg(long, env = "AWSIM_TLS_CERT", value_name = "FILE", global = true)]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "AWSIM_TLS_KEY", value_name = "FILE", global = true)]
+    pub tls_key: Option<PathBuf>,
+
+    /// Rules loaded at start-up: a TOML file of [[rules]] tables or a JSON array of rules (the objects POST /_awsim/rules takes).
+    #[arg(long, env = "AWSIM_SCENARIO", value_name = "FILE", global = true)]
+    pub scenario: Option<PathBuf>,
+
+    /// Requests (and optionally tokens) per minute per model and region; a call over it gets ThrottlingException.
+    #[arg(
+        long,
+        env = "AWSIM_BEDROCK_QUOTA",
+        value_name = "RPM[,TPM]",
+        global = true
+    )]
+    pub bedrock_quota: Option<String>,
 
     /// Log filter: error, warn, info, debug, trace, or a tracing directive such as `awsim=debug`.
     #[arg(long, env = "AWSIM_LOG_LEVEL", default_value = "info", global = true)]

@@ -2,6 +2,7 @@
 //! awsim with a clear message instead of failing a request later.
 
 use crate::cli::{AuthMode, Parsed, StreamFormat};
+use crate::server::tls::TlsSetup;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use std::borrow::Cow;
@@ -78,6 +79,22 @@ pub struct Config {
     pub workers: usize,
     /// The credentials every request must carry (`--auth sigv4`); `None` accepts anything.
     pub auth: Option<crate::auth::Auth>,
+    /// Time to receive a request's headers (`--header-read-timeout`); `None`: unbounded.
+    pub header_read_timeout: Option<Duration>,
+    /// Time to receive a request's body (`--body-read-timeout`); `None`: unbounded.
+    pub body_read_timeout: Option<Duration>,
+    /// Time a connection may stay idle (`--idle-timeout`); `None`: forever.
+    pub idle_timeout: Option<Duration>,
+    /// Open connections at most, across all threads (`--max-connections`, 0 resolved).
+    pub max_connections: usize,
+    /// Names besides localhost and IP addresses that `/_awsim/` accepts as Host (`--tls-hostname`).
+    pub hostnames: Vec<String>,
+    /// HTTPS on the same port; `None`: plain HTTP only.
+    pub tls: Option<TlsSetup>,
+    /// Rules loaded at start-up (`--scenario`), checked.
+    pub scenario: Option<crate::control::scenario::Scenario>,
+    /// Requests and tokens per minute per model and region (`--bedrock-quota`).
+    pub quota: Option<crate::control::quota::Limit>,
 }
 
 impl Default for Config {
@@ -96,6 +113,14 @@ impl Default for Config {
             shutdown_timeout: Duration::from_secs(5),
             workers: 1,
             auth: None,
+            header_read_timeout: Some(Duration::from_secs(30)),
+            body_read_timeout: Some(Duration::from_secs(60)),
+            idle_timeout: Some(Duration::from_secs(120)),
+            max_connections: default_max_connections(),
+            hostnames: Vec::new(),
+            tls: None,
+            scenario: None,
+            quota: None,
         }
     }
 }
@@ -113,6 +138,9 @@ impl Config {
                 )
             })
         };
+        // 0 turns a connection timeout off.
+        let limit =
+            |id: &str, value: f64| seconds(id, value).map(|d| Some(d).filter(|d| !d.is_zero()));
         let ip: IpAddr = cli.host.parse().map_err(|_| {
             format!(
                 "{} is not an IP address (try 127.0.0.1 or 0.0.0.0)",
@@ -166,6 +194,22 @@ impl Config {
                 )
             })?,
         };
+        let scenario =
+            match &cli.scenario {
+                None => None,
+                Some(path) => Some(crate::control::scenario::Scenario::load(path).map_err(
+                    |err| format!("{}: {err}", parsed.given("scenario", path.display())),
+                )?),
+            };
+        let quota = match &cli.bedrock_quota {
+            None => None,
+            Some(value) => Some(parse_quota(value).map_err(|err| {
+                format!(
+                    "{}: {err}",
+                    parsed.given("bedrock_quota", format!("'{value}'"))
+                )
+            })?),
+        };
         let account_ok =
             cli.account_id.len() == 12 && cli.account_id.bytes().all(|b| b.is_ascii_digit());
         if !account_ok {
@@ -188,6 +232,15 @@ impl Config {
             )?,
             account_id: cli.account_id.clone(),
             shutdown_timeout: seconds("shutdown_timeout", cli.shutdown_timeout)?,
+            header_read_timeout: limit("header_read_timeout", cli.header_read_timeout)?,
+            body_read_timeout: limit("body_read_timeout", cli.body_read_timeout)?,
+            idle_timeout: limit("idle_timeout", cli.idle_timeout)?,
+            max_connections: match cli.max_connections {
+                0 => default_max_connections(),
+                n => n,
+            },
+            hostnames: hostnames(parsed)?,
+            tls: Some(tls(parsed)?),
             workers: match cli.workers {
                 0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
                 n if n > MAX_WORKERS => {
@@ -213,12 +266,114 @@ impl Config {
                     Some(crate::auth::Auth::new(keys, api_keys))
                 }
             },
+            scenario,
+            quota,
         })
     }
 }
 
+/// `RPM[,TPM]`: positive whole numbers, per minute.
+fn parse_quota(value: &str) -> Result<crate::control::quota::Limit, String> {
+    let number = |s: &str, what: &str| match s.trim().parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "{what} must be a whole number of at least 1, as RPM or RPM,TPM (e.g. 60 or 60,100000)"
+        )),
+    };
+    let (rpm, tpm) = match value.split_once(',') {
+        None => (number(value, "requests per minute")?, None),
+        Some((rpm, tpm)) => (
+            number(rpm, "requests per minute")?,
+            Some(number(tpm, "tokens per minute")?),
+        ),
+    };
+    Ok(crate::control::quota::Limit {
+        rpm: Some(rpm),
+        tpm,
+        window: crate::control::quota::Limit::MINUTE,
+    })
+}
+
 /// More serving threads than this only costs memory: each holds its own event loop.
 const MAX_WORKERS: usize = 1024;
+
+/// `--tls-hostname`: DNS names or IP addresses, without a port.
+fn hostnames(parsed: &Parsed) -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    for name in &parsed.cli.tls_hostname {
+        let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+        if name.is_empty() {
+            continue;
+        }
+        let dns_ok = name.split('.').all(|l| {
+            !l.is_empty()
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'*')
+        });
+        if !dns_ok && name.parse::<IpAddr>().is_err() {
+            return Err(format!(
+                "{} is not a host name or IP address (give names without scheme or port, e.g. awsim or awsim.local)",
+                parsed.given("tls_hostname", format!("'{name}'"))
+            ));
+        }
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    Ok(names)
+}
+
+/// The certificate: the user's (`--tls-cert` and `--tls-key`) or a generated one.
+fn tls(parsed: &Parsed) -> Result<TlsSetup, String> {
+    let cli = &parsed.cli;
+    let hostnames = hostnames(parsed)?;
+    let setup = match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => TlsSetup::from_files(cert, key, &hostnames).map_err(|err| {
+            format!(
+                "{} / {}: {err}",
+                parsed.given("tls_cert", cert.display()),
+                parsed.given("tls_key", key.display())
+            )
+        })?,
+        (None, None) => TlsSetup::generate(&hostnames)?,
+        (Some(cert), None) => {
+            return Err(format!(
+                "{} needs --tls-key, the certificate's private key",
+                parsed.given("tls_cert", cert.display())
+            ))
+        }
+        (None, Some(key)) => {
+            return Err(format!(
+                "{} needs --tls-cert, the certificate it belongs to",
+                parsed.given("tls_key", key.display())
+            ))
+        }
+    };
+    Ok(setup.with_ca_out(cli.tls_ca_out.clone()))
+}
+
+/// The open-files limit less a reserve for listening sockets, backend connections and files, so
+/// that the cap is met before `accept` fails for lack of descriptors.
+pub fn default_max_connections() -> usize {
+    match open_files_limit() {
+        Some(limit) => {
+            let reserve = (limit / 8).clamp(16, 256);
+            limit.saturating_sub(reserve).max(16)
+        }
+        None => 65_536,
+    }
+}
+
+#[cfg(unix)]
+fn open_files_limit() -> Option<usize> {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    limit.current.and_then(|n| usize::try_from(n).ok())
+}
+
+#[cfg(not(unix))]
+fn open_files_limit() -> Option<usize> {
+    None
+}
 
 /// The backend URL without a trailing slash; `given` is how the user gave it, for messages.
 fn validate_backend_url(url: &str, given: &str) -> Result<String, String> {
@@ -301,6 +456,18 @@ pub fn redact_url(url: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quotas_are_requests_and_tokens_per_minute() {
+        let q = parse_quota("3").unwrap();
+        assert_eq!((q.rpm, q.tpm), (Some(3), None));
+        let q = parse_quota("60,100000").unwrap();
+        assert_eq!((q.rpm, q.tpm), (Some(60), Some(100_000)));
+        assert!(parse_quota("0").unwrap_err().contains("at least 1"));
+        assert!(parse_quota("60,x")
+            .unwrap_err()
+            .starts_with("tokens per minute"));
+    }
 
     #[test]
     fn backend_urls_are_checked_and_trimmed() {

@@ -42,9 +42,21 @@ fn serve(parsed: &Parsed) -> ExitCode {
                 format!("backend {}", b.describe())
             });
         let threads = if workers == 1 { "thread" } else { "threads" };
+        let tls = if app.config.tls.is_some() {
+            " + TLS"
+        } else {
+            ""
+        };
         tracing::info!(
-            "awsim listening on http://{addr} (HTTP/1.1 + h2c, {mode}, {workers} {threads})"
+            "awsim listening on http://{addr} (HTTP/1.1 + h2c{tls}, {mode}, {workers} {threads})"
         );
+        if let Some(scenario) = &app.config.scenario {
+            tracing::info!(
+                "--scenario {}: {} rules",
+                scenario.path.display(),
+                scenario.rules.len()
+            );
+        }
         if let Some(auth) = &app.config.auth {
             let ids: Vec<&str> = auth.access_key_ids().collect();
             tracing::info!(
@@ -52,6 +64,25 @@ fn serve(parsed: &Parsed) -> ExitCode {
                 ids.join(", "),
                 auth.api_key_count()
             );
+        }
+        if let Some(tls) = &app.config.tls {
+            // The generated certificate names localhost and the loopback addresses.
+            let host = if addr.ip().is_loopback() || addr.ip().is_unspecified() {
+                format!("localhost:{}", addr.port())
+            } else {
+                addr.to_string()
+            };
+            match (tls.ca_file(), tls.cert_file()) {
+                (Some(ca), _) => tracing::info!(
+                    "https://{host} on the same port; trust the CA certificate {} (AWS_CA_BUNDLE, NODE_EXTRA_CA_CERTS, curl --cacert)",
+                    ca.display()
+                ),
+                (None, Some(cert)) => tracing::info!(
+                    "https://{host} on the same port with the certificate {}",
+                    cert.display()
+                ),
+                (None, None) => {}
+            }
         }
     });
     match served {

@@ -24,9 +24,14 @@ pub enum Operation {
 pub enum AdminOp {
     Health,
     Reset,
+    AddRules,
+    ListRules,
+    DeleteRules,
+    DeleteRule,
 }
 
-/// The bedrock-runtime operations awsim emulates: every one is a token stream on a model.
+/// The bedrock-runtime operations awsim emulates: a token stream on a model, or a guardrail's
+/// evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuntimeOp {
     InvokeModel,
@@ -34,6 +39,8 @@ pub enum RuntimeOp {
     Converse,
     ConverseStream,
     CountTokens,
+    ApplyGuardrail,
+    InvokeGuardrailChecks,
 }
 
 /// The control-plane operations awsim emulates.
@@ -82,14 +89,18 @@ pub const OPERATIONS: &[(&str, &str, Operation, u16)] = &[
     ("POST", "/model/{modelId+}/invoke", R(InvokeModel), 200),
     ("POST", "/model/{modelId+}/count-tokens", R(CountTokens), 200),
     ("POST", "/model/{modelId+}/invoke-with-bidirectional-stream", NotEmulated("InvokeModelWithBidirectionalStream"), 200),
-    ("POST", "/guardrail/{guardrailIdentifier}/version/{guardrailVersion}/apply", NotEmulated("ApplyGuardrail"), 200),
-    ("POST", "/guardrail-checks/invoke", NotEmulated("InvokeGuardrailChecks"), 200),
+    ("POST", "/guardrail/{guardrailIdentifier}/version/{guardrailVersion}/apply", R(ApplyGuardrail), 200),
+    ("POST", "/guardrail-checks/invoke", R(InvokeGuardrailChecks), 200),
     ("POST", "/async-invoke", NotEmulated("StartAsyncInvoke"), 200),
     ("GET", "/async-invoke", NotEmulated("ListAsyncInvokes"), 200),
     ("GET", "/async-invoke/{invocationArn+}", NotEmulated("GetAsyncInvoke"), 200),
     // awsim's own endpoints.
     ("GET", "/_awsim/health", A(Health), 200),
     ("POST", "/_awsim/reset", A(Reset), 200),
+    ("POST", "/_awsim/rules", A(AddRules), 200),
+    ("GET", "/_awsim/rules", A(ListRules), 200),
+    ("DELETE", "/_awsim/rules", A(DeleteRules), 200),
+    ("DELETE", "/_awsim/rules/{ruleId}", A(DeleteRule), 200),
     // bedrock (the control plane): every operation in the botocore model, apiVersion 2023-04-20.
     ("GET", "/foundation-models/{modelIdentifier}", M(GetFoundationModel), 200),
     ("GET", "/foundation-model-availability/{modelId}", NotEmulated("GetFoundationModelAvailability"), 200),

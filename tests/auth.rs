@@ -252,6 +252,19 @@ async fn no_credentials_is_a_missing_token_and_awsim_endpoints_stay_open() {
             .unwrap();
         assert!(resp.status().is_success(), "{path}: {}", resp.status());
     }
+    // Health says which credentials requests need, naming access key ids and never a secret.
+    let health: Value = server
+        .http()
+        .get(server.at("/_awsim/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["auth"]["mode"], "sigv4");
+    assert_eq!(health["auth"]["accessKeyIds"], serde_json::json!(["test"]));
+    assert!(!health.to_string().contains("\"test:test\""));
 }
 
 /// Signs `POST path` with `body` for `test:test` at `time` with aws-sigv4, as the Rust SDK signs:

@@ -5,7 +5,9 @@
 //! ```text
 //! golden/streams/NAME/
 //!   request.json   {"operation": "converse-stream" | "invoke-with-response-stream",
-//!                   "modelId": "…", "format": "json" (only for the JSON-array format), "body": {…}}
+//!                   "modelId": "…", "format": "json" (only for the JSON-array format), "body": {…},
+//!                   optional "guardrail": {CreateGuardrail body}, created first, whose id
+//!                   replaces GUARDRAIL_ID in the body and in optional "headers": {name: value}}
 //!   upstream.sse   optional: the backend's answer, byte for byte. With it the case runs with
 //!                  --bedrock-backend pointing at a fake upstream that serves this file as the
 //!                  answer to POST /v1/chat/completions; without it, in canned mode
@@ -82,6 +84,34 @@ fn listing(body: &[u8], json: bool) -> String {
     }
 }
 
+/// Creates the case's guardrail, or finds it when an earlier replay did (ids are seeded from the
+/// name in deterministic mode, so the bytes are the same either way).
+async fn guardrail_id(server: &Server, create: &Value) -> String {
+    let resp = server
+        .http()
+        .post(server.at("/guardrails"))
+        .json(create)
+        .send()
+        .await
+        .unwrap();
+    if resp.status() == 202 {
+        let v: Value = resp.json().await.unwrap();
+        return v["guardrailId"].as_str().unwrap().to_string();
+    }
+    let list: Value = server
+        .http()
+        .get(server.at("/guardrails"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let found = list["guardrails"].as_array().unwrap().iter();
+    let mut found = found.filter(|g| g["name"] == create["name"]);
+    found.next().unwrap()["id"].as_str().unwrap().to_string()
+}
+
 /// POSTs the case's request; the body of the 200 answer.
 async fn answer(server: &Server, case: &Case) -> Vec<u8> {
     let request = &case.request;
@@ -90,14 +120,21 @@ async fn answer(server: &Server, case: &Case) -> Vec<u8> {
         request["modelId"].as_str().unwrap().replace(':', "%3A"),
         request["operation"].as_str().unwrap()
     );
-    let resp = server
-        .http()
-        .post(server.at(&path))
+    let id = match request.get("guardrail") {
+        Some(create) => guardrail_id(server, create).await,
+        None => String::new(),
+    };
+    let with_id = |v: &Value| v.to_string().replace("GUARDRAIL_ID", &id);
+    let mut post = server.http().post(server.at(&path));
+    for (name, value) in request["headers"].as_object().into_iter().flatten() {
+        post = post.header(name, with_id(value).trim_matches('"'));
+    }
+    let resp = post
         .header(
             "x-awsim-stream-format",
             if case.json { "json" } else { "eventstream" },
         )
-        .body(serde_json::to_vec(&request["body"]).unwrap())
+        .body(with_id(&request["body"]))
         .send()
         .await
         .unwrap();

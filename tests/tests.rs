@@ -4,6 +4,7 @@
 
 mod support;
 
+mod admin_guard;
 mod auth;
 mod backend;
 mod backend_errors;
@@ -11,11 +12,17 @@ mod backend_families;
 mod backend_https;
 mod backend_limits;
 mod backend_stream;
+mod connections;
+mod faults;
 mod frames_cli;
 mod golden_streams;
+mod guardrails;
 mod management;
+mod quotas;
+mod rules;
 mod runtime_converse;
 mod runtime_embeddings;
 mod runtime_families;
 mod runtime_field_paths;
 mod server;
+mod tls;

@@ -2,6 +2,7 @@
 //! ([`Conn`]), and what to ask ([`Call`]: one operation, stream format and body, built once).
 
 use crate::decode::BodyDecoder;
+pub use crate::workload::{Api, Format};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -134,44 +135,6 @@ impl Conn {
                 s.send_request(req).await?
             }
         })
-    }
-}
-
-/// The operation a call makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Api {
-    Converse,
-    ConverseStream,
-    /// InvokeModelWithResponseStream with an Anthropic Messages body.
-    InvokeStream,
-    /// OpenAI `POST /chat/completions` with `stream: true`: the direct baseline.
-    ChatCompletions,
-}
-
-impl Api {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Converse => "Converse",
-            Self::ConverseStream => "ConverseStream",
-            Self::InvokeStream => "InvokeModelWithResponseStream",
-            Self::ChatCompletions => "direct: OpenAI chat/completions SSE",
-        }
-    }
-}
-
-/// The body format a streaming Bedrock operation is asked for (`x-awsim-stream-format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    EventStream,
-    JsonArray,
-}
-
-impl Format {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::EventStream => "eventstream",
-            Self::JsonArray => "JSON array",
-        }
     }
 }
 

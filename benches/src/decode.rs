@@ -8,7 +8,7 @@
 //!   then read (`{"contentBlockDelta":…}`, `{"contentType":…,"body":{…}}`, or an `…Exception`);
 //! - OpenAI SSE: `data:` lines with `choices[0].delta.content`.
 
-use crate::client::{Api, Format};
+use crate::workload::{Api, Format};
 use base64::Engine;
 use bytes::BytesMut;
 use frames::{DecodedFrame, MessageFrameDecoder};

@@ -14,6 +14,7 @@
 //!   one clock (upstream and client share the process).
 //! - [`pacer`]: a precise timer thread (tokio's timer ticks in whole milliseconds).
 //! - [`upstream`]: the synthetic OpenAI chat-completions SSE server.
+//! - [`workload`]: the operation a request calls and the body format it asks for.
 //! - [`client`]: endpoints, HTTP/1.1 and HTTP/2 connections, the calls (request bodies).
 //! - [`decode`]: response bodies → text deltas: event-stream frames, the JSON array, OpenAI SSE.
 //! - [`measure`]: one timed request; closed-loop and fixed-duration drivers.
@@ -37,6 +38,7 @@ pub mod sections;
 pub mod stamp;
 pub mod stats;
 pub mod upstream;
+pub mod workload;
 
 /// Any error, with a message meant for the person running the bench.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -34,6 +34,12 @@ pub enum ApiError {
     },
     InternalServer(String),
     ServiceUnavailable(String),
+    /// The request (its body, or its headers) did not arrive within awsim's read deadline.
+    RequestTimeout(String),
+    /// The request target is longer than awsim reads (HTTP 414).
+    UriTooLong(String),
+    /// Too many or too large request headers (HTTP 431).
+    HeadersTooLarge(String),
     /// No operation has this path.
     UnknownOperation(String),
     /// The path exists but not with this method.
@@ -63,7 +69,9 @@ impl ApiError {
     /// The shape name, sent in `X-Amzn-ErrorType`.
     pub fn type_name(&self) -> &'static str {
         match self {
-            Self::Validation(_) => "ValidationException",
+            Self::Validation(_) | Self::UriTooLong(_) | Self::HeadersTooLarge(_) => {
+                "ValidationException"
+            }
             Self::ResourceNotFound(_) => "ResourceNotFoundException",
             Self::AccessDenied(_) => "AccessDeniedException",
             Self::Conflict(_) => "ConflictException",
@@ -77,6 +85,7 @@ impl ApiError {
             Self::ModelStreamError { .. } => "ModelStreamErrorException",
             Self::InternalServer(_) => "InternalServerException",
             Self::ServiceUnavailable(_) => "ServiceUnavailableException",
+            Self::RequestTimeout(_) => "RequestTimeoutException",
             Self::UnknownOperation(_) | Self::MethodNotAllowed(_) => "UnknownOperationException",
             Self::NotImplemented(_) => "NotImplementedException",
             Self::MissingAuthenticationToken(_) => "MissingAuthenticationTokenException",
@@ -101,7 +110,9 @@ impl ApiError {
             | Self::InvalidSignature(_) => 403,
             Self::ResourceNotFound(_) | Self::UnknownOperation(_) => 404,
             Self::MethodNotAllowed(_) => 405,
-            Self::ModelTimeout(_) => 408,
+            Self::ModelTimeout(_) | Self::RequestTimeout(_) => 408,
+            Self::UriTooLong(_) => 414,
+            Self::HeadersTooLarge(_) => 431,
             Self::ModelError { .. } | Self::ModelStreamError { .. } => 424,
             Self::Throttling(_) | Self::ModelNotReady(_) => 429,
             Self::InternalServer(_) => 500,
@@ -139,6 +150,9 @@ impl ApiError {
             | Self::ModelNotReady(m)
             | Self::InternalServer(m)
             | Self::ServiceUnavailable(m)
+            | Self::RequestTimeout(m)
+            | Self::UriTooLong(m)
+            | Self::HeadersTooLarge(m)
             | Self::UnknownOperation(m)
             | Self::MethodNotAllowed(m)
             | Self::NotImplemented(m)

@@ -2,6 +2,7 @@
 //! request body limit, and query-string parsing (percent-decoding only: `+` stays a plus, as in the
 //! SDKs' own encoding).
 
+use super::abort::Aborted;
 use super::error::ApiError;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -9,16 +10,18 @@ use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full, StreamBody};
 use hyper::body::Frame;
 use hyper::{header, HeaderMap, Response, StatusCode};
 use serde::Serialize;
-use std::convert::Infallible;
 
-/// Every response body: a full buffer or a stream of frames polled by hyper.
-pub type Body = UnsyncBoxBody<Bytes, Infallible>;
+/// Every response body: a full buffer or a stream of frames polled by hyper. It fails only when a
+/// response is cut short on purpose ([`super::abort`]).
+pub type Body = UnsyncBoxBody<Bytes, Aborted>;
 
 /// The largest request body Bedrock accepts (the InvokeModel `Body` blob).
 pub const MAX_REQUEST_BODY: usize = 25_000_000;
 
 pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).boxed_unsync()
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
 /// A body that hands each item to hyper as soon as it is produced (one flush per item).
@@ -26,7 +29,7 @@ pub fn streaming<S>(stream: S) -> Body
 where
     S: Stream<Item = Bytes> + Send + 'static,
 {
-    StreamBody::new(stream.map(|b| Ok::<_, Infallible>(Frame::data(b)))).boxed_unsync()
+    StreamBody::new(stream.map(|b| Ok::<_, Aborted>(Frame::data(b)))).boxed_unsync()
 }
 
 /// A JSON response with the given status.

@@ -232,6 +232,18 @@ pub const POLICIES: &[&str] = &[
     "automatedReasoningPolicy",
 ];
 
+/// The most memory one custom regex may compile to: a pattern of 500 characters can still ask
+/// for an automaton large enough to cost every request that evaluates it.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// A custom regex (`regexesConfig.pattern`) compiled as the guardrail evaluates it.
+pub fn custom_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+}
+
 /// The rules the schema cannot express, applied to a checked definition in its read shape.
 pub fn finish(definition: &mut Value) -> Result<(), ApiError> {
     if let Some(filters) = definition["contentPolicy"]["filters"].as_array() {
@@ -263,6 +275,24 @@ pub fn finish(definition: &mut Value) -> Result<(), ApiError> {
             return Err(ApiError::validation(
                 "sensitiveInformationPolicyConfig must contain piiEntitiesConfig, regexesConfig, or both.",
             ));
+        }
+        for (i, r) in sensitive["regexes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let pattern = r["pattern"].as_str().unwrap_or_default();
+            if let Err(err) = custom_regex(pattern) {
+                let why = match err {
+                    regex::Error::CompiledTooBig(_) => "it compiles to more than 1 MiB".to_string(),
+                    other => other.to_string(),
+                };
+                return Err(ApiError::validation(format!(
+                    "sensitiveInformationPolicyConfig.regexesConfig.{}.pattern is not a valid regular expression: {why}",
+                    i + 1
+                )));
+            }
         }
         for key in ["piiEntities", "regexes"] {
             for entity in sensitive[key].as_array_mut().into_iter().flatten() {
@@ -315,6 +345,21 @@ mod tests {
             .unwrap_err()
             .message()
             .contains("PROMPT_ATTACK"));
+    }
+
+    #[test]
+    fn custom_regexes_must_compile_within_the_size_limit() {
+        let mut body = base();
+        body["sensitiveInformationPolicyConfig"] =
+            json!({"regexesConfig": [{"name": "r", "pattern": "CLM-[0-9", "action": "BLOCK"}]});
+        let mut read = check_body(&CREATE, &body).unwrap();
+        let msg = finish(&mut read).unwrap_err().message().to_string();
+        assert!(msg.starts_with("sensitiveInformationPolicyConfig.regexesConfig.1.pattern is not a valid regular expression"), "{msg}");
+        body["sensitiveInformationPolicyConfig"]["regexesConfig"][0]["pattern"] =
+            json!("\\w{1000}\\w{1000}");
+        let mut read = check_body(&CREATE, &body).unwrap();
+        let msg = finish(&mut read).unwrap_err().message().to_string();
+        assert!(msg.ends_with("it compiles to more than 1 MiB"), "{msg}");
     }
 
     #[test]

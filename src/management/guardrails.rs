@@ -8,7 +8,7 @@ use super::pagination::Page;
 use super::query::Query;
 use super::schema;
 use super::state::{Guardrail, Version};
-use super::store::{new_id, Scope, Store};
+use super::store::{new_id, seeded_id, Scope, Store};
 use super::validate::Checks;
 use crate::aws::time::rfc3339;
 use crate::aws::{arn, ApiError};
@@ -179,8 +179,13 @@ pub fn create(store: &Store, call: &Call) -> Result<Value, ApiError> {
         }
         let tags_value = read.get("tags").cloned();
         let definition = to_definition(read, s)?;
-        check_name_free(s, definition["name"].as_str().unwrap_or_default(), None)?;
-        let id = new_id();
+        let name = definition["name"].as_str().unwrap_or_default();
+        check_name_free(s, name, None)?;
+        let id = if s.deterministic {
+            seeded_id(&[s.region.as_bytes(), s.account.as_bytes(), name.as_bytes()])
+        } else {
+            new_id()
+        };
         let arn = s.arn(&format!("guardrail/{id}"));
         let tags = tag_list(tags_value.as_ref(), &arn)?;
         if !tags.is_empty() {

@@ -30,6 +30,7 @@ mod store;
 mod tags;
 mod validate;
 
+pub(crate) use guardrail_policies::{custom_regex, PII_TYPES};
 pub(crate) use store::Store;
 
 use crate::aws::http::{json, Body};

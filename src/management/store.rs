@@ -15,6 +15,8 @@ use std::time::SystemTime;
 pub struct Store {
     regions: Mutex<HashMap<String, RegionState>>,
     timing: Timing,
+    /// `--bedrock-deterministic`: new ids derive from the request.
+    deterministic: bool,
 }
 
 /// One operation's view of the store: its region's state, who is calling, and the clock.
@@ -24,6 +26,7 @@ pub struct Scope<'a> {
     pub account: &'a str,
     pub now: SystemTime,
     pub timing: Timing,
+    pub deterministic: bool,
 }
 
 impl Scope<'_> {
@@ -40,6 +43,7 @@ impl Store {
             timing: Timing {
                 work: config.customization_duration,
             },
+            deterministic: config.deterministic,
         }
     }
 
@@ -75,6 +79,7 @@ impl Store {
             account,
             now,
             timing: self.timing,
+            deterministic: self.deterministic,
         })
     }
 }
@@ -88,6 +93,20 @@ pub fn new_id() -> String {
         .iter()
         .take(12)
         .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect()
+}
+
+/// A 12-character resource id derived from `seed` (the same seed, the same id): in deterministic
+/// mode, so that what a golden stream shows of a resource (a guardrail's id and ARN) is fixed.
+pub fn seeded_id(seed: &[&[u8]]) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut h = crate::hash::stable_hash(seed);
+    (0..12)
+        .map(|_| {
+            let c = char::from(ALPHABET[(h % 36) as usize]);
+            h /= 36;
+            c
+        })
         .collect()
 }
 

@@ -18,9 +18,16 @@ pub fn read(
     model: &ModelRef,
     body: &[u8],
 ) -> Result<Option<(&'static dyn Family, ChatRequest)>, ApiError> {
-    let body = fields::object(body)?;
-    match family_for(&model.id, &body) {
-        Some(family) => Ok(Some((family, family.parse(&body, model)?))),
+    read_object(model, &fields::object(body)?)
+}
+
+/// [`read`] for a body already parsed.
+pub fn read_object(
+    model: &ModelRef,
+    body: &Object,
+) -> Result<Option<(&'static dyn Family, ChatRequest)>, ApiError> {
+    match family_for(&model.id, body) {
+        Some(family) => Ok(Some((family, family.parse(body, model)?))),
         None => Ok(None),
     }
 }

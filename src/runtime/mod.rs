@@ -22,7 +22,9 @@ pub(crate) mod stream;
 
 use crate::cli::StreamFormat;
 use crate::config::Config;
+use crate::control::Control;
 use sources::Source;
+use std::sync::Arc;
 use stream::ids::Ids;
 
 /// One serving thread's runtime: where its answers come from, and how they are told.
@@ -33,14 +35,17 @@ pub struct Runtime {
     deterministic: bool,
     /// `--bedrock-stream-format`.
     stream_format: StreamFormat,
+    /// The rules and quotas every call is held against (shared by all serving threads).
+    pub(crate) control: Arc<Control>,
 }
 
 impl Runtime {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(config: &Config, control: Arc<Control>) -> Self {
         Self {
             source: Source::new(config),
             deterministic: config.deterministic,
             stream_format: config.stream_format,
+            control,
         }
     }
 

@@ -40,6 +40,11 @@ class Awsim:
                 break
         else:
             raise RuntimeError("awsim did not start:\n" + "".join(self.log))
+        # HTTPS on the same port, with the generated CA (health names where it was written).
+        with urllib.request.urlopen(self.url + "/_awsim/health") as resp:
+            tls = json.load(resp).get("tls") or {}
+        self.ca = tls.get("caCertificate")
+        self.https_url = "https://localhost:" + self.url.rsplit(":", 1)[1]
 
     def client(self, service, region="us-east-1", **config):
         return boto3.client(

@@ -27,9 +27,10 @@ pub async fn start() -> Server {
     start_with(Config::default()).await
 }
 
-pub async fn start_with(config: Config) -> Server {
+pub async fn start_with(mut config: Config) -> Server {
     let listener = awsim::server::bind(config.addr).unwrap();
     let addr = listener.local_addr().unwrap();
+    config.addr = addr;
     let app = App::new(config);
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(awsim::run(listener, app.clone(), async move {
@@ -114,6 +115,41 @@ impl Server {
 
     pub fn at(&self, path: &str) -> String {
         format!("{}{}", self.url, path)
+    }
+
+    /// `POST /_awsim/rules`: adds one rule or an array of them; returns their ids.
+    pub async fn add_rules(&self, rules: serde_json::Value) -> Vec<String> {
+        let resp = self
+            .http()
+            .post(self.at("/_awsim/rules"))
+            .json(&rules)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
+        let body: serde_json::Value = resp.json().await.unwrap();
+        serde_json::from_value(body["ids"].clone()).unwrap()
+    }
+
+    /// `GET /_awsim/rules`: every rule in order, with its `hits`.
+    pub async fn rules(&self) -> Vec<serde_json::Value> {
+        let body: serde_json::Value = self
+            .http()
+            .get(self.at("/_awsim/rules"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        serde_json::from_value(body["rules"].clone()).unwrap()
+    }
+
+    /// How often the rule `id` has fired.
+    pub async fn hits(&self, id: &str) -> u64 {
+        let rules = self.rules().await;
+        let rule = rules.iter().find(|r| r["id"] == id).expect("no such rule");
+        rule["hits"].as_u64().unwrap()
     }
 }
 

@@ -45,7 +45,7 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
             };
             let connected = t0.elapsed();
             stream.write_all(
-                b"GET /_awsim/health HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n",
+                b"GET /_awsim/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
             )?;
             let mut first = [0u8; 12];
             stream.read_exact(&mut first)?;

@@ -17,7 +17,7 @@ use crate::runtime::stream::answer::Answer;
 use crate::runtime::stream::delta::{Delta, StopReason};
 use crate::runtime::stream::ids::Ids;
 use crate::runtime::stream::request::ChatRequest;
-use crate::runtime::stream::shaper::{push_json_str, Event, Shaper, Timing};
+use crate::runtime::stream::shaper::{Event, Shaper, Timing};
 use serde_json::{json, Value};
 
 pub struct Completions;
@@ -102,13 +102,11 @@ struct CompletionShaper;
 impl Shaper for CompletionShaper {
     fn on_delta(&mut self, delta: &Delta, timing: &Timing, out: &mut Vec<Event>) {
         match delta {
-            Delta::Text(t) => {
-                let mut p = Vec::with_capacity(48 + t.len());
-                p.extend_from_slice(b"{\"completion\":");
-                push_json_str(&mut p, t);
-                p.extend_from_slice(b",\"stop_reason\":null,\"stop\":null}");
-                out.push(Event::new("chunk", p));
-            }
+            Delta::Text(t) => out.push(Event::text_chunk(
+                &[r#"{"completion":"#],
+                t,
+                r#","stop_reason":null,"stop":null}"#,
+            )),
             Delta::Stop(stop) => {
                 let (stop_reason, sequence) = stop_fields(&stop.reason);
                 out.push(Event::json(

@@ -16,7 +16,7 @@ use crate::runtime::stream::answer::Answer;
 use crate::runtime::stream::delta::{Delta, StopReason};
 use crate::runtime::stream::ids::Ids;
 use crate::runtime::stream::request::ChatRequest;
-use crate::runtime::stream::shaper::{push_json_str, Event, Shaper, Timing};
+use crate::runtime::stream::shaper::{Event, Shaper, Timing};
 use serde_json::{json, Value};
 
 pub struct Command;
@@ -110,11 +110,11 @@ impl Shaper for CommandShaper {
         match delta {
             Delta::Text(t) => {
                 self.text.push_str(t);
-                let mut p = Vec::with_capacity(40 + t.len());
-                p.extend_from_slice(b"{\"text\":");
-                push_json_str(&mut p, t);
-                p.extend_from_slice(b",\"is_finished\":false}");
-                out.push(Event::new("chunk", p));
+                out.push(Event::text_chunk(
+                    &[r#"{"text":"#],
+                    t,
+                    r#","is_finished":false}"#,
+                ));
             }
             Delta::Stop(stop) => out.push(Event::json(
                 "chunk",

@@ -312,11 +312,11 @@ impl Shaper for CommandRShaper {
             )),
             Delta::Text(t) => {
                 self.text.push_str(t);
-                let mut p = Vec::with_capacity(72 + t.len());
-                p.extend_from_slice(b"{\"is_finished\":false,\"event_type\":\"text-generation\",\"text\":");
-                push_json_str(&mut p, t);
-                p.push(b'}');
-                out.push(Event::new("chunk", p));
+                out.push(Event::text_chunk(
+                    &[r#"{"is_finished":false,"event_type":"text-generation","text":"#],
+                    t,
+                    "}",
+                ));
             }
             Delta::ToolStart { name } => {
                 self.calls.push((name.clone(), String::new()));

@@ -40,6 +40,11 @@ pub trait Family: Send + Sync {
         request: &ChatRequest,
         ids: &mut Ids,
     ) -> Value;
+    /// The InvokeModel body when a guardrail blocked the input and the model never ran, from the
+    /// body `respond` gives for the blocked message: by default that body.
+    fn blocked_input_body(&self, body: Value) -> Value {
+        body
+    }
 }
 
 /// `amazon-bedrock-invocationMetrics`, merged into the last chunk of every family's stream.

@@ -16,7 +16,7 @@ use crate::runtime::stream::answer::Answer;
 use crate::runtime::stream::delta::{Delta, StopReason};
 use crate::runtime::stream::ids::Ids;
 use crate::runtime::stream::request::ChatRequest;
-use crate::runtime::stream::shaper::{push_json_str, Event, Shaper, Timing};
+use crate::runtime::stream::shaper::{Event, Shaper, Timing};
 use serde_json::{json, Value};
 
 /// A `prompt` body answered by `{"<list>":[{"text","stop_reason"}]}`.
@@ -83,15 +83,11 @@ struct CompletionShaper {
 impl Shaper for CompletionShaper {
     fn on_delta(&mut self, delta: &Delta, timing: &Timing, out: &mut Vec<Event>) {
         match delta {
-            Delta::Text(t) => {
-                let mut p = Vec::with_capacity(48 + t.len());
-                p.extend_from_slice(b"{\"");
-                p.extend_from_slice(self.list.as_bytes());
-                p.extend_from_slice(b"\":[{\"text\":");
-                push_json_str(&mut p, t);
-                p.extend_from_slice(b",\"stop_reason\":null}]}");
-                out.push(Event::new("chunk", p));
-            }
+            Delta::Text(t) => out.push(Event::text_chunk(
+                &[r#"{""#, self.list, r#"":[{"text":"#],
+                t,
+                r#","stop_reason":null}]}"#,
+            )),
             Delta::Stop(stop) => out.push(Event::json(
                 "chunk",
                 &json!({

@@ -1,9 +1,11 @@
 //! Where answers come from: the [`canned`] generator (the default) or an OpenAI-compatible backend
 //! ([`openai`], `--bedrock-backend`). Either turns a normalized request into a token stream, or an
-//! embedding request into vectors.
+//! embedding request into vectors. A rule's scripted answer ([`scripted`]) takes the place of
+//! either for the calls it matches.
 
 pub(crate) mod canned;
 pub(crate) mod openai;
+pub(crate) mod scripted;
 
 use crate::aws::ApiError;
 use crate::config::Config;

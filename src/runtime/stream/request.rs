@@ -18,6 +18,30 @@ pub struct ChatRequest {
     pub stop_sequences: Vec<String>,
     /// The caller asked for reasoning ("thinking") output.
     pub reasoning: bool,
+    /// Text the caller marked for a guardrail (Converse `guardContent`), which the model reads as
+    /// ordinary text.
+    pub guarded: Vec<Guarded>,
+}
+
+/// A text block marked for a guardrail: where it is, and its qualifiers (`guard_content`,
+/// `grounding_source`, `query`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Guarded {
+    pub at: TextAt,
+    pub qualifiers: Vec<String>,
+}
+
+impl Guarded {
+    pub fn is(&self, qualifier: &str) -> bool {
+        self.qualifiers.iter().any(|q| q == qualifier)
+    }
+}
+
+/// Where a text block is: `system[i]`, or `messages[m].content[b]` (a [`Block::Text`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextAt {
+    System(usize),
+    Message(usize, usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,6 +22,19 @@ impl Event {
         Self::new(name, value.to_string().into_bytes())
     }
 
+    /// A `chunk` whose payload is `head`, then `text` as a JSON string, then `tail`: the per-token
+    /// chunk of the families that stream text inside one fixed JSON shape.
+    pub fn text_chunk(head: &[&str], text: &str, tail: &str) -> Self {
+        let head_len: usize = head.iter().map(|h| h.len()).sum();
+        let mut p = Vec::with_capacity(head_len + text.len() + tail.len() + 8);
+        for h in head {
+            p.extend_from_slice(h.as_bytes());
+        }
+        push_json_str(&mut p, text);
+        p.extend_from_slice(tail.as_bytes());
+        Self::new("chunk", p)
+    }
+
     /// An event from a typed payload: no `Value` tree on the stream path.
     pub fn typed(name: &'static str, payload: &impl serde::Serialize) -> Self {
         // Serializing plain structs of strings and numbers into a Vec cannot fail.

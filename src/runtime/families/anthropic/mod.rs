@@ -205,6 +205,11 @@ impl Family for Messages {
         Box::new(stream::MessagesShaper::new(bare_name(&model.id), ids))
     }
 
+    /// Bedrock answers a blocked prompt with the message alone: no id, model, stop reason or usage.
+    fn blocked_input_body(&self, body: Value) -> Value {
+        json!({"type": body["type"], "role": body["role"], "content": body["content"]})
+    }
+
     fn respond(
         &self,
         answer: &Answer,

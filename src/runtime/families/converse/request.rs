@@ -6,7 +6,8 @@ use super::field_paths::{self, FieldPaths};
 use crate::aws::ApiError;
 use crate::runtime::read::fields::{constraint, is_base64, Fields, Object};
 use crate::runtime::stream::request::{
-    Block, ChatRequest, DocumentSource, Message, Role, Tool, ToolChoice, ToolResultContent,
+    Block, ChatRequest, DocumentSource, Guarded, Message, Role, TextAt, Tool, ToolChoice,
+    ToolResultContent,
 };
 use serde_json::{json, Value};
 
@@ -22,6 +23,12 @@ pub fn parse(body: &Object) -> Result<(ChatRequest, FieldPaths), ApiError> {
         let b = f.item("system", i, block)?;
         if let Some(text) = b.str("text")? {
             req.system.push(text.to_string());
+        } else if let Some((text, qualifiers)) = guard_content(&b)? {
+            req.guarded.push(Guarded {
+                at: TextAt::System(req.system.len()),
+                qualifiers,
+            });
+            req.system.push(text);
         }
     }
     let messages = f.req_array("messages")?;
@@ -63,11 +70,19 @@ pub fn parse(body: &Object) -> Result<(ChatRequest, FieldPaths), ApiError> {
                 "The content field in the Message object at messages.{i} is empty. Add a ContentBlock object to the content field and try again."
             )));
         }
-        let blocks = content
-            .iter()
-            .enumerate()
-            .filter_map(|(j, b)| m.item("content", j, b).and_then(content_block).transpose())
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut blocks = Vec::with_capacity(content.len());
+        for (j, b) in content.iter().enumerate() {
+            let b = m.item("content", j, b)?;
+            if let Some((text, qualifiers)) = guard_content(&b)? {
+                req.guarded.push(Guarded {
+                    at: TextAt::Message(i, blocks.len()),
+                    qualifiers,
+                });
+                blocks.push(Block::Text(text));
+            } else if let Some(block) = content_block(b)? {
+                blocks.push(block);
+            }
+        }
         req.messages.push(Message {
             role,
             content: blocks,
@@ -277,6 +292,27 @@ fn content_block(b: Fields<'_>) -> Result<Option<Block>, ApiError> {
         ));
     }
     Ok(None)
+}
+
+/// A `guardContent` text block: its text (which the model reads too) and qualifiers.
+fn guard_content(b: &Fields<'_>) -> Result<Option<(String, Vec<String>)>, ApiError> {
+    let Some(g) = b.object("guardContent")? else {
+        return Ok(None);
+    };
+    let Some(t) = g.object("text")? else {
+        return Ok(None); // an image: for image content filters, which awsim does not run
+    };
+    let qualifiers = t.strings("qualifiers")?;
+    for (i, q) in qualifiers.iter().enumerate() {
+        if !["grounding_source", "query", "guard_content"].contains(&q.as_str()) {
+            return Err(constraint(
+                &format!("{}.{}", t.path_of("qualifiers"), i + 1),
+                &json!(q),
+                "Member must satisfy enum value set: [grounding_source, query, guard_content]",
+            ));
+        }
+    }
+    Ok(Some((t.req_str("text")?.to_string(), qualifiers)))
 }
 
 fn image(img: &Fields<'_>) -> Result<(String, String), ApiError> {

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 /// Optional delays so consumers can test their handling of slow streams.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pacing {
     pub first_token: Duration,
     pub between_tokens: Duration,
@@ -343,7 +343,7 @@ fn summarize(content: &[ToolResultContent]) -> String {
 }
 
 /// Splits `s` into pieces of about `n` characters (on char boundaries).
-fn fragments(s: &str, n: usize) -> impl Iterator<Item = &str> {
+pub(crate) fn fragments(s: &str, n: usize) -> impl Iterator<Item = &str> {
     let mut rest = s;
     std::iter::from_fn(move || {
         if rest.is_empty() {
