@@ -53,7 +53,7 @@ pub struct Cli {
     )]
     pub bedrock_backend_timeout: f64,
 
-    /// Seconds of silence between the backend's events, once its answer began, before the stream ends with modelStreamErrorException (keep it under the client's read timeout, 60 s in the AWS SDKs).
+    /// Seconds of silence between the backend's events, once its answer began, before the stream ends with modelStreamErrorException (keep it under the client's read timeout, 60 s in the AWS SDKs); 0 = no limit.
     #[arg(
         long,
         env = "AWSIM_BEDROCK_BACKEND_IDLE_TIMEOUT",

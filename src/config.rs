@@ -19,7 +19,8 @@ pub struct BackendConfig {
     pub api_key: Option<String>,
     /// The response head and the first event (`--bedrock-backend-timeout`).
     pub first_byte_timeout: Duration,
-    /// Silence between events once the answer began (`--bedrock-backend-idle-timeout`).
+    /// Silence between events once the answer began (`--bedrock-backend-idle-timeout`); zero: no
+    /// limit.
     pub idle_timeout: Duration,
     pub connect_timeout: Duration,
     /// Certificates trusted besides the system's roots (`--bedrock-backend-ca`).

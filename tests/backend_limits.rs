@@ -123,6 +123,24 @@ async fn the_first_byte_may_take_longer_than_the_silence_allowed_between_tokens(
     let err = s.error.unwrap();
     assert!(err.contains("ModelStreamErrorException"), "{err}");
     assert!(err.contains("--bedrock-backend-idle-timeout"), "{err}");
+
+    // 0: silence mid-answer is not bounded.
+    let upstream = FakeOpenAi::always(Reply::Sse(vec![
+        fake::role(),
+        fake::text("a"),
+        Step::Delay(Duration::from_millis(600)),
+        fake::text("b"),
+        fake::finish("stop"),
+        fake::usage(3, 2),
+        Step::Done,
+    ]))
+    .await;
+    let mut config = config_for(&upstream.url);
+    config.backend.as_mut().unwrap().idle_timeout = Duration::ZERO;
+    let server = support::start_with(config).await;
+    let s = stream_reply(&server, "hi").await;
+    assert_eq!(s.error, None);
+    assert_eq!(s.texts, ["a", "b"]);
 }
 
 /// A 64 MiB JSON answer: four times what awsim reads whole.

@@ -65,7 +65,8 @@ pub struct Backend {
 #[derive(Debug, Clone, Copy)]
 struct Timeouts {
     first_byte: Duration,
-    idle: Duration,
+    /// `None`: silence mid-answer is not bounded (`--bedrock-backend-idle-timeout 0`).
+    idle: Option<Duration>,
 }
 
 impl Backend {
@@ -80,7 +81,7 @@ impl Backend {
             url: redact_url(&config.url).into_owned(),
             timeouts: Timeouts {
                 first_byte: config.first_byte_timeout,
-                idle: config.idle_timeout,
+                idle: Some(config.idle_timeout).filter(|idle| !idle.is_zero()),
             },
             map,
         }
@@ -311,11 +312,13 @@ fn stream(
         tokio::pin!(watchdog);
         let mut until = deadline;
         let mut first = true;
+        // Off once the answer began when silence mid-answer is not bounded.
+        let mut watching = true;
         loop {
             let next = tokio::select! {
                 biased;
                 next = events.next() => next,
-                () = &mut watchdog => {
+                () = &mut watchdog, if watching => {
                     if Instant::now() < until {
                         watchdog.as_mut().reset(until);
                         continue;
@@ -323,7 +326,7 @@ fn stream(
                     yield Err(if first {
                         errors::first_byte_timeout(&target.url, timeouts.first_byte)
                     } else {
-                        errors::stalled(&target.url, timeouts.idle)
+                        errors::stalled(&target.url, timeouts.idle.unwrap_or_default())
                     });
                     return;
                 }
@@ -348,9 +351,12 @@ fn stream(
                 Some(Ok(event)) => event,
             };
             let progress = decoder.event(&event.event, &event.data, &mut out);
-            until = Instant::now() + timeouts.idle;
+            if let Some(idle) = timeouts.idle {
+                until = Instant::now() + idle;
+            }
             if first {
                 first = false;
+                watching = timeouts.idle.is_some();
                 // The idle timeout is usually the shorter: the timer moves back to it once.
                 watchdog.as_mut().reset(until);
             }
