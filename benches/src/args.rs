@@ -56,6 +56,8 @@ Output:
 
 Environment:
   AWSIM_BIN                the awsim binary to measure (default: target/release/awsim)
+  AWSIM_COMPARE_BIN        another awsim build measured in the same TTFT rounds, against the
+                           same upstream and floors: its rows are marked [compare]
 ";
 
 /// The streaming calls of the TTFT section.

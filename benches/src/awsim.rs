@@ -43,6 +43,19 @@ pub fn binary() -> crate::Result<PathBuf> {
         })
 }
 
+/// A second build to measure next to [`binary`] in the TTFT section: `$AWSIM_COMPARE_BIN`, when set.
+pub fn compare_binary() -> crate::Result<Option<PathBuf>> {
+    match std::env::var_os("AWSIM_COMPARE_BIN") {
+        None => Ok(None),
+        Some(bin) if Path::new(&bin).is_file() => Ok(Some(PathBuf::from(bin))),
+        Some(bin) => Err(format!(
+            "AWSIM_COMPARE_BIN={} does not exist",
+            Path::new(&bin).display()
+        )
+        .into()),
+    }
+}
+
 /// A warning when the binary is older than the newest source file (a stale build measures old code).
 pub fn staleness(bin: &Path) -> Option<String> {
     let built = std::fs::metadata(bin).and_then(|m| m.modified()).ok()?;

@@ -1,6 +1,7 @@
 //! Time to first token and per-token latency through awsim against the same workload sent straight
 //! to the synthetic upstream, for ConverseStream and InvokeModelWithResponseStream (Anthropic body)
-//! in both stream formats, at each concurrency.
+//! in both stream formats, at each concurrency. With `AWSIM_COMPARE_BIN`, a second build is measured
+//! in the same rounds, so two builds are compared against the same floors.
 
 use super::{at_most, Ctx};
 use crate::awsim::Awsim;
@@ -25,15 +26,41 @@ enum Via {
     /// A relay floor, sent the direct workload: what any process in the middle costs here; no
     /// target applies.
     Floor(Floor),
-    /// awsim (or `--target`), sent this call.
-    Bedrock(Arc<Call>),
+    /// awsim (or `--target`), or the compare build, sent this call.
+    Bedrock { call: Arc<Call>, build: Build },
+}
+
+/// Which build a Bedrock row measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Build {
+    /// `AWSIM_BIN` (or `--target`).
+    Measured,
+    /// `AWSIM_COMPARE_BIN`.
+    Compare,
+}
+
+impl Build {
+    /// What its rows' labels and its summary figures add.
+    fn tag(self) -> &'static str {
+        match self {
+            Self::Measured => "",
+            Self::Compare => " [compare]",
+        }
+    }
 }
 
 impl Row {
     fn floor(&self) -> Option<Floor> {
         match self.via {
             Via::Floor(floor) => Some(floor),
-            Via::Bedrock(_) => None,
+            Via::Bedrock { .. } => None,
+        }
+    }
+
+    fn build(&self) -> Option<Build> {
+        match self.via {
+            Via::Floor(_) => None,
+            Via::Bedrock { build, .. } => Some(build),
         }
     }
 }
@@ -75,6 +102,13 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
             &["--bedrock-backend".into(), upstream.base_url()],
         )?),
     };
+    let compare = match (&o.target, crate::awsim::compare_binary()?) {
+        (None, Some(bin)) => Some(Awsim::start(
+            &bin,
+            &["--bedrock-backend".into(), upstream.base_url()],
+        )?),
+        _ => None,
+    };
     let bedrock_url = o
         .target
         .clone()
@@ -82,20 +116,41 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
         .ok_or("no endpoint")?;
     let pid = o.target_pid.or(awsim.as_ref().map(|a| a.pid));
     let baseline_url = o.baseline.clone().unwrap_or_else(|| upstream.base_url());
-    let (bedrock, baseline) = ctx.rt.block_on(async {
+    let (bedrock, baseline, compared) = ctx.rt.block_on(async {
+        let compared = match &compare {
+            None => None,
+            Some(a) => Some(Endpoint::parse(&a.url()).await?),
+        };
         Ok::<_, crate::Error>((
             Endpoint::parse(&bedrock_url).await?,
             Endpoint::parse(&baseline_url).await?,
+            compared,
         ))
     })?;
+    // Where each build's rows go, and whose CPU they read.
+    let endpoint = |build: Build| match build {
+        Build::Measured => (&bedrock, pid),
+        Build::Compare => (
+            compared.as_ref().unwrap_or(&bedrock),
+            compare.as_ref().map(|a| a.pid),
+        ),
+    };
     let max_tokens = Some(o.tokens);
     // One answer's length: workers start spread over it.
     let stagger = o.first_token + o.token_gap * o.tokens.saturating_sub(1);
 
-    let calls = o
-        .combos
+    let builds = if compare.is_some() {
+        vec![Build::Measured, Build::Compare]
+    } else {
+        vec![Build::Measured]
+    };
+    let calls = builds
         .iter()
-        .map(|&(api, format)| Call::new(api, format, &bedrock, &o.model, max_tokens).map(Arc::new))
+        .flat_map(|&build| o.combos.iter().map(move |&combo| (build, combo)))
+        .map(|(build, (api, format))| {
+            Call::new(api, format, endpoint(build).0, &o.model, max_tokens)
+                .map(|call| (build, Arc::new(call)))
+        })
         .collect::<crate::Result<Vec<_>>>()?;
     let direct_call = |to: &Endpoint| {
         Call::new(
@@ -117,9 +172,15 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
         let floors = FLOORS
             .iter()
             .map(|&(floor, label)| (label.to_string(), Via::Floor(floor)));
-        let bedrock_rows = calls
-            .iter()
-            .map(|call| (call.label(), Via::Bedrock(call.clone())));
+        let bedrock_rows = calls.iter().map(|(build, call)| {
+            (
+                format!("{}{}", call.label(), build.tag()),
+                Via::Bedrock {
+                    call: call.clone(),
+                    build: *build,
+                },
+            )
+        });
         let mut rows: Vec<Row> = floors
             .chain(bedrock_rows)
             .map(|(label, via)| Row {
@@ -157,15 +218,18 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
                             Some(relay.pid),
                         ))?
                     }
-                    Via::Bedrock(call) => ctx.rt.block_on(closed_loop(
-                        &bedrock,
-                        o.proto,
-                        call.clone(),
-                        c,
-                        per_round,
-                        stagger,
-                        pid,
-                    ))?,
+                    Via::Bedrock { call, build } => {
+                        let (to, pid) = endpoint(*build);
+                        ctx.rt.block_on(closed_loop(
+                            to,
+                            o.proto,
+                            call.clone(),
+                            c,
+                            per_round,
+                            stagger,
+                            pid,
+                        ))?
+                    }
                 };
                 row.through.absorb(measured);
             }
@@ -178,12 +242,27 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
             rows,
         });
     }
-    if let Some(a) = &awsim {
-        for line in a.notes() {
-            report.note(format!("awsim logged during the TTFT section: `{line}`"));
+    for (a, which) in [(&awsim, "awsim"), (&compare, "the compare build")] {
+        for line in a.iter().flat_map(Awsim::notes) {
+            report.note(format!("{which} logged during the TTFT section: `{line}`"));
         }
     }
-    render(ctx, report, &levels, &bedrock_url, &baseline_url, &upstream);
+    let through = match &compare {
+        None => format!("`{bedrock_url}`"),
+        Some(a) => format!(
+            "`{bedrock_url}` and, in rows marked [compare], `{}` (AWSIM_COMPARE_BIN)",
+            a.url()
+        ),
+    };
+    render(
+        ctx,
+        report,
+        &levels,
+        &through,
+        &baseline_url,
+        &upstream,
+        &builds,
+    );
     Ok(())
 }
 
@@ -218,14 +297,15 @@ fn render(
     ctx: &Ctx<'_>,
     report: &mut Report,
     levels: &[Level],
-    bedrock_url: &str,
+    through: &str,
     baseline_url: &str,
     upstream: &Upstream,
+    builds: &[Build],
 ) {
     let o = ctx.opts;
     let mut s = String::from("## Time to first token: through awsim vs direct\n\n");
     s.push_str(&format!(
-        "Client: {} ({}), one worker per concurrent request sending again as soon as its answer ends, the workers' first requests spread over one answer's length (a steady state, not a burst); measured requests per row: {} (at least 4 per worker), after one warm-up request per worker; each level's rows are measured in rounds ({}), every row in turn in each round and its rounds pooled, so that a drift of the machine over the minutes a level takes falls on its rows alike. Through: `{bedrock_url}`; direct: `{baseline_url}` (OpenAI SSE, time to the first non-empty `delta.content`). The synthetic upstream answered {} chat completions in this section.\n\n",
+        "Client: {} ({}), one worker per concurrent request sending again as soon as its answer ends, the workers' first requests spread over one answer's length (a steady state, not a burst); measured requests per row: {} (at least 4 per worker), after one warm-up request per worker; each level's rows are measured in rounds ({}), every row in turn in each round and its rounds pooled, so that a drift of the machine over the minutes a level takes falls on its rows alike. Through: {through}; direct: `{baseline_url}` (OpenAI SSE, time to the first non-empty `delta.content`). The synthetic upstream answered {} chat completions in this section.\n\n",
         o.proto.label(),
         if o.proto == Proto::Http1 { "a kept-alive connection per worker" } else { "one shared connection" },
         o.requests,
@@ -423,101 +503,103 @@ fn render(
     ));
     report.sections.push(s);
 
-    // Summary: the worst combination at each target.
-    for (c, name) in [(1, "added TTFT, c=1"), (256, "added TTFT, c=256")] {
-        let Some(level) = levels.iter().find(|l| l.concurrency == c) else {
-            continue;
-        };
-        let d = &level.direct;
-        let worst = |p: fn(&crate::stats::Dist) -> Option<u64>| {
-            level
-                .rows
-                .iter()
-                .filter(|r| r.floor().is_none())
-                .filter_map(|r| added(p(&r.through.ttft), p(&d.ttft)).map(|a| (a, &r.label)))
-                .max_by_key(|(a, _)| *a)
-        };
-        let w50 = worst(crate::stats::Dist::p50);
-        let w99 = worst(crate::stats::Dist::p99);
-        let (target, _, _) = ttft_target(c);
-        let floor = |which: Floor| {
-            level
-                .rows
-                .iter()
-                .find(|r| r.floor() == Some(which))
-                .and_then(|r| added(r.through.ttft.p50(), d.ttft.p50()))
-        };
-        let measured = match c {
-            1 => format!(
-                "worst p50 {} ({}), worst p99 {} ({})",
-                signed(w50.map(|w| w.0)),
-                w50.map_or("–", |w| w.1.as_str()),
-                signed(w99.map(|w| w.0)),
-                w99.map_or("–", |w| w.1.as_str()),
-            ),
-            _ => format!(
-                "worst p50 {} ({})",
-                signed(w50.map(|w| w.0)),
-                w50.map_or("–", |w| w.1.as_str())
-            ),
-        };
-        let measured = format!(
-            "{measured}; floors: a bare TCP relay adds p50 {}, a tokio relay {}",
-            signed(floor(Floor::Relay)),
-            signed(floor(Floor::AsyncRelay))
-        );
-        report.figure(
-            name,
-            measured,
-            target,
-            verdict(w50.map(|w| w.0), w99.map(|w| w.0), c),
-        );
-    }
-    let token_added =
-        |l: &Level, r: &Row| added(r.through.token_latency.p50(), l.direct.token_latency.p50());
-    let worst_token = levels
-        .iter()
-        .flat_map(|l| {
-            l.rows
-                .iter()
-                .filter(|r| r.floor().is_none())
-                .filter_map(move |r| token_added(l, r).map(|a| (a, l, r)))
-        })
-        .max_by_key(|(a, _, _)| *a);
-    let floor_token = |which: Floor| {
-        levels
+    // Summary: the worst combination at each target, for each build.
+    for &build in builds {
+        for (c, name) in [(1, "added TTFT, c=1"), (256, "added TTFT, c=256")] {
+            let Some(level) = levels.iter().find(|l| l.concurrency == c) else {
+                continue;
+            };
+            let d = &level.direct;
+            let worst = |p: fn(&crate::stats::Dist) -> Option<u64>| {
+                level
+                    .rows
+                    .iter()
+                    .filter(|r| r.build() == Some(build))
+                    .filter_map(|r| added(p(&r.through.ttft), p(&d.ttft)).map(|a| (a, &r.label)))
+                    .max_by_key(|(a, _)| *a)
+            };
+            let w50 = worst(crate::stats::Dist::p50);
+            let w99 = worst(crate::stats::Dist::p99);
+            let (target, _, _) = ttft_target(c);
+            let floor = |which: Floor| {
+                level
+                    .rows
+                    .iter()
+                    .find(|r| r.floor() == Some(which))
+                    .and_then(|r| added(r.through.ttft.p50(), d.ttft.p50()))
+            };
+            let measured = match c {
+                1 => format!(
+                    "worst p50 {} ({}), worst p99 {} ({})",
+                    signed(w50.map(|w| w.0)),
+                    w50.map_or("–", |w| w.1.as_str()),
+                    signed(w99.map(|w| w.0)),
+                    w99.map_or("–", |w| w.1.as_str()),
+                ),
+                _ => format!(
+                    "worst p50 {} ({})",
+                    signed(w50.map(|w| w.0)),
+                    w50.map_or("–", |w| w.1.as_str())
+                ),
+            };
+            let measured = format!(
+                "{measured}; floors: a bare TCP relay adds p50 {}, a tokio relay {}",
+                signed(floor(Floor::Relay)),
+                signed(floor(Floor::AsyncRelay))
+            );
+            report.figure(
+                format!("{name}{}", build.tag()),
+                measured,
+                target,
+                verdict(w50.map(|w| w.0), w99.map(|w| w.0), c),
+            );
+        }
+        let token_added =
+            |l: &Level, r: &Row| added(r.through.token_latency.p50(), l.direct.token_latency.p50());
+        let worst_token = levels
             .iter()
             .flat_map(|l| {
                 l.rows
                     .iter()
-                    .filter(move |r| r.floor() == Some(which))
-                    .filter_map(move |r| token_added(l, r))
+                    .filter(|r| r.build() == Some(build))
+                    .filter_map(move |r| token_added(l, r).map(|a| (a, l, r)))
             })
-            .max()
-    };
-    if let Some((a, level, row)) = worst_token {
-        // The tokio relay measured in the same rounds as the worst row: what is awsim's own.
-        let over_relay = level
-            .rows
-            .iter()
-            .find(|r| r.floor() == Some(Floor::AsyncRelay))
-            .and_then(|r| token_added(level, r))
-            .map_or_else(String::new, |relay| {
-                format!(", {} over the tokio relay's", signed(Some(a - relay)))
-            });
-        report.figure(
-            "added inter-token latency",
-            format!(
-                "worst p50 {} ({}, c={}{over_relay}); floors: a bare TCP relay adds up to {}, a tokio relay up to {}",
-                signed(Some(a)),
-                row.label,
-                level.concurrency,
-                signed(floor_token(Floor::Relay)),
-                signed(floor_token(Floor::AsyncRelay))
-            ),
-            "p50 ≤ 50 µs",
-            at_most(Some(a as f64), 50e3),
-        );
+            .max_by_key(|(a, _, _)| *a);
+        let floor_token = |which: Floor| {
+            levels
+                .iter()
+                .flat_map(|l| {
+                    l.rows
+                        .iter()
+                        .filter(move |r| r.floor() == Some(which))
+                        .filter_map(move |r| token_added(l, r))
+                })
+                .max()
+        };
+        if let Some((a, level, row)) = worst_token {
+            // The tokio relay measured in the same rounds as the worst row: what is awsim's own.
+            let over_relay = level
+                .rows
+                .iter()
+                .find(|r| r.floor() == Some(Floor::AsyncRelay))
+                .and_then(|r| token_added(level, r))
+                .map_or_else(String::new, |relay| {
+                    format!(", {} over the tokio relay's", signed(Some(a - relay)))
+                });
+            report.figure(
+                format!("added inter-token latency{}", build.tag()),
+                format!(
+                    "worst p50 {} ({}, c={}{over_relay}); floors: a bare TCP relay adds up to {}, a tokio relay up to {}",
+                    signed(Some(a)),
+                    row.label,
+                    level.concurrency,
+                    signed(floor_token(Floor::Relay)),
+                    signed(floor_token(Floor::AsyncRelay))
+                ),
+                "p50 ≤ 50 µs",
+                at_most(Some(a as f64), 50e3),
+            );
+        }
     }
 }
 
