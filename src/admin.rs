@@ -129,7 +129,7 @@ async fn health(app: &App) -> serde_json::Value {
     let config = &app.config;
     let backend = match &config.backend {
         None => json!("canned"),
-        Some(b) => json!(b.url),
+        Some(b) => json!(crate::config::redact_url(&b.url)),
     };
     let mut body = json!({
         "status": "ok",

@@ -43,25 +43,54 @@ pub struct Cli {
     )]
     pub bedrock_model_map: Option<PathBuf>,
 
-    /// Seconds to wait for the backend's first byte before answering ModelTimeoutException.
+    /// Seconds to wait for the backend's answer to begin (its response head and first event) before ModelTimeoutException.
     #[arg(
         long,
         env = "AWSIM_BEDROCK_BACKEND_TIMEOUT",
-        default_value_t = 120.0,
+        default_value_t = crate::config::FIRST_BYTE_TIMEOUT_SECS,
         value_name = "SECONDS",
         global = true
     )]
     pub bedrock_backend_timeout: f64,
 
-    /// Seconds to wait for a TCP connection to the backend.
+    /// Seconds of silence between the backend's events, once its answer began, before the stream ends with modelStreamErrorException (keep it under the client's read timeout, 60 s in the AWS SDKs); 0 = no limit.
+    #[arg(
+        long,
+        env = "AWSIM_BEDROCK_BACKEND_IDLE_TIMEOUT",
+        default_value_t = crate::config::IDLE_TIMEOUT_SECS,
+        value_name = "SECONDS",
+        global = true
+    )]
+    pub bedrock_backend_idle_timeout: f64,
+
+    /// Seconds to wait for a connection to the backend (TCP, and TLS for https).
     #[arg(
         long,
         env = "AWSIM_BEDROCK_BACKEND_CONNECT_TIMEOUT",
-        default_value_t = 5.0,
+        default_value_t = crate::config::CONNECT_TIMEOUT_SECS,
         value_name = "SECONDS",
         global = true
     )]
     pub bedrock_backend_connect_timeout: f64,
+
+    /// PEM file of CA certificates to trust for an https backend, besides the system's roots (a private or corporate CA).
+    #[arg(
+        long,
+        env = "AWSIM_BEDROCK_BACKEND_CA",
+        value_name = "FILE",
+        global = true
+    )]
+    pub bedrock_backend_ca: Option<PathBuf>,
+
+    /// Proxy for every backend request, a backend on this machine included; unset, HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY apply to a backend on another host.
+    #[arg(
+        long,
+        env = "AWSIM_BEDROCK_BACKEND_PROXY",
+        value_name = "URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub bedrock_backend_proxy: Option<String>,
 
     /// Body format of the streaming operations: `auto` sends event-stream frames to AWS SDKs and a JSON array to everyone else.
     #[arg(long, env = "AWSIM_BEDROCK_STREAM_FORMAT", value_enum, default_value_t = StreamFormat::Auto, global = true)]

@@ -3,17 +3,64 @@
 
 use crate::cli::{AuthMode, Parsed, StreamFormat};
 use crate::server::tls::TlsSetup;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
 use std::time::Duration;
 
 /// Where answers come from.
 #[derive(Debug, Clone)]
 pub struct BackendConfig {
-    /// Base URL without a trailing slash, e.g. `http://localhost:11434/v1`.
+    /// Base URL without a trailing slash, e.g. `http://localhost:11434/v1`. It may hold
+    /// `user:password@`: show it only through [`redact_url`].
     pub url: String,
     pub api_key: Option<String>,
+    /// The response head and the first event (`--bedrock-backend-timeout`).
     pub first_byte_timeout: Duration,
+    /// Silence between events once the answer began (`--bedrock-backend-idle-timeout`); zero: no
+    /// limit.
+    pub idle_timeout: Duration,
     pub connect_timeout: Duration,
+    /// Certificates trusted besides the system's roots (`--bedrock-backend-ca`).
+    pub ca: Vec<CertificateDer<'static>>,
+    /// The proxy every backend request goes through (`--bedrock-backend-proxy`); unset, the
+    /// `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` variables decide for a backend that is not
+    /// on this machine.
+    pub proxy: Option<String>,
+}
+
+/// `--bedrock-backend-timeout`'s default, in seconds.
+pub const FIRST_BYTE_TIMEOUT_SECS: f64 = 120.0;
+/// `--bedrock-backend-idle-timeout`'s default, in seconds: under the 60 s read timeout of boto3
+/// and the other AWS SDKs, so a stalled backend reaches them as a modeled exception, not a bare
+/// read timeout.
+pub const IDLE_TIMEOUT_SECS: f64 = 30.0;
+/// `--bedrock-backend-connect-timeout`'s default, in seconds.
+pub const CONNECT_TIMEOUT_SECS: f64 = 5.0;
+
+impl BackendConfig {
+    /// A backend at `url` with every other setting at its flag's default.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            api_key: None,
+            first_byte_timeout: Duration::from_secs_f64(FIRST_BYTE_TIMEOUT_SECS),
+            idle_timeout: Duration::from_secs_f64(IDLE_TIMEOUT_SECS),
+            connect_timeout: Duration::from_secs_f64(CONNECT_TIMEOUT_SECS),
+            ca: Vec::new(),
+            proxy: None,
+        }
+    }
+
+    /// The backend as the start-up log names it: its URL and proxy, credentials redacted.
+    pub fn describe(&self) -> String {
+        match &self.proxy {
+            None => redact_url(&self.url).into_owned(),
+            Some(proxy) => format!("{} via proxy {}", redact_url(&self.url), redact_url(proxy)),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -109,17 +156,37 @@ impl Config {
             Some(url) => Some(BackendConfig {
                 url: validate_backend_url(
                     url,
-                    &parsed.given("bedrock_backend", format!("'{url}'")),
+                    &parsed.given("bedrock_backend", format!("'{}'", redact_url(url))),
                 )?,
                 api_key: cli.bedrock_api_key.clone().filter(|k| !k.is_empty()),
                 first_byte_timeout: seconds(
                     "bedrock_backend_timeout",
                     cli.bedrock_backend_timeout,
                 )?,
+                idle_timeout: seconds(
+                    "bedrock_backend_idle_timeout",
+                    cli.bedrock_backend_idle_timeout,
+                )?,
                 connect_timeout: seconds(
                     "bedrock_backend_connect_timeout",
                     cli.bedrock_backend_connect_timeout,
                 )?,
+                ca: match &cli.bedrock_backend_ca {
+                    None => Vec::new(),
+                    Some(path) => read_ca(path).map_err(|err| {
+                        format!(
+                            "{}: {err}",
+                            parsed.given("bedrock_backend_ca", path.display())
+                        )
+                    })?,
+                },
+                proxy: match &cli.bedrock_backend_proxy {
+                    None => None,
+                    Some(proxy) => Some(validate_proxy_url(
+                        proxy,
+                        &parsed.given("bedrock_backend_proxy", format!("'{}'", redact_url(proxy))),
+                    )?),
+                },
             }),
         };
         let model_map = match &cli.bedrock_model_map {
@@ -336,23 +403,70 @@ fn validate_backend_url(url: &str, given: &str) -> Result<String, String> {
     if rest.is_empty() || rest.starts_with('/') {
         return Err(format!("{given} has no host"));
     }
-    if trimmed.starts_with("https://") {
-        return Err(format!(
-            "{given}: https backends are not supported by this build; local servers speak http"
-        ));
-    }
     // The backend's endpoints are this URL plus a path: refuse now what could never be requested.
-    let uri: hyper::Uri = trimmed
-        .parse()
-        .map_err(|err| format!("{given} is not a valid URL: {err}"))?;
+    let parsed =
+        reqwest::Url::parse(trimmed).map_err(|err| format!("{given} is not a valid URL: {err}"))?;
     // `http://[]/v1` has an authority but no host.
-    if uri
-        .host()
+    if parsed
+        .host_str()
         .is_none_or(|h| h.trim_matches(['[', ']']).is_empty())
     {
         return Err(format!("{given} has no host"));
     }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(format!(
+            "{given} has a query or fragment; give the base URL the paths /chat/completions, /embeddings and /models follow"
+        ));
+    }
     Ok(trimmed.to_string())
+}
+
+/// A `--bedrock-backend-proxy` URL, as reqwest takes it.
+fn validate_proxy_url(url: &str, given: &str) -> Result<String, String> {
+    let url = url.trim();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(format!(
+            "{given} must start with http:// or https:// (e.g. http://proxy.example.com:3128)"
+        ));
+    }
+    reqwest::Proxy::all(url).map_err(|err| format!("{given} is not a valid proxy URL: {err}"))?;
+    Ok(url.to_string())
+}
+
+/// The certificates of a PEM file (`--bedrock-backend-ca`): at least one, or why not.
+pub fn read_ca(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let pem = std::fs::read(path).map_err(|err| format!("cannot read the file: {err}"))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| format!("not a PEM file of certificates: {err}"))?;
+    if certs.is_empty() {
+        return Err(
+            "no certificate in the file (expected PEM: -----BEGIN CERTIFICATE-----)".into(),
+        );
+    }
+    Ok(certs)
+}
+
+/// `url` as it may be shown — in logs, in `/_awsim/health`, in errors sent to clients: any
+/// `user:password@` replaced by `***@`. Every place that shows a backend or proxy URL goes through
+/// here.
+pub fn redact_url(url: &str) -> Cow<'_, str> {
+    // Without a scheme (a URL mistyped, refused with it shown), the authority starts the text.
+    let scheme_end = url
+        .find("://")
+        .filter(|&i| {
+            i > 0
+                && url[..i]
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        })
+        .map_or(0, |i| i + 3);
+    let rest = &url[scheme_end..];
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_len].rfind('@') {
+        None => Cow::Borrowed(url),
+        Some(at) => Cow::Owned(format!("{}***{}", &url[..scheme_end], &rest[at..])),
+    }
 }
 
 #[cfg(test)]
@@ -377,6 +491,10 @@ mod tests {
             validate_backend_url("http://localhost:11434/v1/", "--bedrock-backend").unwrap(),
             "http://localhost:11434/v1"
         );
+        assert_eq!(
+            validate_backend_url("https://api.example.com/v1", "--bedrock-backend").unwrap(),
+            "https://api.example.com/v1"
+        );
         assert!(validate_backend_url("localhost:11434", "--bedrock-backend")
             .unwrap_err()
             .contains("http://"));
@@ -387,5 +505,61 @@ mod tests {
                 .unwrap_err()
                 .contains("not a valid URL")
         );
+        assert!(
+            validate_backend_url("http://localhost:11434/v1?x=1", "--bedrock-backend")
+                .unwrap_err()
+                .contains("query")
+        );
+    }
+
+    #[test]
+    fn proxy_urls_are_checked() {
+        assert_eq!(
+            validate_proxy_url("http://proxy:3128", "--bedrock-backend-proxy").unwrap(),
+            "http://proxy:3128"
+        );
+        assert!(validate_proxy_url("proxy:3128", "--bedrock-backend-proxy").is_err());
+    }
+
+    #[test]
+    fn credentials_in_urls_are_never_shown() {
+        assert_eq!(
+            redact_url("http://me:s3cret@backend:8080/v1"),
+            "http://***@backend:8080/v1"
+        );
+        assert_eq!(
+            redact_url("https://token@gateway/v1"),
+            "https://***@gateway/v1"
+        );
+        // The last `@` of the authority ends the credentials, whatever they hold.
+        assert_eq!(redact_url("http://me:p@ss@backend"), "http://***@backend");
+        assert_eq!(
+            redact_url("http://localhost:11434/v1"),
+            "http://localhost:11434/v1"
+        );
+        // An `@` after the host is not a credential.
+        assert_eq!(
+            redact_url("http://backend/v1/@models?a=b@c"),
+            "http://backend/v1/@models?a=b@c"
+        );
+        assert_eq!(redact_url("not a url"), "not a url");
+        assert_eq!(redact_url("me:s3cret@backend/v1"), "***@backend/v1");
+        assert_eq!(
+            redact_url("me:s3cret@backend/v1?next=http://x"),
+            "***@backend/v1?next=http://x"
+        );
+    }
+
+    #[test]
+    fn a_ca_file_must_hold_pem_certificates() {
+        let dir = std::env::temp_dir().join(format!("awsim-ca-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        assert!(read_ca(&empty).unwrap_err().contains("no certificate"));
+        assert!(read_ca(&dir.join("missing.pem"))
+            .unwrap_err()
+            .contains("cannot read"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

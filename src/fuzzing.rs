@@ -12,7 +12,8 @@ use crate::runtime::families::converse::{self, stream::ConverseShaper};
 use crate::runtime::formats;
 use crate::runtime::read::fields;
 use crate::runtime::sources::canned;
-use crate::runtime::sources::openai::{decode::Decoder, errors, request::chat_body, sse};
+use crate::runtime::sources::openai::decode::{Decoder, Progress};
+use crate::runtime::sources::openai::{errors, request::chat_body, sse};
 use crate::runtime::stream::answer::{Answer, AnswerBlock};
 use crate::runtime::stream::body::{encode, Format, Wire};
 use crate::runtime::stream::delta::{Delta, Stop, StopReason, TokenStream, Usage};
@@ -21,9 +22,10 @@ use crate::runtime::stream::request::ChatRequest;
 use crate::runtime::stream::shaper::{Clock, Shaper, Timing};
 use crate::runtime::stream::tokens;
 use base64::Engine;
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use serde_json::Value;
+use std::convert::Infallible;
 use std::time::Instant;
 
 /// The models the InvokeModel target reads bodies for, picked by the input's first byte: one for
@@ -211,34 +213,53 @@ fn split(items: Vec<Result<Delta, ApiError>>) -> (Delta, TokenStream) {
 }
 
 /// The backend's server-sent events parser: fed in pieces of `input[0] + 1` bytes it finds the
-/// same events, and the same error, as fed all at once.
+/// same events, and the same failure, as fed all at once (before a failure, possibly more events).
 pub fn sse_parser(input: &[u8]) {
     let Some((&step, stream)) = input.split_first() else {
         return;
     };
-    let whole = sse_events(stream, stream.len().max(1));
-    let pieces = sse_events(stream, usize::from(step) + 1);
+    let (whole, whole_failure) = sse_events(stream, stream.len().max(1));
+    let (pieces, pieces_failure) = sse_events(stream, usize::from(step) + 1);
+    // A chunk is checked (UTF-8, size) before the parser sees it, so the events of a chunk that
+    // holds a bad byte are not given: smaller pieces give more of the events before a failure,
+    // never other events nor another failure.
     assert_eq!(
-        whole,
-        pieces,
-        "events differ when fed in pieces of {}",
+        whole_failure,
+        pieces_failure,
+        "failures differ when fed in pieces of {}",
         step + 1
     );
+    if whole_failure.is_none() {
+        assert_eq!(
+            whole,
+            pieces,
+            "events differ when fed in pieces of {}",
+            step + 1
+        );
+    } else {
+        assert!(
+            pieces.starts_with(&whole),
+            "events differ when fed in pieces of {}: {whole:?} is not the start of {pieces:?}",
+            step + 1
+        );
+    }
 }
 
 type Events = (Vec<(String, String)>, Option<String>);
 
+/// The events of `stream` fed in pieces of `step` bytes, and the failure that ended them.
 fn sse_events(stream: &[u8], step: usize) -> Events {
-    let mut parser = sse::Parser::default();
+    let pieces: Vec<Result<Bytes, Infallible>> = stream
+        .chunks(step)
+        .map(|piece| Ok(Bytes::copy_from_slice(piece)))
+        .collect();
+    let parsed =
+        futures::executor::block_on(sse::events(futures::stream::iter(pieces)).collect::<Vec<_>>());
     let mut events = Vec::new();
-    for piece in stream.chunks(step) {
-        parser.feed(piece);
-        loop {
-            match parser.next_event() {
-                Ok(Some(event)) => events.push((event.kind.to_string(), event.data.to_string())),
-                Ok(None) => break,
-                Err(malformed) => return (events, Some(malformed.to_string())),
-            }
+    for event in parsed {
+        match event {
+            Ok(event) => events.push((event.event, event.data)),
+            Err(failure) => return (events, Some(failure.to_string())),
         }
     }
     (events, None)
@@ -247,7 +268,7 @@ fn sse_events(stream: &[u8], step: usize) -> Events {
 /// A backend's answer, byte for byte: its server-sent events decoded into the token stream as the
 /// backend source decodes them, then shaped and written as a client would receive it. `input[0]`
 /// picks the operation and the body format (even: frames; odd: the JSON array; then Converse or a
-/// chat family of `CHAT_MODELS`). The frames must decode back whole, the JSON array must parse, and
+/// chat family of `CHAT_MODELS`; from 128 on, a maxTokens of 8 the answer is cut at). The frames must decode back whole, the JSON array must parse, and
 /// the collected answer must render as the non-streaming response.
 pub fn backend_stream(input: &[u8]) {
     let Some((&pick, upstream)) = input.split_first() else {
@@ -261,6 +282,8 @@ pub fn backend_stream(input: &[u8]) {
     let family_pick = usize::from(pick / 2) % (CHAT_MODELS.len() + 1);
     let request = ChatRequest {
         stop_sequences: vec!["END".into(), "\n\nHuman:".into()],
+        // Half the inputs hold the backend to a small maxTokens, so answers are cut at it too.
+        max_tokens: (pick >= 128).then_some(8),
         ..ChatRequest::default()
     };
     let items = upstream_deltas(upstream, &request);
@@ -323,36 +346,35 @@ fn upstream_deltas(upstream: &[u8], request: &ChatRequest) -> Vec<Result<Delta, 
     let mut decoder = Decoder::new(
         request.stop_sequences.clone(),
         tokens::input_tokens(request),
-    );
+    )
+    .with_budget(request.max_tokens);
     let mut items = vec![Ok(Delta::Start {
         input_tokens: decoder.input_estimate(),
     })];
-    let mut parser = sse::Parser::default();
+    let body = futures::stream::iter([Ok::<_, Infallible>(Bytes::copy_from_slice(upstream))]);
+    let events = futures::executor::block_on(sse::events(body).collect::<Vec<_>>());
     let mut out = Vec::new();
-    parser.feed(upstream);
-    loop {
-        let complete = match parser.next_event() {
-            Ok(None) => break,
-            Ok(Some(event)) => decoder.event(event.kind, event.data, &mut out),
-            Err(malformed) => {
-                items.push(Err(errors::broken("backend", &malformed.to_string())));
+    for event in events {
+        let progress = match event {
+            Ok(event) => decoder.event(&event.event, &event.data, &mut out),
+            Err(failure) => {
+                items.push(Err(errors::broken("backend", &failure.to_string())));
                 return items;
             }
         };
         items.extend(out.drain(..).map(Ok));
-        match complete {
+        let stop = match progress {
             Err(err) => {
                 items.push(Err(err));
                 return items;
             }
-            Ok(false) => {}
-            Ok(true) => {
-                let stop = decoder.stop(&mut out);
-                items.extend(out.drain(..).map(Ok));
-                items.push(Ok(Delta::Stop(stop)));
-                return items;
-            }
-        }
+            Ok(Progress::More) => continue,
+            Ok(Progress::Complete) => decoder.stop(&mut out),
+            Ok(Progress::OverBudget) => decoder.cut(&mut out),
+        };
+        items.extend(out.drain(..).map(Ok));
+        items.push(Ok(Delta::Stop(stop)));
+        return items;
     }
     let end = decoder.at_eof(&mut out);
     items.extend(out.drain(..).map(Ok));

@@ -39,7 +39,7 @@ fn serve(parsed: &Parsed) -> ExitCode {
             .backend
             .as_ref()
             .map_or("canned answers".to_string(), |b| {
-                format!("backend {}", b.url)
+                format!("backend {}", b.describe())
             });
         let threads = if workers == 1 { "thread" } else { "threads" };
         let tls = if app.config.tls.is_some() {

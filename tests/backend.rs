@@ -27,6 +27,7 @@ pub fn config_for(url: &str) -> Config {
             api_key: Some("sk-test".into()),
             first_byte_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(2),
+            ..BackendConfig::new(url)
         }),
         ..Config::default()
     }

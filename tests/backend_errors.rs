@@ -258,7 +258,7 @@ async fn a_backend_gone_silent_mid_answer_times_out_in_the_stream() {
     let upstream =
         FakeOpenAi::always(Reply::Sse(vec![fake::role(), fake::text("a"), Step::Hold])).await;
     let mut config = config_for(&upstream.url);
-    config.backend.as_mut().unwrap().first_byte_timeout = Duration::from_millis(300);
+    config.backend.as_mut().unwrap().idle_timeout = Duration::from_millis(300);
     let server = support::start_with(config).await;
     let mut out = open_stream(&server, "hi").await;
     let err = loop {

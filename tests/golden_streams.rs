@@ -293,6 +293,7 @@ async fn every_backend_golden_stream_is_translated_to_its_exact_bytes() {
             api_key: None,
             first_byte_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(2),
+            ..BackendConfig::new(&upstream.url)
         }),
         ..Config::default()
     })

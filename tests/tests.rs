@@ -9,6 +9,8 @@ mod auth;
 mod backend;
 mod backend_errors;
 mod backend_families;
+mod backend_https;
+mod backend_limits;
 mod backend_stream;
 mod connections;
 mod faults;

@@ -13,14 +13,17 @@
 # invoke-stream/json. AWSIM_ARGS adds flags to awsim's command line (AWSIM_ARGS="--invocation-log 0"
 # counts without the invocation log). Needs valgrind and python3; build first: cargo build --release
 # && cargo bench -p awsim-bench --bench stream --no-run. Output: /tmp/awsim-callgrind/.
+#
+# AWSIM_BIN=/path/to/awsim profiles another build (default target/release/awsim), and
+# CALLGRIND_OUT=DIR writes elsewhere: to compare two builds, profile each into its own directory.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 what=${1:?"usage: $0 converse|converse-stream|token|request [OP]"}
 op=${2:-converse-stream/eventstream}
-out=/tmp/awsim-callgrind
+out=${CALLGRIND_OUT:-/tmp/awsim-callgrind}
 mkdir -p "$out"
-awsim=target/release/awsim
+awsim=${AWSIM_BIN:-target/release/awsim}
 runner=$(ls -t target/release/deps/stream-* | grep -v '\.d$' | head -1)
 [ -x "$awsim" ] && [ -x "$runner" ] || { echo "build first: cargo build --release && cargo bench -p awsim-bench --bench stream --no-run" >&2; exit 2; }
 

@@ -43,6 +43,28 @@ pub fn binary() -> crate::Result<PathBuf> {
         })
 }
 
+/// A second awsim to measure next to [`binary`] in the TTFT section: `$AWSIM_COMPARE_BIN` (another
+/// build), and `$AWSIM_COMPARE_ARGS` (flags added to its command line; with no other build, the
+/// measured one runs again with them, e.g. `--invocation-log 0` for what the log costs). `None`
+/// when neither is set.
+pub fn compare(measured: &Path) -> crate::Result<Option<(PathBuf, Vec<String>)>> {
+    let args: Vec<String> = std::env::var("AWSIM_COMPARE_ARGS")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    match std::env::var_os("AWSIM_COMPARE_BIN") {
+        None if args.is_empty() => Ok(None),
+        None => Ok(Some((measured.to_path_buf(), args))),
+        Some(bin) if Path::new(&bin).is_file() => Ok(Some((PathBuf::from(bin), args))),
+        Some(bin) => Err(format!(
+            "AWSIM_COMPARE_BIN={} does not exist",
+            Path::new(&bin).display()
+        )
+        .into()),
+    }
+}
+
 /// A warning when the binary is older than the newest source file (a stale build measures old code).
 pub fn staleness(bin: &Path) -> Option<String> {
     let built = std::fs::metadata(bin).and_then(|m| m.modified()).ok()?;

@@ -5,7 +5,7 @@
 //! mid-stream cut, a hold that waits for the client to leave), an HTTP error, a JSON body, or no
 //! answer at all. Connections are kept alive (chunked bodies) so pooling shows in
 //! [`FakeOpenAi::connections`]; a client that closes its connection mid-answer is counted in
-//! [`FakeOpenAi::disconnects`].
+//! [`FakeOpenAi::disconnects`]. [`FakeOpenAi::start_tls`] serves the same over TLS.
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -13,9 +13,8 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 /// One request as the fake received it.
@@ -39,6 +38,10 @@ pub enum Reply {
     Status(u16, String),
     /// 200 with a JSON body.
     Json(Value),
+    /// 200 with a JSON body of `len` bytes (an embedding of that size), written piece by piece so
+    /// the fake never holds it whole; its length announced in `content-length`, or not (chunked).
+    /// A client that stops reading and hangs up is counted in [`FakeOpenAi::disconnects`].
+    Huge { len: usize, announced: bool },
     /// Read the request, never answer.
     Hang,
     /// Read the request, close the connection without a word (a kept-alive connection the server
@@ -91,6 +94,24 @@ impl Drop for FakeOpenAi {
 
 impl FakeOpenAi {
     pub async fn start(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
+        Self::listen(handler, None, "127.0.0.1").await
+    }
+
+    /// The same over TLS with `tls`'s certificate; the URL names the upstream `host` (which the
+    /// client must resolve to 127.0.0.1, or reach through a proxy that does).
+    pub async fn start_tls(
+        handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+        tls: tokio_rustls::TlsAcceptor,
+        host: &str,
+    ) -> Self {
+        Self::listen(handler, Some(tls), host).await
+    }
+
+    async fn listen(
+        handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+        host: &str,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(State {
@@ -101,14 +122,31 @@ impl FakeOpenAi {
             changed: Notify::new(),
         });
         let accept_state = state.clone();
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                accept_state.connections.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(serve(socket, accept_state.clone()));
+                socket.set_nodelay(true).ok();
+                let state = accept_state.clone();
+                match &tls {
+                    None => {
+                        state.connections.fetch_add(1, Ordering::SeqCst);
+                        tokio::spawn(serve(socket, state));
+                    }
+                    Some(tls) => {
+                        let tls = tls.clone();
+                        tokio::spawn(async move {
+                            // A client that refuses the certificate ends here.
+                            if let Ok(stream) = tls.accept(socket).await {
+                                state.connections.fetch_add(1, Ordering::SeqCst);
+                                serve(stream, state).await;
+                            }
+                        });
+                    }
+                }
             }
         });
         Self {
-            url: format!("http://{addr}/v1"),
+            url: format!("{scheme}://{host}:{}/v1", addr.port()),
             addr,
             state,
             task,
@@ -157,9 +195,8 @@ impl FakeOpenAi {
     }
 }
 
-async fn serve(socket: TcpStream, state: Arc<State>) {
-    socket.set_nodelay(true).ok();
-    let (read, mut write) = socket.into_split();
+async fn serve(socket: impl AsyncRead + AsyncWrite + Send, state: Arc<State>) {
+    let (read, mut write) = tokio::io::split(socket);
     let mut reader = BufReader::new(read);
     while let Some(request) = read_request(&mut reader).await {
         state.requests.lock().unwrap().push(request.clone());
@@ -167,6 +204,14 @@ async fn serve(socket: TcpStream, state: Arc<State>) {
         let keep = match (state.handler)(&request) {
             Reply::Status(code, body) => respond(&mut write, code, "application/json", &body).await,
             Reply::Json(v) => respond(&mut write, 200, "application/json", &v.to_string()).await,
+            Reply::Huge { len, announced } => {
+                let sent = huge(&mut write, len, announced).await;
+                if !sent {
+                    state.disconnects.fetch_add(1, Ordering::SeqCst);
+                    state.changed.notify_waiters();
+                }
+                sent
+            }
             Reply::Close => false,
             Reply::Hang => {
                 watch_close(&mut reader).await;
@@ -199,9 +244,9 @@ enum Outcome {
     ClientLeft,
 }
 
-async fn play(write: &mut OwnedWriteHalf, steps: &[Step]) -> Outcome {
+async fn play(write: &mut (impl AsyncWrite + Unpin), steps: &[Step]) -> Outcome {
     let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n";
-    if write.write_all(head.as_bytes()).await.is_err() {
+    if write.write_all(head.as_bytes()).await.is_err() || write.flush().await.is_err() {
         return Outcome::ClientLeft;
     }
     for step in steps {
@@ -224,33 +269,82 @@ async fn play(write: &mut OwnedWriteHalf, steps: &[Step]) -> Outcome {
         let mut chunk = format!("{:x}\r\n", bytes.len()).into_bytes();
         chunk.extend_from_slice(&bytes);
         chunk.extend_from_slice(b"\r\n");
-        if write.write_all(&chunk).await.is_err() {
+        // Flushed each time: over TLS a write may otherwise wait in the session's buffer.
+        if write.write_all(&chunk).await.is_err() || write.flush().await.is_err() {
             return Outcome::ClientLeft;
         }
     }
-    if write.write_all(b"0\r\n\r\n").await.is_err() {
+    if write.write_all(b"0\r\n\r\n").await.is_err() || write.flush().await.is_err() {
         return Outcome::ClientLeft;
     }
     Outcome::Complete
 }
 
 /// Resolves when the client closes its side (EOF or reset); a pipelined byte is left unread.
-async fn watch_close(reader: &mut BufReader<OwnedReadHalf>) {
+async fn watch_close(reader: &mut BufReader<impl AsyncRead + Unpin>) {
     match reader.fill_buf().await {
         Ok([]) | Err(_) => {}
         Ok(_) => std::future::pending().await,
     }
 }
 
-async fn respond(write: &mut OwnedWriteHalf, code: u16, kind: &str, body: &str) -> bool {
+async fn respond(write: &mut (impl AsyncWrite + Unpin), code: u16, kind: &str, body: &str) -> bool {
     let head = format!(
         "HTTP/1.1 {code} Fake\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\r\n",
         body.len()
     );
-    write.write_all(head.as_bytes()).await.is_ok() && write.write_all(body.as_bytes()).await.is_ok()
+    write.write_all(head.as_bytes()).await.is_ok()
+        && write.write_all(body.as_bytes()).await.is_ok()
+        && write.flush().await.is_ok()
 }
 
-async fn read_request(reader: &mut BufReader<OwnedReadHalf>) -> Option<Recorded> {
+/// `{"data":[{"embedding":[0.5,0.5,…]}]}` of exactly `len` bytes; false when the client hung up
+/// before it was all written.
+async fn huge(write: &mut (impl AsyncWrite + Unpin), len: usize, announced: bool) -> bool {
+    const OPEN: &[u8] = br#"{"data":[{"embedding":["#;
+    const CLOSE: &[u8] = br#"0.5]}]}"#;
+    const PIECE: usize = 64 * 1024;
+    let framing = if announced {
+        format!("content-length: {len}")
+    } else {
+        "transfer-encoding: chunked".to_string()
+    };
+    let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n{framing}\r\n\r\n");
+    if write.write_all(head.as_bytes()).await.is_err() {
+        return false;
+    }
+    let frame = |bytes: &[u8]| {
+        if announced {
+            return bytes.to_vec();
+        }
+        let mut chunk = format!("{:x}\r\n", bytes.len()).into_bytes();
+        chunk.extend_from_slice(bytes);
+        chunk.extend_from_slice(b"\r\n");
+        chunk
+    };
+    if write.write_all(&frame(OPEN)).await.is_err() {
+        return false;
+    }
+    let numbers = b"0.5,".repeat(PIECE / 4);
+    let mut padding = len - OPEN.len() - CLOSE.len();
+    while padding > 0 {
+        // Whole "0.5," groups, then spaces (JSON whitespace) for the rest.
+        let n = padding.min(PIECE);
+        let mut piece = numbers[..n - n % 4].to_vec();
+        piece.resize(n, b' ');
+        padding -= n;
+        if write.write_all(&frame(&piece)).await.is_err() {
+            return false;
+        }
+    }
+    let mut end = frame(CLOSE);
+    if !announced {
+        end.extend_from_slice(b"0\r\n\r\n");
+    }
+    write.write_all(&end).await.is_ok() && write.flush().await.is_ok()
+}
+
+async fn read_request(reader: &mut BufReader<impl AsyncRead + Unpin>) -> Option<Recorded> {
     let mut line = String::new();
     if reader.read_line(&mut line).await.ok()? == 0 {
         return None;

@@ -81,15 +81,7 @@ impl Server {
     }
 
     pub fn runtime_in(&self, region: &str) -> aws_sdk_bedrockruntime::Client {
-        use aws_sdk_bedrockruntime::config::{Credentials, Region};
-        let conf = aws_sdk_bedrockruntime::Config::builder()
-            .behavior_version_latest()
-            .region(Region::new(region.to_string()))
-            .endpoint_url(&self.url)
-            .credentials_provider(Credentials::new("test", "test", None, None, "awsim-tests"))
-            .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
-            .build();
-        aws_sdk_bedrockruntime::Client::from_conf(conf)
+        runtime_at(&self.url, region)
     }
 
     pub fn bedrock(&self) -> aws_sdk_bedrock::Client {
@@ -161,9 +153,25 @@ impl Server {
     }
 }
 
+/// The Bedrock runtime client of the AWS SDK for Rust pointed at `url` (an awsim of any kind: in
+/// this process or the binary).
+pub fn runtime_at(url: &str, region: &str) -> aws_sdk_bedrockruntime::Client {
+    use aws_sdk_bedrockruntime::config::{Credentials, Region};
+    let conf = aws_sdk_bedrockruntime::Config::builder()
+        .behavior_version_latest()
+        .region(Region::new(region.to_string()))
+        .endpoint_url(url)
+        .credentials_provider(Credentials::new("test", "test", None, None, "awsim-tests"))
+        .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_bedrockruntime::Client::from_conf(conf)
+}
+
 /// A SigV4-looking Authorization header for `region`, as curl users copy it from the docs.
 pub fn sigv4(region: &str, service: &str) -> String {
     format!("AWS4-HMAC-SHA256 Credential=test/20260421/{region}/{service}/aws4_request, SignedHeaders=host, Signature=fake")
 }
 
+pub mod connect_proxy;
 pub mod fake_openai;
+pub mod tls;

@@ -1,7 +1,8 @@
 //! Time to first token and per-token latency through awsim against the same workload sent straight
 //! to the synthetic upstream, for ConverseStream and InvokeModelWithResponseStream (Anthropic body)
-//! in both stream formats, at each concurrency; and, in the same rounds, the same calls through a
-//! second awsim with the invocation log off, for what recording costs.
+//! in both stream formats, at each concurrency. With `AWSIM_COMPARE_BIN` or `AWSIM_COMPARE_ARGS`, a
+//! second awsim (another build, or other flags such as `--invocation-log 0`) is measured in the same
+//! rounds, so the two are compared against the same floors.
 
 use super::{at_most, Ctx};
 use crate::awsim::Awsim;
@@ -26,23 +27,42 @@ enum Via {
     /// A relay floor, sent the direct workload: what any process in the middle costs here; no
     /// target applies.
     Floor(Floor),
-    /// awsim (or `--target`), sent this call.
-    Bedrock(Arc<Call>),
-    /// A second awsim started with `--invocation-log 0`, sent this call.
-    LogOff(Arc<Call>),
+    /// awsim (or `--target`), or the compare build, sent this call.
+    Bedrock { call: Arc<Call>, build: Build },
+}
+
+/// Which build a Bedrock row measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Build {
+    /// `AWSIM_BIN` (or `--target`).
+    Measured,
+    /// `AWSIM_COMPARE_BIN` / `AWSIM_COMPARE_ARGS`.
+    Compare,
+}
+
+impl Build {
+    /// What its rows' labels and its summary figures add.
+    fn tag(self) -> &'static str {
+        match self {
+            Self::Measured => "",
+            Self::Compare => " [compare]",
+        }
+    }
 }
 
 impl Row {
     fn floor(&self) -> Option<Floor> {
         match self.via {
             Via::Floor(floor) => Some(floor),
-            Via::Bedrock(_) | Via::LogOff(_) => None,
+            Via::Bedrock { .. } => None,
         }
     }
 
-    /// A row the targets judge: awsim as it runs by default (not a floor, not the log off).
-    fn judged(&self) -> bool {
-        matches!(self.via, Via::Bedrock(_))
+    fn build(&self) -> Option<Build> {
+        match self.via {
+            Via::Floor(_) => None,
+            Via::Bedrock { build, .. } => Some(build),
+        }
     }
 }
 
@@ -83,19 +103,19 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
             &["--bedrock-backend".into(), upstream.base_url()],
         )?),
     };
-    // The same awsim with the invocation log off (the rows above run with it on, the default).
-    let awsim_off = match &o.target {
-        None if !o.log_off.is_empty() => Some(Awsim::start(
-            ctx.bin()?,
-            &[
-                "--bedrock-backend".into(),
-                upstream.base_url(),
-                "--invocation-log".into(),
-                "0".into(),
-            ],
-        )?),
-        _ => None,
+    let compare = match &o.target {
+        Some(_) => None,
+        None => match crate::awsim::compare(ctx.bin()?)? {
+            None => None,
+            Some((bin, extra)) => {
+                let mut args = vec!["--bedrock-backend".to_string(), upstream.base_url()];
+                args.extend(extra);
+                Some((Awsim::start(&bin, &args)?, args.join(" ")))
+            }
+        },
     };
+    let compare_args = compare.as_ref().map(|(_, args)| args.clone());
+    let compare = compare.map(|(a, _)| a);
     let bedrock_url = o
         .target
         .clone()
@@ -103,34 +123,42 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
         .ok_or("no endpoint")?;
     let pid = o.target_pid.or(awsim.as_ref().map(|a| a.pid));
     let baseline_url = o.baseline.clone().unwrap_or_else(|| upstream.base_url());
-    let (bedrock, baseline, bedrock_off) = ctx.rt.block_on(async {
-        let off = match &awsim_off {
-            Some(a) => Some(Endpoint::parse(&a.url()).await?),
+    let (bedrock, baseline, compared) = ctx.rt.block_on(async {
+        let compared = match &compare {
             None => None,
+            Some(a) => Some(Endpoint::parse(&a.url()).await?),
         };
         Ok::<_, crate::Error>((
             Endpoint::parse(&bedrock_url).await?,
             Endpoint::parse(&baseline_url).await?,
-            off,
+            compared,
         ))
     })?;
+    // Where each build's rows go, and whose CPU they read.
+    let endpoint = |build: Build| match build {
+        Build::Measured => (&bedrock, pid),
+        Build::Compare => (
+            compared.as_ref().unwrap_or(&bedrock),
+            compare.as_ref().map(|a| a.pid),
+        ),
+    };
     let max_tokens = Some(o.tokens);
     // One answer's length: workers start spread over it.
     let stagger = o.first_token + o.token_gap * o.tokens.saturating_sub(1);
 
-    let calls = o
-        .combos
-        .iter()
-        .map(|&(api, format)| Call::new(api, format, &bedrock, &o.model, max_tokens).map(Arc::new))
-        .collect::<crate::Result<Vec<_>>>()?;
-    let off_calls = match &bedrock_off {
-        Some(off) => o
-            .log_off
-            .iter()
-            .map(|&(api, format)| Call::new(api, format, off, &o.model, max_tokens).map(Arc::new))
-            .collect::<crate::Result<Vec<_>>>()?,
-        None => Vec::new(),
+    let builds = if compare.is_some() {
+        vec![Build::Measured, Build::Compare]
+    } else {
+        vec![Build::Measured]
     };
+    let calls = builds
+        .iter()
+        .flat_map(|&build| o.combos.iter().map(move |&combo| (build, combo)))
+        .map(|(build, (api, format))| {
+            Call::new(api, format, endpoint(build).0, &o.model, max_tokens)
+                .map(|call| (build, Arc::new(call)))
+        })
+        .collect::<crate::Result<Vec<_>>>()?;
     let direct_call = |to: &Endpoint| {
         Call::new(
             Api::ChatCompletions,
@@ -151,18 +179,17 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
         let floors = FLOORS
             .iter()
             .map(|&(floor, label)| (label.to_string(), Via::Floor(floor)));
-        let bedrock_rows = calls
-            .iter()
-            .map(|call| (call.label(), Via::Bedrock(call.clone())));
-        let off_rows = off_calls.iter().map(|call| {
+        let bedrock_rows = calls.iter().map(|(build, call)| {
             (
-                format!("{}{LOG_OFF}", call.label()),
-                Via::LogOff(call.clone()),
+                format!("{}{}", call.label(), build.tag()),
+                Via::Bedrock {
+                    call: call.clone(),
+                    build: *build,
+                },
             )
         });
         let mut rows: Vec<Row> = floors
             .chain(bedrock_rows)
-            .chain(off_rows)
             .map(|(label, via)| Row {
                 label,
                 concurrency: c,
@@ -198,24 +225,18 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
                             Some(relay.pid),
                         ))?
                     }
-                    Via::Bedrock(call) => ctx.rt.block_on(closed_loop(
-                        &bedrock,
-                        o.proto,
-                        call.clone(),
-                        c,
-                        per_round,
-                        stagger,
-                        pid,
-                    ))?,
-                    Via::LogOff(call) => ctx.rt.block_on(closed_loop(
-                        bedrock_off.as_ref().ok_or("no log-off endpoint")?,
-                        o.proto,
-                        call.clone(),
-                        c,
-                        per_round,
-                        stagger,
-                        awsim_off.as_ref().map(|a| a.pid),
-                    ))?,
+                    Via::Bedrock { call, build } => {
+                        let (to, pid) = endpoint(*build);
+                        ctx.rt.block_on(closed_loop(
+                            to,
+                            o.proto,
+                            call.clone(),
+                            c,
+                            per_round,
+                            stagger,
+                            pid,
+                        ))?
+                    }
                 };
                 row.through.absorb(measured);
             }
@@ -228,17 +249,30 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
             rows,
         });
     }
-    for a in awsim.iter().chain(&awsim_off) {
-        for line in a.notes() {
-            report.note(format!("awsim logged during the TTFT section: `{line}`"));
+    for (a, which) in [(&awsim, "awsim"), (&compare, "the compare build")] {
+        for line in a.iter().flat_map(Awsim::notes) {
+            report.note(format!("{which} logged during the TTFT section: `{line}`"));
         }
     }
-    render(ctx, report, &levels, &bedrock_url, &baseline_url, &upstream);
+    let through = match &compare {
+        None => format!("`{bedrock_url}`"),
+        Some(a) => format!(
+            "`{bedrock_url}` and, in rows marked [compare], `{}` (AWSIM_COMPARE_BIN / AWSIM_COMPARE_ARGS: `{}`)",
+            a.url(),
+            compare_args.as_deref().unwrap_or_default()
+        ),
+    };
+    render(
+        ctx,
+        report,
+        &levels,
+        &through,
+        &baseline_url,
+        &upstream,
+        &builds,
+    );
     Ok(())
 }
-
-/// The label suffix of a row measured with the invocation log off.
-const LOG_OFF: &str = " · log off";
 
 /// Rounds for `n` requests at concurrency `c`: up to `most`, each with at least 4 requests per
 /// worker. Every round measures every row in turn, so a drift of the machine over the section's
@@ -271,14 +305,15 @@ fn render(
     ctx: &Ctx<'_>,
     report: &mut Report,
     levels: &[Level],
-    bedrock_url: &str,
+    through: &str,
     baseline_url: &str,
     upstream: &Upstream,
+    builds: &[Build],
 ) {
     let o = ctx.opts;
     let mut s = String::from("## Time to first token: through awsim vs direct\n\n");
     s.push_str(&format!(
-        "Client: {} ({}), one worker per concurrent request sending again as soon as its answer ends, the workers' first requests spread over one answer's length (a steady state, not a burst); measured requests per row: {} (at least 4 per worker), after one warm-up request per worker; each level's rows are measured in rounds ({}), every row in turn in each round and its rounds pooled, so that a drift of the machine over the minutes a level takes falls on its rows alike. Through: `{bedrock_url}`; direct: `{baseline_url}` (OpenAI SSE, time to the first non-empty `delta.content`). The synthetic upstream answered {} chat completions in this section.\n\n",
+        "Client: {} ({}), one worker per concurrent request sending again as soon as its answer ends, the workers' first requests spread over one answer's length (a steady state, not a burst); measured requests per row: {} (at least 4 per worker), after one warm-up request per worker; each level's rows are measured in rounds ({}), every row in turn in each round and its rounds pooled, so that a drift of the machine over the minutes a level takes falls on its rows alike. Through: {through}; direct: `{baseline_url}` (OpenAI SSE, time to the first non-empty `delta.content`). The synthetic upstream answered {} chat completions in this section.\n\n",
         o.proto.label(),
         if o.proto == Proto::Http1 { "a kept-alive connection per worker" } else { "one shared connection" },
         o.requests,
@@ -316,8 +351,6 @@ fn render(
             let (target, _, _) = ttft_target(r.concurrency);
             let target = if r.floor().is_some() {
                 "(no target: the floor)".to_string()
-            } else if !r.judged() {
-                "(no target: the log off)".to_string()
             } else {
                 format!("{target}{}", mark(verdict(a50, a99, r.concurrency)))
             };
@@ -418,7 +451,14 @@ fn render(
         for r in &level.rows {
             let t = &r.through;
             let a50 = added(t.token_latency.p50(), d.token_latency.p50());
-            let cpu_per_token = cpu_per_token(t);
+            // schedstat's run time counts to the nanosecond; /proc/PID/stat's to the 10 ms tick,
+            // which a row's rounds would each round off.
+            let cpu_per_token = t
+                .server_sched
+                .map(|(run, _)| run)
+                .or(t.server_cpu)
+                .filter(|_| t.tokens > 0)
+                .map(|c| u64::try_from(c.as_nanos()).unwrap_or(0) / t.tokens);
             let (wakeups, per_wakeup) = match t.server_sched {
                 Some((run, slices)) if slices > 0 && t.tokens > 0 => (
                     format!("{:.1}", slices as f64 / t.tokens as f64),
@@ -436,10 +476,10 @@ fn render(
                 format!(
                     "{}{}",
                     signed(a50),
-                    if r.judged() {
-                        mark(at_most(a50.map(|v| v as f64), 50e3))
-                    } else {
+                    if r.floor().is_some() {
                         ""
+                    } else {
+                        mark(at_most(a50.map(|v| v as f64), 50e3))
                     }
                 ),
                 signed(added(t.token_latency.p99(), d.token_latency.p99())),
@@ -469,197 +509,106 @@ fn render(
         ],
         &rows,
     ));
-    log_cost(report, &mut s, levels);
     report.sections.push(s);
 
-    // Summary: the worst combination at each target.
-    for (c, name) in [(1, "added TTFT, c=1"), (256, "added TTFT, c=256")] {
-        let Some(level) = levels.iter().find(|l| l.concurrency == c) else {
-            continue;
-        };
-        let d = &level.direct;
-        let worst = |p: fn(&crate::stats::Dist) -> Option<u64>| {
-            level
-                .rows
-                .iter()
-                .filter(|r| r.judged())
-                .filter_map(|r| added(p(&r.through.ttft), p(&d.ttft)).map(|a| (a, &r.label)))
-                .max_by_key(|(a, _)| *a)
-        };
-        let w50 = worst(crate::stats::Dist::p50);
-        let w99 = worst(crate::stats::Dist::p99);
-        let (target, _, _) = ttft_target(c);
-        let floor = |which: Floor| {
-            level
-                .rows
-                .iter()
-                .find(|r| r.floor() == Some(which))
-                .and_then(|r| added(r.through.ttft.p50(), d.ttft.p50()))
-        };
-        let measured = match c {
-            1 => format!(
-                "worst p50 {} ({}), worst p99 {} ({})",
-                signed(w50.map(|w| w.0)),
-                w50.map_or("–", |w| w.1.as_str()),
-                signed(w99.map(|w| w.0)),
-                w99.map_or("–", |w| w.1.as_str()),
-            ),
-            _ => format!(
-                "worst p50 {} ({})",
-                signed(w50.map(|w| w.0)),
-                w50.map_or("–", |w| w.1.as_str())
-            ),
-        };
-        let measured = format!(
-            "{measured}; floors: a bare TCP relay adds p50 {}, a tokio relay {}",
-            signed(floor(Floor::Relay)),
-            signed(floor(Floor::AsyncRelay))
-        );
-        report.figure(
-            name,
-            measured,
-            target,
-            verdict(w50.map(|w| w.0), w99.map(|w| w.0), c),
-        );
-    }
-    let token_added =
-        |l: &Level, r: &Row| added(r.through.token_latency.p50(), l.direct.token_latency.p50());
-    let worst_token = levels
-        .iter()
-        .flat_map(|l| {
-            l.rows
-                .iter()
-                .filter(|r| r.judged())
-                .filter_map(move |r| token_added(l, r).map(|a| (a, l, r)))
-        })
-        .max_by_key(|(a, _, _)| *a);
-    let floor_token = |which: Floor| {
-        levels
+    // Summary: the worst combination at each target, for each build.
+    for &build in builds {
+        for (c, name) in [(1, "added TTFT, c=1"), (256, "added TTFT, c=256")] {
+            let Some(level) = levels.iter().find(|l| l.concurrency == c) else {
+                continue;
+            };
+            let d = &level.direct;
+            let worst = |p: fn(&crate::stats::Dist) -> Option<u64>| {
+                level
+                    .rows
+                    .iter()
+                    .filter(|r| r.build() == Some(build))
+                    .filter_map(|r| added(p(&r.through.ttft), p(&d.ttft)).map(|a| (a, &r.label)))
+                    .max_by_key(|(a, _)| *a)
+            };
+            let w50 = worst(crate::stats::Dist::p50);
+            let w99 = worst(crate::stats::Dist::p99);
+            let (target, _, _) = ttft_target(c);
+            let floor = |which: Floor| {
+                level
+                    .rows
+                    .iter()
+                    .find(|r| r.floor() == Some(which))
+                    .and_then(|r| added(r.through.ttft.p50(), d.ttft.p50()))
+            };
+            let measured = match c {
+                1 => format!(
+                    "worst p50 {} ({}), worst p99 {} ({})",
+                    signed(w50.map(|w| w.0)),
+                    w50.map_or("–", |w| w.1.as_str()),
+                    signed(w99.map(|w| w.0)),
+                    w99.map_or("–", |w| w.1.as_str()),
+                ),
+                _ => format!(
+                    "worst p50 {} ({})",
+                    signed(w50.map(|w| w.0)),
+                    w50.map_or("–", |w| w.1.as_str())
+                ),
+            };
+            let measured = format!(
+                "{measured}; floors: a bare TCP relay adds p50 {}, a tokio relay {}",
+                signed(floor(Floor::Relay)),
+                signed(floor(Floor::AsyncRelay))
+            );
+            report.figure(
+                format!("{name}{}", build.tag()),
+                measured,
+                target,
+                verdict(w50.map(|w| w.0), w99.map(|w| w.0), c),
+            );
+        }
+        let token_added =
+            |l: &Level, r: &Row| added(r.through.token_latency.p50(), l.direct.token_latency.p50());
+        let worst_token = levels
             .iter()
             .flat_map(|l| {
                 l.rows
                     .iter()
-                    .filter(move |r| r.floor() == Some(which))
-                    .filter_map(move |r| token_added(l, r))
+                    .filter(|r| r.build() == Some(build))
+                    .filter_map(move |r| token_added(l, r).map(|a| (a, l, r)))
             })
-            .max()
-    };
-    if let Some((a, level, row)) = worst_token {
-        // The tokio relay measured in the same rounds as the worst row: what is awsim's own.
-        let over_relay = level
-            .rows
-            .iter()
-            .find(|r| r.floor() == Some(Floor::AsyncRelay))
-            .and_then(|r| token_added(level, r))
-            .map_or_else(String::new, |relay| {
-                format!(", {} over the tokio relay's", signed(Some(a - relay)))
-            });
-        report.figure(
-            "added inter-token latency",
-            format!(
-                "worst p50 {} ({}, c={}{over_relay}); floors: a bare TCP relay adds up to {}, a tokio relay up to {}",
-                signed(Some(a)),
-                row.label,
-                level.concurrency,
-                signed(floor_token(Floor::Relay)),
-                signed(floor_token(Floor::AsyncRelay))
-            ),
-            "p50 ≤ 50 µs",
-            at_most(Some(a as f64), 50e3),
-        );
-    }
-}
-
-/// Server CPU time per streamed token. schedstat's run time counts to the nanosecond;
-/// /proc/PID/stat's to the 10 ms tick, which a row's rounds would each round off.
-fn cpu_per_token(t: &Run) -> Option<u64> {
-    t.server_sched
-        .map(|(run, _)| run)
-        .or(t.server_cpu)
-        .filter(|_| t.tokens > 0)
-        .map(|c| u64::try_from(c.as_nanos()).unwrap_or(0) / t.tokens)
-}
-
-/// What the invocation log costs: each log-off row against the row with the log on (the default)
-/// measured in the same rounds.
-fn log_cost(report: &mut Report, s: &mut String, levels: &[Level]) {
-    let pairs: Vec<(&Level, &Row, &Row)> = levels
-        .iter()
-        .flat_map(|l| {
-            l.rows
+            .max_by_key(|(a, _, _)| *a);
+        let floor_token = |which: Floor| {
+            levels
                 .iter()
-                .filter(|r| matches!(r.via, Via::LogOff(_)))
-                .filter_map(move |off| {
-                    let label = off.label.strip_suffix(LOG_OFF)?;
-                    let on = l.rows.iter().find(|r| r.judged() && r.label == label)?;
-                    Some((l, on, off))
+                .flat_map(|l| {
+                    l.rows
+                        .iter()
+                        .filter(move |r| r.floor() == Some(which))
+                        .filter_map(move |r| token_added(l, r))
                 })
-        })
-        .collect();
-    if pairs.is_empty() {
-        return;
+                .max()
+        };
+        if let Some((a, level, row)) = worst_token {
+            // The tokio relay measured in the same rounds as the worst row: what is awsim's own.
+            let over_relay = level
+                .rows
+                .iter()
+                .find(|r| r.floor() == Some(Floor::AsyncRelay))
+                .and_then(|r| token_added(level, r))
+                .map_or_else(String::new, |relay| {
+                    format!(", {} over the tokio relay's", signed(Some(a - relay)))
+                });
+            report.figure(
+                format!("added inter-token latency{}", build.tag()),
+                format!(
+                    "worst p50 {} ({}, c={}{over_relay}); floors: a bare TCP relay adds up to {}, a tokio relay up to {}",
+                    signed(Some(a)),
+                    row.label,
+                    level.concurrency,
+                    signed(floor_token(Floor::Relay)),
+                    signed(floor_token(Floor::AsyncRelay))
+                ),
+                "p50 ≤ 50 µs",
+                at_most(Some(a as f64), 50e3),
+            );
+        }
     }
-    s.push_str("\n### The invocation log's cost\n\nThe same call through the default awsim (invocation log on, `--invocation-log 1000`) and through a second awsim started with `--invocation-log 0`, measured in the same rounds against the same upstream. *On − off* is what recording adds: per percentile of the time to first token and of every token's latency, and in server CPU per streamed token. Differences of a few µs either way are within the noise of a run.\n\n");
-    let one_call = pairs.iter().all(|(_, on, _)| on.label == pairs[0].1.label);
-    let mut rows = Vec::new();
-    let mut summary = Vec::new();
-    for (level, on, off) in &pairs {
-        let (a, b) = (&on.through, &off.through);
-        let ttft50 = added(a.ttft.p50(), b.ttft.p50());
-        let token50 = added(a.token_latency.p50(), b.token_latency.p50());
-        let cpu = added(cpu_per_token(a), cpu_per_token(b));
-        rows.push(vec![
-            on.label.clone(),
-            level.concurrency.to_string(),
-            us(a.ttft.p50()),
-            us(b.ttft.p50()),
-            signed(ttft50),
-            signed(added(a.ttft.p99(), b.ttft.p99())),
-            us(a.token_latency.p50()),
-            us(b.token_latency.p50()),
-            signed(token50),
-            signed(added(a.token_latency.p99(), b.token_latency.p99())),
-            us(cpu_per_token(a)),
-            us(cpu_per_token(b)),
-            signed(cpu),
-        ]);
-        summary.push(format!(
-            "{}c={}: TTFT p50 {}, token p50 {}, CPU/token {}",
-            if one_call {
-                String::new()
-            } else {
-                format!("{} ", on.label)
-            },
-            level.concurrency,
-            signed(ttft50),
-            signed(token50),
-            signed(cpu)
-        ));
-    }
-    s.push_str(&table(
-        &[
-            "operation · format",
-            "c",
-            "TTFT p50 on",
-            "off",
-            "on − off",
-            "p99 on − off",
-            "token latency p50 on",
-            "off",
-            "on − off",
-            "p99 on − off",
-            "server CPU / token on",
-            "off",
-            "on − off",
-        ],
-        &rows,
-    ));
-    let name = if one_call {
-        format!("invocation log's cost ({}, on − off)", pairs[0].1.label)
-    } else {
-        "invocation log's cost (on − off)".to_string()
-    };
-    report.figure(name, summary.join("; "), "–", None);
 }
 
 fn errors(run: &Run) -> String {

@@ -1,424 +1,274 @@
-//! The backend's HTTP/1.1 client: hyper's connection API under a small pool, one per serving
-//! thread, with the few things a local backend needs — TCP_NODELAY, a connect timeout, a bearer
-//! key, and one resend when a kept-alive connection turns out to be closed.
+//! The backend's HTTP client: reqwest over rustls, one per serving thread, so that the connections a
+//! thread opens are driven by that thread's event loop alone (a connection opened by another thread
+//! would hand every token across threads).
 //!
-//! Every request goes to one host (the `--bedrock-backend` URL), so the pool is a stack of idle
-//! connections, not a map: hyper-util's pooled client hashes its key, builds its checkout and
-//! connect futures and formats the Host header on every request, and reqwest, which wraps that
-//! client, parses URLs besides (`benches/README.md`).
+//! What a backend needs from it, each set here: `TCP_NODELAY`, a connect timeout (TCP, proxy tunnel
+//! and TLS), pooled keep-alive connections, a bearer key, the system's roots plus
+//! `--bedrock-backend-ca` for https, proxies, and one resend when a pooled connection turns out to be
+//! closed. Every request goes to one host, so all of it is decided once, here.
 
+use crate::config::BackendConfig;
 use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::{Frame, Incoming, SizeHint};
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, HOST};
-use hyper::{Method, Request, Uri};
-use hyper_util::rt::TokioIo;
-use std::collections::VecDeque;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::{Method, Url};
+use rustls::RootCertStore;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use tokio::net::TcpStream;
-use tokio::time::Instant;
 
-pub type Response = hyper::Response<Body>;
-
-/// A connection kept open this long without a request is closed instead of reused: servers close
-/// idle keep-alive connections on their own timers, and an old one is likelier to be half-closed.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// A pooled connection idle this long is closed: servers close idle keep-alive connections on
+/// their own timers, and an old one is likelier to be half-closed.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 #[derive(Debug, Clone)]
 pub struct Client {
-    pool: Arc<Pool>,
-}
-
-#[derive(Debug)]
-struct Pool {
-    /// Idle connections, the most recently used last: taking from the back reuses the warmest and
-    /// lets the others reach the idle timeout at the front when fewer are needed. Expired ones are
-    /// closed when a connection comes back (no timer task: an idle awsim keeps them open until then).
-    idle: Mutex<VecDeque<Idle>>,
-    connect_timeout: Duration,
-    /// `Bearer {--bedrock-api-key}`, built once.
+    http: reqwest::Client,
+    /// `Bearer {--bedrock-api-key}`, or `Basic` from the URL's `user:password@`, built once.
     authorization: Option<HeaderValue>,
 }
 
-#[derive(Debug)]
-struct Idle {
-    sender: SendRequest<Full<Bytes>>,
-    since: Instant,
-}
-
-/// Why a request got no response.
-#[derive(Debug)]
-pub enum Error {
-    /// The TCP connection could not be made.
-    Connect(std::io::Error),
-    /// The TCP connection was not made within the connect timeout.
-    ConnectTimeout(Duration),
-    /// HTTP failed on the connection.
-    Http(hyper::Error),
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Connect(_) => f.write_str("cannot connect"),
-            Self::ConnectTimeout(after) => {
-                write!(f, "no connection within {}s", after.as_secs_f64())
-            }
-            Self::Http(_) => f.write_str("the HTTP exchange failed"),
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Connect(err) => Some(err),
-            Self::Http(err) => Some(err),
-            Self::ConnectTimeout(_) => None,
-        }
-    }
-}
-
-impl Error {
-    /// No connection was made: nothing listens, or not in time.
-    pub fn is_connect(&self) -> bool {
-        matches!(self, Self::Connect(_) | Self::ConnectTimeout(_))
-    }
-
-    /// Whether the connection could not be made in time (the connect timeout), not refused.
-    pub fn is_connect_timeout(&self) -> bool {
-        matches!(self, Self::ConnectTimeout(_))
-    }
-
-    /// The connection closed after the request went out and before any response head came back,
-    /// or before the request could be written.
-    fn closed_unanswered(&self) -> bool {
-        matches!(self, Self::Http(e) if e.is_incomplete_message() || e.is_canceled())
-    }
-}
-
 impl Client {
-    pub fn new(connect_timeout: Duration, api_key: Option<&str>) -> Self {
-        let authorization = api_key.and_then(|key| {
-            HeaderValue::from_str(&format!("Bearer {key}"))
-                .map(|mut v| {
-                    v.set_sensitive(true);
-                    v
-                })
-                .ok()
-        });
-        Self {
-            pool: Arc::new(Pool {
-                idle: Mutex::new(VecDeque::new()),
-                connect_timeout,
-                authorization,
-            }),
-        }
+    pub fn new(config: &BackendConfig) -> Result<Self, String> {
+        let base = Url::parse(&config.url).map_err(|e| e.to_string())?;
+        let host = base.host_str().unwrap_or_default().to_string();
+        let mut builder = reqwest::Client::builder()
+            .http1_only()
+            // Tokens must leave at once: no delayed ACK waiting on a Nagle-held request.
+            .tcp_nodelay(true)
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            // A redirect is the backend's answer, reported as its error, not followed: a POST
+            // would lose its body, and the URL is the user's to fix.
+            .redirect(reqwest::redirect::Policy::none())
+            .retry(resend_on_closed_connection(host))
+            .tls_backend_preconfigured(tls(config)?);
+        builder = match &config.proxy {
+            Some(proxy) => {
+                builder.proxy(reqwest::Proxy::all(proxy.as_str()).map_err(|e| e.to_string())?)
+            }
+            // A proxy from the environment is for reaching other hosts: one on this machine
+            // would have to connect back to it, and most cannot.
+            None if is_loopback(&base) => builder.no_proxy(),
+            // reqwest reads HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY.
+            None => builder,
+        };
+        Ok(Self {
+            http: builder.build().map_err(|e| e.to_string())?,
+            authorization: authorization(config, &base),
+        })
     }
 
-    /// Sends a request, once more on a fresh connection if a pooled one turns out to be closed.
-    ///
-    /// Servers such as llama.cpp's close a keep-alive connection right after a streamed answer; when
-    /// the next request is written before that close is seen, it fails with no answer at all.
-    /// Nothing was generated, so sending it again is safe — and a real failure fails the second
-    /// time too.
+    /// Sends a request; the response's body is read by the caller, and dropping it mid-way closes
+    /// the connection.
     pub async fn send(
         &self,
         method: Method,
-        to: &Endpoint,
+        to: &Url,
         accept: &'static str,
         body: Option<Bytes>,
-    ) -> Result<Response, Error> {
-        match self.send_once(&method, to, accept, &body, true).await {
-            Err(err) if err.closed_unanswered() => {
-                tracing::debug!(%err, "backend closed a pooled connection; sending again");
-                self.send_once(&method, to, accept, &body, false).await
-            }
-            other => other,
-        }
-    }
-
-    async fn send_once(
-        &self,
-        method: &Method,
-        to: &Endpoint,
-        accept: &'static str,
-        body: &Option<Bytes>,
-        reuse: bool,
-    ) -> Result<Response, Error> {
-        let request = self.build(method, to, accept, body);
-        let pooled = if reuse { self.pool.take().await } else { None };
-        let mut sender = match pooled {
-            Some(sender) => sender,
-            None => self.pool.connect(to).await?,
-        };
-        let response = sender.send_request(request).await.map_err(Error::Http)?;
-        let pool = Arc::clone(&self.pool);
-        Ok(response.map(|incoming| Body {
-            incoming,
-            lease: Some(Lease { sender, pool }),
-        }))
-    }
-
-    fn build(
-        &self,
-        method: &Method,
-        to: &Endpoint,
-        accept: &'static str,
-        body: &Option<Bytes>,
-    ) -> Request<Full<Bytes>> {
-        let mut request = Request::new(Full::new(body.clone().unwrap_or_default()));
-        *request.method_mut() = method.clone();
-        *request.uri_mut() = to.path.clone();
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let mut request = reqwest::Request::new(method, to.clone());
         let headers = request.headers_mut();
-        headers.insert(HOST, to.host_header.clone());
         headers.insert(ACCEPT, HeaderValue::from_static(accept));
         if body.is_some() {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
-        if let Some(auth) = &self.pool.authorization {
+        if let Some(auth) = &self.authorization {
             headers.insert(AUTHORIZATION, auth.clone());
         }
-        request
+        *request.body_mut() = body.map(reqwest::Body::from);
+        self.http.execute(request).await
     }
 }
 
-/// Where a request goes, parsed once from a URL: what to connect to and what to send.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    host: String,
-    port: u16,
-    /// hyper's connection API sends the URI as given, and HTTP/1.1 wants the path with the host in
-    /// its own header.
-    host_header: HeaderValue,
-    path: Uri,
+/// `{base}/{path}` without the base's credentials (they travel in the Authorization header).
+pub fn endpoint(base: &str, path: &str) -> Result<Url, String> {
+    let mut url = Url::parse(&format!("{base}/{path}")).map_err(|e| e.to_string())?;
+    // Only fails for URLs that cannot hold credentials, which then have none.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    Ok(url)
 }
 
-impl Endpoint {
-    /// An `http://host[:port]/path` URL, or why it cannot be requested.
-    pub fn parse(url: &str) -> Result<Self, String> {
-        let uri: Uri = url
-            .parse()
-            .map_err(|e: hyper::http::uri::InvalidUri| e.to_string())?;
-        if uri.scheme_str() != Some("http") {
-            return Err("only http:// URLs can be requested".into());
-        }
-        let authority = uri.authority().ok_or("the URL has no host")?;
-        // `[::1]` in a URL is `::1` to the resolver.
-        let host = authority
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']');
-        if host.is_empty() {
-            return Err("the URL has no host".into());
-        }
-        let path = uri.path_and_query().map_or("/", |p| p.as_str());
-        Ok(Self {
-            host: host.to_string(),
-            port: authority.port_u16().unwrap_or(80),
-            // Without any `user:password@`: that is not part of the Host header.
-            host_header: HeaderValue::from_str(authority.as_str().rsplit('@').next().unwrap_or(""))
-                .map_err(|e| e.to_string())?,
-            path: Uri::try_from(path).map_err(|e| e.to_string())?,
+/// One resend of a request the backend's connection closed on before any answer. Servers such as
+/// llama.cpp's close a keep-alive connection right after a streamed answer; a request written to it
+/// before that close is seen fails with no answer at all. Nothing was generated, so sending it again
+/// is safe — and a real failure fails the second time too. (hyper-util already resends, on a pooled
+/// connection, a request it could not write at all; this covers one written and never answered.)
+fn resend_on_closed_connection(host: String) -> reqwest::retry::Builder {
+    reqwest::retry::for_host(host)
+        .no_budget()
+        .max_retries_per_request(1)
+        .classify_fn(|attempt| match attempt.error() {
+            Some(err) if closed_unanswered(err) => {
+                tracing::debug!("backend closed the connection without answering; sending again");
+                attempt.retryable()
+            }
+            _ => attempt.success(),
         })
-    }
 }
 
-impl Pool {
-    /// An idle connection ready for a request, if one is still open.
-    async fn take(&self) -> Option<SendRequest<Full<Bytes>>> {
-        loop {
-            let idle = self.lock().pop_back()?;
-            if idle.sender.is_closed() || idle.expired(Instant::now()) {
-                continue;
-            }
-            let mut sender = idle.sender;
-            // Its last answer was read to the end; the connection's task only has to notice.
-            if sender.ready().await.is_ok() {
-                return Some(sender);
-            }
+/// The connection closed after the request went out and before the response head came back.
+pub fn closed_unanswered(err: &(dyn std::error::Error + 'static)) -> bool {
+    causes(err).any(|e| {
+        e.downcast_ref::<hyper::Error>()
+            .is_some_and(|e| e.is_incomplete_message() || e.is_canceled())
+    })
+}
+
+/// Whether the failure was the TLS handshake (an untrusted or mismatched certificate, a protocol
+/// the backend does not speak).
+pub fn is_tls(err: &(dyn std::error::Error + 'static)) -> bool {
+    causes(err).any(|e| e.is::<rustls::Error>())
+}
+
+/// An error and its causes, outermost first. An `io::Error` that wraps another error skips it in
+/// its `source()`; here the wrapped one comes next.
+fn causes<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(err), |e| match e.downcast_ref::<std::io::Error>() {
+        Some(io) => io
+            .get_ref()
+            .map(|inner| inner as &(dyn std::error::Error + 'static)),
+        None => e.source(),
+    })
+}
+
+fn is_loopback(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => {
+            let host = host.to_ascii_lowercase();
+            host == "localhost" || host.ends_with(".localhost")
         }
     }
+}
 
-    /// A new connection to `to`'s host, driven by a task of its own on this thread's runtime.
-    async fn connect(&self, to: &Endpoint) -> Result<SendRequest<Full<Bytes>>, Error> {
-        let address = (to.host.as_str(), to.port);
-        let stream = tokio::time::timeout(self.connect_timeout, TcpStream::connect(address))
-            .await
-            .map_err(|_| Error::ConnectTimeout(self.connect_timeout))?
-            .map_err(Error::Connect)?;
-        // Tokens must arrive at once: no delayed ACK waiting on a Nagle-held request.
-        let _ = stream.set_nodelay(true);
-        let (sender, connection) = http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(Error::Http)?;
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!("backend connection ended: {err}");
-            }
-        });
-        Ok(sender)
-    }
-
-    fn put(&self, sender: SendRequest<Full<Bytes>>) {
-        let now = Instant::now();
-        let mut idle = self.lock();
-        while idle
-            .front()
-            .is_some_and(|oldest| oldest.expired(now) || oldest.sender.is_closed())
-        {
-            idle.pop_front();
+fn authorization(config: &BackendConfig, base: &Url) -> Option<HeaderValue> {
+    let value = match &config.api_key {
+        Some(key) => format!("Bearer {key}"),
+        None if !base.username().is_empty() || base.password().is_some() => {
+            use base64::Engine;
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            let pair = format!(
+                "{}:{}",
+                decode(base.username()),
+                decode(base.password().unwrap_or_default())
+            );
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            )
         }
-        if !sender.is_closed() {
-            idle.push_back(Idle { sender, since: now });
+        None => return None,
+    };
+    let mut value = HeaderValue::from_str(&value).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+/// TLS toward the backend (and an https proxy): the system's roots, loaded once per process, plus
+/// `--bedrock-backend-ca`; HTTP/1.1 by ALPN.
+fn tls(config: &BackendConfig) -> Result<rustls::ClientConfig, String> {
+    let mut roots = if needs_roots(config) {
+        system_roots().clone()
+    } else {
+        RootCertStore::empty()
+    };
+    let (added, ignored) = roots.add_parsable_certificates(config.ca.iter().cloned());
+    if ignored > 0 {
+        tracing::warn!(
+            "--bedrock-backend-ca: {ignored} certificate(s) cannot be trust anchors ({added} can)"
+        );
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tls)
+}
+
+fn needs_roots(config: &BackendConfig) -> bool {
+    config.url.starts_with("https://")
+        || config
+            .proxy
+            .as_deref()
+            .is_some_and(|p| p.starts_with("https://"))
+}
+
+/// The operating system's trust store (`SSL_CERT_FILE` / `SSL_CERT_DIR` when set), read once.
+pub fn system_roots() -> &'static RootCertStore {
+    static ROOTS: OnceLock<RootCertStore> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let found = rustls_native_certs::load_native_certs();
+        for err in &found.errors {
+            tracing::debug!("system certificates: {err}");
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Idle>> {
-        // The list stays whole whatever panicked while holding it.
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl Idle {
-    fn expired(&self, now: Instant) -> bool {
-        now.duration_since(self.since) > IDLE_TIMEOUT
-    }
-}
-
-/// A connection lent to one response: back to the pool when its body was read to the end, closed
-/// when the body is dropped before that.
-#[derive(Debug)]
-struct Lease {
-    sender: SendRequest<Full<Bytes>>,
-    pool: Arc<Pool>,
-}
-
-/// A response body from the backend.
-#[derive(Debug)]
-pub struct Body {
-    incoming: Incoming,
-    lease: Option<Lease>,
-}
-
-impl hyper::body::Body for Body {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let polled = Pin::new(&mut self.incoming).poll_frame(cx);
-        if let Poll::Ready(None) = polled {
-            if let Some(lease) = self.lease.take() {
-                lease.pool.put(lease.sender);
-            }
+        let mut roots = RootCertStore::empty();
+        roots.add_parsable_certificates(found.certs);
+        if roots.is_empty() {
+            tracing::warn!("no system root certificates found (install ca-certificates, or set SSL_CERT_FILE): an https backend needs --bedrock-backend-ca");
+        } else {
+            tracing::debug!("https backend: {} system root certificates", roots.len());
         }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.incoming.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.incoming.size_hint()
-    }
-}
-
-/// The next piece of a body; `None` at its end (trailers are skipped).
-pub async fn chunk(body: &mut Body) -> Result<Option<Bytes>, hyper::Error> {
-    use http_body_util::BodyExt;
-    while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame?.into_data() {
-            return Ok(Some(data));
-        }
-    }
-    Ok(None)
+        roots
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parts(url: &str) -> (String, u16, String, String) {
-        let e = Endpoint::parse(url).unwrap();
-        let host = e.host_header.to_str().unwrap().to_string();
-        (e.host, e.port, host, e.path.to_string())
+    #[test]
+    fn endpoints_drop_the_credentials_which_travel_as_basic_authentication() {
+        let url = endpoint("http://me:s%40cret@backend:8080/v1", "chat/completions").unwrap();
+        assert_eq!(url.as_str(), "http://backend:8080/v1/chat/completions");
+        let base = Url::parse("http://me:s%40cret@backend:8080/v1").unwrap();
+        let auth = authorization(
+            &BackendConfig::new("http://me:s%40cret@backend:8080/v1"),
+            &base,
+        );
+        // me:s@cret
+        assert_eq!(auth.unwrap().to_str().unwrap(), "Basic bWU6c0BjcmV0");
+        // An API key wins.
+        let mut config = BackendConfig::new("http://me:secret@backend/v1");
+        config.api_key = Some("sk-1".into());
+        let auth = authorization(&config, &Url::parse(&config.url).unwrap());
+        assert_eq!(auth.unwrap().to_str().unwrap(), "Bearer sk-1");
+        assert!(authorization(
+            &BackendConfig::new("http://b/v1"),
+            &Url::parse("http://b/v1").unwrap()
+        )
+        .is_none());
     }
 
     #[test]
-    fn an_endpoint_is_where_to_connect_and_what_to_send() {
-        assert_eq!(
-            parts("http://localhost:11434/v1/chat/completions"),
-            (
-                "localhost".into(),
-                11434,
-                "localhost:11434".into(),
-                "/v1/chat/completions".into()
-            )
-        );
-        assert_eq!(
-            parts("http://[::1]:8080/v1/models?x=1"),
-            (
-                "::1".into(),
-                8080,
-                "[::1]:8080".into(),
-                "/v1/models?x=1".into()
-            )
-        );
-        assert_eq!(
-            parts("http://me:secret@backend/v1/embeddings"),
-            (
-                "backend".into(),
-                80,
-                "backend".into(),
-                "/v1/embeddings".into()
-            )
-        );
-        assert!(Endpoint::parse("https://api.example.com/v1/models").is_err());
-        assert!(Endpoint::parse("http:///v1/models").is_err());
-        assert!(Endpoint::parse("http://bad host/v1").is_err());
-    }
-
-    #[tokio::test]
-    async fn idle_connections_older_than_the_idle_timeout_are_closed_not_reused() {
-        // The kernel completes the TCP handshake from the backlog: nothing has to answer.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/v1/models", listener.local_addr().unwrap());
-        let to = Endpoint::parse(&url).unwrap();
-        let pool = Pool {
-            idle: Mutex::new(VecDeque::new()),
-            connect_timeout: Duration::from_secs(5),
-            authorization: None,
-        };
-        // Connected before the clock is paused: a paused clock would let the connect timeout fire.
-        let mut senders = Vec::new();
-        for _ in 0..4 {
-            senders.push(pool.connect(&to).await.unwrap());
+    fn only_hosts_on_this_machine_are_loopback() {
+        for url in [
+            "http://localhost:1/v1",
+            "http://LOCALHOST/v1",
+            "http://api.localhost/v1",
+            "http://127.0.0.1/v1",
+            "http://127.1.2.3/v1",
+            "http://[::1]:8/v1",
+        ] {
+            assert!(is_loopback(&Url::parse(url).unwrap()), "{url}");
         }
-        let (old, fresh) = (senders.pop().unwrap(), senders.pop().unwrap());
-        for sender in senders {
-            pool.put(sender);
+        for url in [
+            "http://10.0.0.1/v1",
+            "https://api.example.com/v1",
+            "http://localhost.example.com/v1",
+            "http://[::2]/v1",
+        ] {
+            assert!(!is_loopback(&Url::parse(url).unwrap()), "{url}");
         }
-        assert_eq!(pool.lock().len(), 2);
-
-        // One that comes back closes the expired ones before it.
-        tokio::time::pause();
-        tokio::time::advance(IDLE_TIMEOUT + Duration::from_secs(1)).await;
-        pool.put(fresh);
-        assert_eq!(pool.lock().len(), 1);
-        assert!(pool.take().await.is_some(), "the fresh one is reused");
-
-        // And one found expired when a request needs a connection is closed, not used.
-        pool.put(old);
-        tokio::time::advance(IDLE_TIMEOUT + Duration::from_secs(1)).await;
-        assert!(pool.take().await.is_none());
-        assert!(pool.lock().is_empty());
     }
 }

@@ -34,6 +34,24 @@ struct Chunk {
     verbose: Option<Verbose>,
 }
 
+impl Chunk {
+    /// Whether the answer's choice brings text, reasoning or a tool call: what a token is.
+    fn carries_output(&self) -> bool {
+        self.choices
+            .iter()
+            .filter(|c| c.index.unwrap_or(0) == 0)
+            .filter_map(|c| c.delta.as_ref())
+            .any(|d| {
+                d.content.as_deref().is_some_and(|t| !t.is_empty())
+                    || d.reasoning_content
+                        .as_deref()
+                        .is_some_and(|t| !t.is_empty())
+                    || d.reasoning.as_deref().is_some_and(|t| !t.is_empty())
+                    || d.tool_calls.as_ref().is_some_and(|t| !t.is_empty())
+            })
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct Verbose {
     stopping_word: Option<String>,
@@ -77,6 +95,21 @@ pub struct Decoder {
     stop_string: Option<String>,
     usage: Option<Usage>,
     done: bool,
+    /// The request's `maxTokens`: how many chunks that carry output are forwarded.
+    budget: Option<u32>,
+    /// Chunks that carried output so far.
+    emitted: u32,
+}
+
+/// Where the answer stands after an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    More,
+    /// `[DONE]`, or a finish reason together with usage.
+    Complete,
+    /// The backend went on past the request's `maxTokens`: the event was not forwarded, and the
+    /// answer ends here ([`Decoder::cut`]).
+    OverBudget,
 }
 
 impl Decoder {
@@ -88,26 +121,33 @@ impl Decoder {
         }
     }
 
+    /// Holds the backend to `max_tokens`, as Bedrock holds a model, for a backend that ignores the
+    /// `max_tokens` it was sent. Each chunk that carries output counts as one token: OpenAI-compatible
+    /// servers stream a token per chunk (or more), so a backend that keeps to the limit is never cut.
+    pub fn with_budget(mut self, max_tokens: Option<u32>) -> Self {
+        self.budget = max_tokens;
+        self
+    }
+
     /// The input-token figure announced before the backend's own count arrives.
     pub fn input_estimate(&self) -> u32 {
         self.input_estimate
     }
 
-    /// Decodes one SSE event into `out`; returns whether the answer is complete (`[DONE]`, or a
-    /// finish reason together with usage).
+    /// Decodes one SSE event into `out`.
     pub fn event(
         &mut self,
         kind: &str,
         data: &str,
         out: &mut Vec<Delta>,
-    ) -> Result<bool, ApiError> {
+    ) -> Result<Progress, ApiError> {
         let data = data.trim();
         if data == "[DONE]" {
             self.done = true;
-            return Ok(true);
+            return Ok(Progress::Complete);
         }
         if data.is_empty() {
-            return Ok(self.complete());
+            return Ok(self.progress());
         }
         let chunk: Chunk = serde_json::from_str(data).map_err(|e| {
             if kind == "error" {
@@ -127,6 +167,12 @@ impl Decoder {
         }
         if kind == "error" {
             return Err(backend_error(&Value::String(data.to_string())));
+        }
+        if chunk.carries_output() {
+            if self.budget.is_some_and(|max| self.emitted >= max) {
+                return Ok(Progress::OverBudget);
+            }
+            self.emitted += 1;
         }
         for choice in chunk.choices {
             // One answer is requested; anything else is not ours to forward.
@@ -155,11 +201,15 @@ impl Decoder {
                 output_tokens: clamp(u.completion_tokens.unwrap_or(u64::from(self.counted))),
             });
         }
-        Ok(self.complete())
+        Ok(self.progress())
     }
 
-    fn complete(&self) -> bool {
-        self.done || (self.finish.is_some() && self.usage.is_some())
+    fn progress(&self) -> Progress {
+        if self.done || (self.finish.is_some() && self.usage.is_some()) {
+            Progress::Complete
+        } else {
+            Progress::More
+        }
     }
 
     /// Takes the delta by value: its strings become the tokens without a copy.
@@ -250,6 +300,19 @@ impl Decoder {
         }
     }
 
+    /// The stop of an answer cut at its budget ([`Progress::OverBudget`]): `max_tokens`, with the
+    /// budget as the output count.
+    pub fn cut(&mut self, out: &mut Vec<Delta>) -> Stop {
+        self.finish = Some("length".into());
+        let input_tokens = self.usage.map_or(self.input_estimate, |u| u.input_tokens);
+        let mut stop = self.stop(out);
+        stop.usage = Usage {
+            input_tokens,
+            output_tokens: self.emitted,
+        };
+        stop
+    }
+
     /// The end of the body: complete if a finish reason or `[DONE]` came, truncated otherwise.
     pub fn at_eof(&mut self, out: &mut Vec<Delta>) -> Result<Stop, ApiError> {
         if self.done || self.finish.is_some() {
@@ -293,7 +356,7 @@ mod tests {
         let mut out = Vec::new();
         let mut complete = false;
         for c in chunks {
-            complete = d.event("message", &c.to_string(), &mut out).unwrap();
+            complete = d.event("message", &c.to_string(), &mut out).unwrap() == Progress::Complete;
         }
         (out, complete)
     }
@@ -356,7 +419,10 @@ mod tests {
             &mut d,
             &[json!({"choices": [{"delta": {"content": "one two"}, "finish_reason": "stop"}]})],
         );
-        assert!(d.event("message", "[DONE]", &mut Vec::new()).unwrap());
+        assert_eq!(
+            d.event("message", "[DONE]", &mut Vec::new()).unwrap(),
+            Progress::Complete
+        );
         let stop = d.stop(&mut Vec::new());
         assert_eq!(stop.reason, StopReason::EndTurn);
         assert_eq!(
@@ -502,5 +568,51 @@ mod tests {
             .event("message", "{not json", &mut Vec::new())
             .unwrap_err();
         assert_eq!(err.type_name(), "ModelStreamErrorException");
+    }
+
+    #[test]
+    fn output_past_the_budget_is_not_forwarded_and_ends_the_answer_with_max_tokens() {
+        let mut d = Decoder::new(vec![], 4).with_budget(Some(2));
+        let mut out = Vec::new();
+        let text = |t: &str| json!({"choices": [{"delta": {"content": t}}]}).to_string();
+        let role = json!({"choices": [{"delta": {"role": "assistant", "content": ""}}]});
+        assert_eq!(
+            d.event("message", &role.to_string(), &mut out).unwrap(),
+            Progress::More
+        );
+        assert_eq!(
+            d.event("message", &text("one"), &mut out).unwrap(),
+            Progress::More
+        );
+        assert_eq!(
+            d.event("message", &text(" two"), &mut out).unwrap(),
+            Progress::More
+        );
+        assert_eq!(
+            d.event("message", &text(" three"), &mut out).unwrap(),
+            Progress::OverBudget
+        );
+        assert_eq!(out, [Delta::Text("one".into()), Delta::Text(" two".into())]);
+        let stop = d.cut(&mut out);
+        assert_eq!(stop.reason, StopReason::MaxTokens);
+        assert_eq!(
+            stop.usage,
+            Usage {
+                input_tokens: 4,
+                output_tokens: 2
+            }
+        );
+
+        // A backend that keeps to it ends on its own, with its own counts.
+        let mut d = Decoder::new(vec![], 4).with_budget(Some(2));
+        let (_, complete) = feed(
+            &mut d,
+            &[
+                json!({"choices": [{"delta": {"content": "one"}}]}),
+                json!({"choices": [{"delta": {"content": " two"}, "finish_reason": "length"}]}),
+                json!({"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 2}}),
+            ],
+        );
+        assert!(complete);
     }
 }

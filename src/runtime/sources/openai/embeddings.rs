@@ -39,6 +39,20 @@ pub struct Parsed {
     pub prompt_tokens: Option<u32>,
 }
 
+/// An `/embeddings` answer over `limit` bytes, refused unread.
+pub fn too_large(target: &Target, limit: usize) -> ApiError {
+    ApiError::ModelError {
+        message: format!(
+            "The backend at {} answered /embeddings for '{}' with more than {} MiB; awsim reads at most that.",
+            target.url,
+            target.model,
+            limit >> 20
+        ),
+        original_status_code: 200,
+        resource_name: target.resource.clone(),
+    }
+}
+
 /// Parses an `/embeddings` answer that must hold one vector per input.
 pub fn parse(body: &[u8], expected: usize, target: &Target) -> Result<Parsed, ApiError> {
     let bad = |why: String| ApiError::ModelError {

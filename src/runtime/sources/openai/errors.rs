@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! connect refused / unreachable  → ServiceUnavailableException (503)
+//! TLS handshake failed            → ServiceUnavailableException (503), naming the TLS error
 //! no answer before the timeout   → ModelTimeoutException (408)
 //! 404 → ValidationException (model missing: pull or map it)   400/413/422 → ValidationException
 //! 401/403 → AccessDeniedException   429 → ThrottlingException   5xx → ModelErrorException (424)
@@ -78,11 +79,16 @@ pub fn from_status(status: u16, body: &str, target: &Target) -> ApiError {
 }
 
 /// A request that got no HTTP answer at all.
-pub fn from_send(err: &super::client::Error, url: &str) -> ApiError {
-    if err.is_connect_timeout() {
-        // Only the connect timeout is set on the client; the first-byte timeout is ours.
+pub fn from_send(err: &reqwest::Error, url: &str) -> ApiError {
+    let cause = root_cause(err);
+    if super::client::is_tls(err) {
         return ApiError::ServiceUnavailable(format!(
-            "The backend at {url} did not accept a connection in time. Is it running? (--bedrock-backend)"
+            "The backend at {url} failed the TLS handshake ({cause}). If its certificate comes from a private CA, trust that CA with --bedrock-backend-ca FILE."
+        ));
+    }
+    if err.is_connect() && err.is_timeout() {
+        return ApiError::ServiceUnavailable(format!(
+            "The backend at {url} did not accept a connection in time. Is it running? (--bedrock-backend, --bedrock-backend-connect-timeout)"
         ));
     }
     let why = if err.is_connect() {
@@ -91,8 +97,7 @@ pub fn from_send(err: &super::client::Error, url: &str) -> ApiError {
         "closed the connection without answering"
     };
     ApiError::ServiceUnavailable(format!(
-        "The backend at {url} {why} ({}). Start it or point --bedrock-backend at a running OpenAI-compatible server.",
-        root_cause(err)
+        "The backend at {url} {why} ({cause}). Start it or point --bedrock-backend at a running OpenAI-compatible server."
     ))
 }
 
@@ -104,10 +109,10 @@ pub fn first_byte_timeout(url: &str, after: Duration) -> ApiError {
     ))
 }
 
-/// The stream went silent for longer than the timeout after it began.
+/// The stream went silent for longer than the idle timeout after it began.
 pub fn stalled(url: &str, after: Duration) -> ApiError {
     ApiError::ModelTimeout(format!(
-        "The backend at {url} sent nothing for {}s in the middle of the answer (--bedrock-backend-timeout).",
+        "The backend at {url} sent nothing for {}s in the middle of the answer (--bedrock-backend-idle-timeout).",
         after.as_secs_f64()
     ))
 }
