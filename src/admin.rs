@@ -1,6 +1,6 @@
 //! awsim's own endpoints under `/_awsim/`: health (what is this server, what does it answer with)
-//! state reset for test suites, the rules that steer answers (`crate::control::api`) — and who may
-//! call them.
+//! state reset for test suites, the rules that steer answers (`crate::control::api`), the
+//! inspector page (`crate::control::inspector`) — and who may call them.
 //!
 //! A web page the developer visits can send requests to localhost too: a cross-site form `POST`
 //! (`text/plain`, no preflight), or — through DNS rebinding — any request under a name that
@@ -14,6 +14,7 @@ use crate::aws::ApiError;
 use crate::call::Call;
 use crate::config::Config;
 use crate::control::api as rules;
+use crate::control::inspector;
 use crate::operations::AdminOp;
 use hyper::http::request::Parts;
 use hyper::{header, Method, Response};
@@ -31,6 +32,8 @@ pub async fn handle(op: AdminOp, app: &App, call: &Call) -> Result<Response<Body
         AdminOp::ListRules => Ok(rules::list(&app.control)),
         AdminOp::DeleteRules => Ok(rules::clear(&app.control)),
         AdminOp::DeleteRule => rules::delete(&app.control, call),
+        AdminOp::Inspector => Ok(inspector::page(&call.headers)),
+        AdminOp::InspectorAsset => inspector::asset(call.param(0), &call.headers),
     }
 }
 

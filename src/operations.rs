@@ -28,6 +28,10 @@ pub enum AdminOp {
     ListRules,
     DeleteRules,
     DeleteRule,
+    /// `GET /_awsim/` (and `/_awsim/ui`): the inspector page.
+    Inspector,
+    /// `GET /_awsim/ui/{asset}`: the page's scripts and styles.
+    InspectorAsset,
 }
 
 /// The bedrock-runtime operations awsim emulates: a token stream on a model, or a guardrail's
@@ -101,6 +105,10 @@ pub const OPERATIONS: &[(&str, &str, Operation, u16)] = &[
     ("GET", "/_awsim/rules", A(ListRules), 200),
     ("DELETE", "/_awsim/rules", A(DeleteRules), 200),
     ("DELETE", "/_awsim/rules/{ruleId}", A(DeleteRule), 200),
+    // The router takes `/_awsim/` as `/_awsim`.
+    ("GET", "/_awsim", A(Inspector), 200),
+    ("GET", "/_awsim/ui", A(Inspector), 200),
+    ("GET", "/_awsim/ui/{asset}", A(InspectorAsset), 200),
     // bedrock (the control plane): every operation in the botocore model, apiVersion 2023-04-20.
     ("GET", "/foundation-models/{modelIdentifier}", M(GetFoundationModel), 200),
     ("GET", "/foundation-model-availability/{modelId}", NotEmulated("GetFoundationModelAvailability"), 200),

@@ -15,6 +15,7 @@ mod faults;
 mod frames_cli;
 mod golden_streams;
 mod guardrails;
+mod inspector;
 mod management;
 mod quotas;
 mod rules;

@@ -8,6 +8,7 @@
 
 pub(crate) mod api;
 pub(crate) mod fault;
+pub(crate) mod inspector;
 pub(crate) mod matcher;
 pub(crate) mod quota;
 pub(crate) mod rule;
