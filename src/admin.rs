@@ -1,6 +1,7 @@
 //! awsim's own endpoints under `/_awsim/`: health (what is this server, what does it answer with)
 //! state reset for test suites, the rules that steer answers (`crate::control::api`), the
-//! inspector page (`crate::control::inspector`) — and who may call them.
+//! invocation log (`crate::control::invocations::view`), the inspector page
+//! (`crate::control::inspector`) — and who may call them.
 //!
 //! A web page the developer visits can send requests to localhost too: a cross-site form `POST`
 //! (`text/plain`, no preflight), or — through DNS rebinding — any request under a name that
@@ -15,23 +16,30 @@ use crate::call::Call;
 use crate::config::Config;
 use crate::control::api as rules;
 use crate::control::inspector;
+use crate::control::invocations::view;
 use crate::operations::AdminOp;
 use hyper::http::request::Parts;
 use hyper::{header, Method, Response};
 use serde_json::json;
 
 pub async fn handle(op: AdminOp, app: &App, call: &Call) -> Result<Response<Body>, ApiError> {
+    let log = &app.runtime.invocations;
     match op {
         AdminOp::Health => Ok(json(200, &health(app).await)),
         AdminOp::Reset => {
             app.store.reset();
             app.control.reset();
+            // A test suite's reset starts each test from an empty log too.
+            log.clear();
             Ok(json(200, &json!({ "reset": true })))
         }
         AdminOp::AddRules => rules::add(&app.control, call),
         AdminOp::ListRules => Ok(rules::list(&app.control)),
         AdminOp::DeleteRules => Ok(rules::clear(&app.control)),
         AdminOp::DeleteRule => rules::delete(&app.control, call),
+        AdminOp::ListInvocations => Ok(json(200, &view::list(log, &call.query_params()?)?)),
+        AdminOp::GetInvocation => Ok(json(200, &view::detail(log, call.param(0))?)),
+        AdminOp::ClearInvocations => Ok(json(200, &view::clear(log))),
         AdminOp::Inspector => Ok(inspector::page(&call.headers)),
         AdminOp::InspectorAsset => inspector::asset(call.param(0), &call.headers),
     }
@@ -134,6 +142,10 @@ async fn health(app: &App) -> serde_json::Value {
         "backend": backend,
         "streamFormat": config.stream_format.as_str(),
         "accountId": config.account_id,
+        "invocationLog": {
+            "capacity": app.runtime.invocations.capacity(),
+            "size": app.runtime.invocations.len(),
+        },
     });
     // Which credentials requests need; the access key ids, never a secret.
     body["auth"] = match &config.auth {

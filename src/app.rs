@@ -2,6 +2,7 @@
 //! serving thread's runtime. The server holds it; each side of awsim is handed the part it needs.
 
 use crate::config::Config;
+use crate::control::invocations::InvocationLog;
 use crate::control::Control;
 use crate::management::{self, Store};
 use crate::routes::Router;
@@ -30,7 +31,11 @@ impl App {
         // Parse the compiled-in catalog now, not on the first request.
         let _ = management::catalog::catalog();
         let control = Arc::new(Control::new(&config));
-        let runtime = Runtime::new(&config, control.clone());
+        let runtime = Runtime::new(
+            &config,
+            control.clone(),
+            InvocationLog::new(config.invocation_log),
+        );
         let store = Store::new(&config);
         Arc::new(Self {
             router: Router::new(),
@@ -52,7 +57,11 @@ impl App {
             router: Router::new(),
             started: self.started,
             store: self.store.clone(),
-            runtime: Runtime::new(&self.config, self.control.clone()),
+            runtime: Runtime::new(
+                &self.config,
+                self.control.clone(),
+                self.runtime.invocations.clone(),
+            ),
             connections: self.connections.clone(),
             control: self.control.clone(),
         })

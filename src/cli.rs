@@ -235,6 +235,16 @@ pub struct Cli {
     )]
     pub bedrock_quota: Option<String>,
 
+    /// Runtime calls the invocation log keeps (`GET /_awsim/invocations`), the oldest dropped first; 0 turns it off.
+    #[arg(
+        long,
+        env = "AWSIM_INVOCATION_LOG",
+        default_value_t = 1000,
+        value_name = "N",
+        global = true
+    )]
+    pub invocation_log: usize,
+
     /// Log filter: error, warn, info, debug, trace, or a tracing directive such as `awsim=debug`.
     #[arg(long, env = "AWSIM_LOG_LEVEL", default_value = "info", global = true)]
     pub log_level: String,

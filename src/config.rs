@@ -33,6 +33,8 @@ pub struct Config {
     pub workers: usize,
     /// The credentials every request must carry (`--auth sigv4`); `None` accepts anything.
     pub auth: Option<crate::auth::Auth>,
+    /// Runtime calls the invocation log keeps; 0 turns it off (`--invocation-log`).
+    pub invocation_log: usize,
     /// Time to receive a request's headers (`--header-read-timeout`); `None`: unbounded.
     pub header_read_timeout: Option<Duration>,
     /// Time to receive a request's body (`--body-read-timeout`); `None`: unbounded.
@@ -67,6 +69,7 @@ impl Default for Config {
             shutdown_timeout: Duration::from_secs(5),
             workers: 1,
             auth: None,
+            invocation_log: 1000,
             header_read_timeout: Some(Duration::from_secs(30)),
             body_read_timeout: Some(Duration::from_secs(60)),
             idle_timeout: Some(Duration::from_secs(120)),
@@ -185,6 +188,15 @@ impl Config {
                 }
                 n => n,
             },
+            invocation_log: match cli.invocation_log {
+                n if n > MAX_INVOCATION_LOG => {
+                    return Err(format!(
+                        "{}: at most {MAX_INVOCATION_LOG} (0 turns the log off)",
+                        parsed.given("invocation_log", n)
+                    ))
+                }
+                n => n,
+            },
             auth: match cli.auth {
                 AuthMode::Off => None,
                 AuthMode::Sigv4 => {
@@ -230,6 +242,9 @@ fn parse_quota(value: &str) -> Result<crate::control::quota::Limit, String> {
 
 /// More serving threads than this only costs memory: each holds its own event loop.
 const MAX_WORKERS: usize = 1024;
+
+/// Every kept call costs memory even when its bodies are small.
+const MAX_INVOCATION_LOG: usize = 1_000_000;
 
 /// `--tls-hostname`: DNS names or IP addresses, without a port.
 fn hostnames(parsed: &Parsed) -> Result<Vec<String>, String> {

@@ -6,8 +6,9 @@
 //! - [`server`]: the HTTP/1.1 + h2c listener, request bodies, dispatch; [`routes`]: raw-path routing
 //!   to the [`operations`] table; [`call`]: one routed request; [`admin`]: `/_awsim/` endpoints.
 //! - [`app`]: the state requests reach (configuration, routes, the store, the runtime, the rules).
-//! - [`control`]: rules (scripted answers, faults, quotas) and the scenario file; a runtime
-//!   operation asks it what to do with each call.
+//! - [`control`]: rules (scripted answers, faults, quotas) and the scenario file, which a runtime
+//!   operation asks what to do with each call; and the invocation log, which the runtime records
+//!   into and `/_awsim/invocations` reads.
 //! - [`runtime`]: the runtime operations as token streams: `ops` (the HTTP face), `formats` (which
 //!   format speaks for a model), `families` (one format per model family, and Converse), `embed`
 //!   (embedding formats), `sources` (canned, openai), `read` (what body readers share), `stream`

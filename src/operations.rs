@@ -28,6 +28,12 @@ pub enum AdminOp {
     ListRules,
     DeleteRules,
     DeleteRule,
+    /// `GET /_awsim/invocations`: the invocation log, newest first.
+    ListInvocations,
+    /// `GET /_awsim/invocations/{requestId}`: one call with its emitted events.
+    GetInvocation,
+    /// `DELETE /_awsim/invocations`.
+    ClearInvocations,
     /// `GET /_awsim/` (and `/_awsim/ui`): the inspector page.
     Inspector,
     /// `GET /_awsim/ui/{asset}`: the page's scripts and styles.
@@ -45,6 +51,35 @@ pub enum RuntimeOp {
     CountTokens,
     ApplyGuardrail,
     InvokeGuardrailChecks,
+}
+
+impl RuntimeOp {
+    pub const ALL: [Self; 7] = [
+        InvokeModel,
+        InvokeModelWithResponseStream,
+        Converse,
+        ConverseStream,
+        CountTokens,
+        ApplyGuardrail,
+        InvokeGuardrailChecks,
+    ];
+
+    /// The operation's name in the service model (`ConverseStream`).
+    pub fn name(self) -> &'static str {
+        match self {
+            InvokeModel => "InvokeModel",
+            InvokeModelWithResponseStream => "InvokeModelWithResponseStream",
+            Converse => "Converse",
+            ConverseStream => "ConverseStream",
+            CountTokens => "CountTokens",
+            ApplyGuardrail => "ApplyGuardrail",
+            InvokeGuardrailChecks => "InvokeGuardrailChecks",
+        }
+    }
+
+    pub fn is_streaming(self) -> bool {
+        matches!(self, InvokeModelWithResponseStream | ConverseStream)
+    }
 }
 
 /// The control-plane operations awsim emulates.
@@ -101,6 +136,9 @@ pub const OPERATIONS: &[(&str, &str, Operation, u16)] = &[
     // awsim's own endpoints.
     ("GET", "/_awsim/health", A(Health), 200),
     ("POST", "/_awsim/reset", A(Reset), 200),
+    ("GET", "/_awsim/invocations", A(ListInvocations), 200),
+    ("GET", "/_awsim/invocations/{requestId}", A(GetInvocation), 200),
+    ("DELETE", "/_awsim/invocations", A(ClearInvocations), 200),
     ("POST", "/_awsim/rules", A(AddRules), 200),
     ("GET", "/_awsim/rules", A(ListRules), 200),
     ("DELETE", "/_awsim/rules", A(DeleteRules), 200),

@@ -16,6 +16,7 @@ mod frames_cli;
 mod golden_streams;
 mod guardrails;
 mod inspector;
+mod invocation_log;
 mod management;
 mod quotas;
 mod rules;

@@ -10,8 +10,9 @@
 #   benches/profile/callgrind.sh request [OP]    # per streamed request (1 token) through the backend
 #
 # OP is converse-stream/eventstream (default), converse-stream/json, invoke-stream/eventstream or
-# invoke-stream/json. Needs valgrind and python3; build first: cargo build --release &&
-# cargo bench -p awsim-bench --bench stream --no-run. Output: /tmp/awsim-callgrind/.
+# invoke-stream/json. AWSIM_ARGS adds flags to awsim's command line (AWSIM_ARGS="--invocation-log 0"
+# counts without the invocation log). Needs valgrind and python3; build first: cargo build --release
+# && cargo bench -p awsim-bench --bench stream --no-run. Output: /tmp/awsim-callgrind/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -32,7 +33,8 @@ run() {
   while [ "$1" != "--" ]; do awsim_args+=("$1"); shift; done; shift
   runner_args=("$@")
   local p; p=$(port)
-  valgrind --tool=callgrind --callgrind-out-file="$out/$name.out" "$awsim" --port "$p" --log-level warn "${awsim_args[@]}" 2>"$out/$name.valgrind" &
+  local extra=(); read -ra extra <<<"${AWSIM_ARGS:-}"
+  valgrind --tool=callgrind --callgrind-out-file="$out/$name.out" "$awsim" --port "$p" --log-level warn "${extra[@]}" "${awsim_args[@]}" 2>"$out/$name.valgrind" &
   local pid=$!
   for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break; sleep 0.1; done
   "$runner" --target "http://127.0.0.1:$p" --target-pid "$pid" --no-write "${runner_args[@]}" >"$out/$name.md" 2>"$out/$name.err"

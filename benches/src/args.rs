@@ -35,6 +35,10 @@ TTFT section (synthetic upstream):
   --tokens N               tokens per answer (default 8)
   --token-gap-ms MS        upstream delay between tokens (default 20: 50 tokens/s per stream)
   --token-bytes N          bytes of text per token, at least 13 (default 16)
+  --log-off-rows LIST      streaming calls also measured through a second awsim started with
+                           --invocation-log 0, in the same rounds, for the cost of the invocation
+                           log (on by default in the other rows): a list as for --streams-of, `all`
+                           or `none` (default converse-stream/eventstream)
 
 Canned throughput:
   --canned-concurrency N   default 64
@@ -102,6 +106,8 @@ pub struct Options {
     pub tokens: u32,
     pub token_gap: Duration,
     pub token_bytes: usize,
+    /// Streaming calls also measured with the invocation log off (`--invocation-log 0`).
+    pub log_off: Vec<(Api, Format)>,
     pub canned_concurrency: usize,
     pub canned_ops: Vec<Api>,
     pub duration: Duration,
@@ -134,6 +140,7 @@ impl Default for Options {
             tokens: 8,
             token_gap: Duration::from_millis(20),
             token_bytes: 16,
+            log_off: vec![(Api::ConverseStream, Format::EventStream)],
             canned_concurrency: 64,
             canned_ops: vec![Api::Converse, Api::ConverseStream],
             duration: Duration::from_secs(10),
@@ -193,6 +200,13 @@ impl Options {
                 "--tokens" => o.tokens = number(&flag, &value()?)?,
                 "--token-gap-ms" => o.token_gap = millis(&flag, &value()?)?,
                 "--token-bytes" => o.token_bytes = number(&flag, &value()?)?,
+                "--log-off-rows" => {
+                    o.log_off = match value()?.as_str() {
+                        "none" => Vec::new(),
+                        "all" => COMBOS.to_vec(),
+                        list => combos(list)?,
+                    }
+                }
                 "--canned-concurrency" => o.canned_concurrency = number(&flag, &value()?)?,
                 "--canned-ops" => o.canned_ops = canned_ops(&value()?)?,
                 "--duration" => o.duration = Duration::from_secs_f64(number(&flag, &value()?)?),
@@ -338,6 +352,9 @@ mod tests {
         assert_eq!(o.token_gap, Duration::from_micros(500));
         let o = parse(&["--streams-of", "invoke-stream/json"]);
         assert_eq!(o.combos, [(Api::InvokeStream, Format::JsonArray)]);
+        assert_eq!(o.log_off, [(Api::ConverseStream, Format::EventStream)]);
+        assert_eq!(parse(&["--log-off-rows", "all"]).log_off, COMBOS);
+        assert!(parse(&["--log-off-rows=none"]).log_off.is_empty());
         assert!(Options::parse(["--streams-of=converse/json".to_string()]).is_err());
         assert!(Options::parse(["--nope".to_string()]).is_err());
         assert!(matches!(

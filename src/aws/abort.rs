@@ -142,7 +142,7 @@ impl Abort {
         self.fired.store(true, Ordering::Relaxed);
     }
 
-    fn fired(&self) -> bool {
+    pub fn fired(&self) -> bool {
         self.fired.load(Ordering::Relaxed)
     }
 }

@@ -5,10 +5,14 @@
 //! A runtime operation asks [`Control::decide`] once it has read its request, and applies the
 //! [`Steered`] answer: an error or a transport fault before the first byte, a scripted source in
 //! place of canned answers or the backend, a fault stage after N tokens.
+//!
+//! The [`invocations`] log records every runtime call — what it asked, what went back, the rule
+//! that fired — for `GET /_awsim/invocations`.
 
 pub(crate) mod api;
 pub(crate) mod fault;
 pub(crate) mod inspector;
+pub(crate) mod invocations;
 pub(crate) mod matcher;
 pub(crate) mod quota;
 pub(crate) mod rule;

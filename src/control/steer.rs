@@ -3,6 +3,7 @@
 //! the output tokens a quota bucket is charged when the answer stops.
 
 use super::fault::{self, Class, Fault, Kind};
+use super::invocations::record::Recording;
 use super::quota::{Buckets, Key};
 use super::rule::Action;
 use crate::aws::abort::{abortable, aborted_response, Abort, ConnReset};
@@ -92,11 +93,13 @@ impl Steered {
     /// What happens before the first byte: `Err` for an AWS error, `Ok(Some)` for a response of
     /// its own (an error with retry headers, an aborted connection), `Ok(None)` to go on — after
     /// a `delay` or a timed `stall`. An operation that does not stream (`streamed` false) meets
-    /// a mid-stream fault here, as the matching error; `model_id` names the model in errors.
+    /// a mid-stream fault here, as the matching error; `model_id` names the model in errors. A
+    /// response of its own is recorded in `rec` here (an `Err` is recorded by the caller).
     pub async fn before_first_byte(
         &self,
         streamed: bool,
         model_id: &str,
+        rec: &mut Recording,
     ) -> Result<Option<Response<Body>>, ApiError> {
         let fault = match &self.fired {
             Fired::Throttled => return Err(fault::throttled()),
@@ -113,7 +116,10 @@ impl Steered {
                 }
                 Ok(None)
             }
-            (Kind::Disconnect, true) => Ok(Some(aborted_response(self.conn.clone()))),
+            (Kind::Disconnect, true) => {
+                rec.aborted();
+                Ok(Some(aborted_response(self.conn.clone())))
+            }
             (_, false) => Ok(None),
             (kind, true) => {
                 let Some(err) = fault.error(model_id) else {
@@ -125,6 +131,7 @@ impl Steered {
                 match fault.retry_after {
                     None => Err(err),
                     Some(after) => {
+                        rec.failed(&err);
                         let mut resp = error_response(&err);
                         let h = resp.headers_mut();
                         // The standard header in whole seconds (the JS SDK reads it), and the
@@ -174,6 +181,12 @@ impl Steered {
             }));
         }
         stream
+    }
+
+    /// The staged mid-stream `disconnect`, if any: a recording tells a cut it made from a client
+    /// that left.
+    pub fn abort(&self) -> Option<&Abort> {
+        self.abort.as_ref()
     }
 
     /// The streaming response, bound to a staged `disconnect`.

@@ -429,6 +429,12 @@ impl Guard {
         if self.trace == Trace::Disabled {
             return None;
         }
+        Some(self.trace_value(model_output))
+    }
+
+    /// The trace as [`Guard::trace_json`] writes it, whether or not the caller asked for one (the
+    /// invocation log shows it).
+    pub fn trace_value(&self, model_output: Option<String>) -> Value {
         let seen = self.seen();
         let id = self.guardrail.id.clone();
         let input = seen
@@ -450,7 +456,7 @@ impl Guard {
                     g.insert("outputAssessments".into(), json!({ &id: seen.outputs }));
                 }
                 g.insert("actionReason".into(), json!(reason));
-                Some(json!({ "guardrail": sorted(Value::Object(g)) }))
+                json!({ "guardrail": sorted(Value::Object(g)) })
             }
             Api::Invoke => {
                 if let Some(m) = model_output {
@@ -463,7 +469,7 @@ impl Guard {
                     g.insert("outputs".into(), json!(outputs));
                 }
                 g.insert("actionReason".into(), json!(reason));
-                Some(json!({ "guardrail": g }))
+                json!({ "guardrail": g })
             }
         }
     }

@@ -22,12 +22,14 @@ pub(crate) mod stream;
 
 use crate::cli::StreamFormat;
 use crate::config::Config;
+use crate::control::invocations::InvocationLog;
 use crate::control::Control;
 use sources::Source;
 use std::sync::Arc;
 use stream::ids::Ids;
 
-/// One serving thread's runtime: where its answers come from, and how they are told.
+/// One serving thread's runtime: where its answers come from, how they are told, and the
+/// invocation log (shared by every thread) that records them.
 #[derive(Debug)]
 pub struct Runtime {
     pub(crate) source: Source,
@@ -37,15 +39,18 @@ pub struct Runtime {
     stream_format: StreamFormat,
     /// The rules and quotas every call is held against (shared by all serving threads).
     pub(crate) control: Arc<Control>,
+    /// Every call, recorded (shared by all serving threads).
+    pub(crate) invocations: Arc<InvocationLog>,
 }
 
 impl Runtime {
-    pub fn new(config: &Config, control: Arc<Control>) -> Self {
+    pub fn new(config: &Config, control: Arc<Control>, invocations: Arc<InvocationLog>) -> Self {
         Self {
             source: Source::new(config),
             deterministic: config.deterministic,
             stream_format: config.stream_format,
             control,
+            invocations,
         }
     }
 

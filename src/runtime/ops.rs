@@ -1,6 +1,8 @@
 //! The HTTP face of each runtime operation: resolve the model, translate the body, hold the call
 //! against the rules, open the token stream, wait for its first item (an error there is an HTTP
-//! error), then collect or stream it.
+//! error), then collect or stream it. Every call is recorded in the invocation log: its
+//! [`Recording`] begins with the call, learns the rule that fired and the guardrail, and a
+//! stream's recording rides in the body writer.
 
 use super::embed::EmbedFamily;
 use super::families::converse::{
@@ -17,9 +19,10 @@ use super::stream::request::ChatRequest;
 use super::stream::shaper::{Clock, Shaper};
 use super::stream::tokens;
 use super::Runtime;
-use crate::aws::http::{json, Body};
+use crate::aws::http::{error_response, full, with_type, Body};
 use crate::aws::ApiError;
 use crate::call::Call;
+use crate::control::invocations::record::{Recording, Summary};
 use crate::control::matcher::{Facts, Input};
 use crate::control::Steered;
 use crate::guardrails::{apply, Guard};
@@ -27,6 +30,7 @@ use crate::management::{catalog, Store};
 use crate::model_ref::ModelRef;
 use crate::operations::RuntimeOp;
 use base64::Engine;
+use bytes::Bytes;
 use futures::StreamExt;
 use hyper::header::HeaderValue;
 use hyper::Response;
@@ -42,15 +46,45 @@ pub async fn handle(
     call: Call,
 ) -> Result<Response<Body>, ApiError> {
     let started = Instant::now();
-    let model = || store.resolve_model(&call.ctx.region, &call.ctx.account_id, call.param(0));
-    match op {
-        RuntimeOp::InvokeModel => invoke(runtime, store, &call, model()?, started, false).await,
-        RuntimeOp::InvokeModelWithResponseStream => {
-            invoke(runtime, store, &call, model()?, started, true).await
+    let mut rec = runtime.invocations.begin(op, &call, started);
+    let answered = answer_call(op, runtime, store, &call, &mut rec, started).await;
+    if let Err(err) = &answered {
+        rec.failed(err);
+    }
+    answered
+}
+
+async fn answer_call(
+    op: RuntimeOp,
+    runtime: &Runtime,
+    store: &Store,
+    call: &Call,
+    rec: &mut Recording,
+    started: Instant,
+) -> Result<Response<Body>, ApiError> {
+    let model = |rec: &mut Recording| {
+        let model = store.resolve_model(&call.ctx.region, &call.ctx.account_id, call.param(0))?;
+        rec.model(&model);
+        if op != RuntimeOp::CountTokens {
+            let embeddings = formats::embed_family_for(&model.id).is_some();
+            rec.backend_model(|| runtime.source.backend_model(&model, embeddings));
         }
-        RuntimeOp::Converse => converse(runtime, store, &call, model()?, started, false).await,
-        RuntimeOp::ConverseStream => converse(runtime, store, &call, model()?, started, true).await,
-        RuntimeOp::CountTokens => count_tokens(runtime, &call, &model()?).await,
+        Ok::<_, ApiError>(model)
+    };
+    match op {
+        RuntimeOp::InvokeModel => {
+            invoke(runtime, store, call, model(rec)?, started, false, rec).await
+        }
+        RuntimeOp::InvokeModelWithResponseStream => {
+            invoke(runtime, store, call, model(rec)?, started, true, rec).await
+        }
+        RuntimeOp::Converse => {
+            converse(runtime, store, call, model(rec)?, started, false, rec).await
+        }
+        RuntimeOp::ConverseStream => {
+            converse(runtime, store, call, model(rec)?, started, true, rec).await
+        }
+        RuntimeOp::CountTokens => count_tokens(runtime, call, &model(rec)?, rec).await,
         RuntimeOp::ApplyGuardrail | RuntimeOp::InvokeGuardrailChecks => {
             // No model answers: a rule's `modelId` is held against the guardrail's identifier.
             let id = call.param(0).to_string();
@@ -59,18 +93,38 @@ pub async fn handle(
                 name: String::new(),
                 via: vec![id],
             };
-            let steered = steer(runtime, &call, op, &target, Input::Guard);
-            if let Some(early) = steered.before_first_byte(false, &target.id).await? {
+            let steered = steer(runtime, call, op, &target, Input::Guard, rec);
+            if let Some(early) = steered.before_first_byte(false, &target.id, rec).await? {
                 return Ok(early);
             }
             let assessment = if op == RuntimeOp::ApplyGuardrail {
-                apply::apply_guardrail(store, &call, runtime.deterministic)?
+                apply::apply_guardrail(store, call, runtime.deterministic)?
             } else {
-                apply::invoke_guardrail_checks(&call)?
+                apply::invoke_guardrail_checks(call)?
             };
-            Ok(json(200, &assessment))
+            Ok(respond(rec, &assessment, || {
+                Summary::of_assessment(&assessment)
+            }))
         }
     }
+}
+
+/// A whole answer's JSON response, recorded with its body (the same bytes, not a copy).
+fn respond(
+    rec: &mut Recording,
+    value: &impl serde::Serialize,
+    summary: impl FnOnce() -> Summary,
+) -> Response<Body> {
+    let body = match serde_json::to_vec(value) {
+        Ok(body) => Bytes::from(body),
+        Err(err) => {
+            let err = ApiError::InternalServer(format!("could not serialize the response: {err}"));
+            rec.failed(&err);
+            return error_response(&err);
+        }
+    };
+    rec.answered(summary, 200, &body);
+    with_type(200, "application/json", full(body))
 }
 
 async fn invoke(
@@ -80,9 +134,10 @@ async fn invoke(
     model: ModelRef,
     started: Instant,
     stream: bool,
+    rec: &mut Recording,
 ) -> Result<Response<Body>, ApiError> {
     if let Some(embedder) = formats::embed_family_for(&model.id) {
-        return embed(runtime, call, &model, embedder, started, stream).await;
+        return embed(runtime, call, &model, embedder, started, stream, rec).await;
     }
     let mut body = fields::object(&call.body)?;
     let (region, account) = (&call.ctx.region, &call.ctx.account_id);
@@ -98,21 +153,13 @@ async fn invoke(
         formats::read_object(&model, &body)?.ok_or_else(|| unsupported(&model, "InvokeModel"))?;
     let mut ids = runtime.ids(&call.body, &model.id);
     let guard = guard.map(|g| if stream { g } else { g.collected() });
+    rec.guard(guard.as_ref());
     let op = if stream {
         RuntimeOp::InvokeModelWithResponseStream
     } else {
         RuntimeOp::InvokeModel
     };
-    let opened = open(
-        runtime,
-        call,
-        op,
-        guard.clone(),
-        &mut request,
-        &model,
-        stream,
-    )
-    .await?;
+    let opened = open(runtime, call, op, guard.clone(), &mut request, &model, rec).await?;
     let (first, rest, steered) = match opened {
         Opened::Stream(first, rest, steered) => (first, rest, steered),
         Opened::Early(resp) => return Ok(resp),
@@ -124,6 +171,7 @@ async fn invoke(
         if let Some(g) = &guard {
             shaper = g.shaper(shaper);
         }
+        let tap = rec.streaming(format, steered.abort());
         return Ok(steered.finish(stream_response(
             first,
             rest,
@@ -131,6 +179,7 @@ async fn invoke(
             clock,
             format,
             Wire::Invoke,
+            tap,
         )));
     }
     let answer = Answer::collect(first, rest, clock)
@@ -150,7 +199,7 @@ async fn invoke(
         });
         g.finish_invoke(&mut body, native);
     }
-    let mut resp = json(200, &body);
+    let mut resp = respond(rec, &body, || Summary::of_answer(&answer));
     let h = resp.headers_mut();
     let u = answer.usage();
     for (name, value) in [
@@ -180,6 +229,7 @@ async fn embed(
     family: &dyn EmbedFamily,
     started: Instant,
     stream: bool,
+    rec: &mut Recording,
 ) -> Result<Response<Body>, ApiError> {
     if stream {
         return Err(ApiError::validation(
@@ -189,8 +239,8 @@ async fn embed(
     let body = fields::object(&call.body)?;
     let request = family.parse(&body, model)?;
     let input = Input::Embed(&request);
-    let steered = steer(runtime, call, RuntimeOp::InvokeModel, model, input);
-    if let Some(early) = steered.before_first_byte(false, &model.id).await? {
+    let steered = steer(runtime, call, RuntimeOp::InvokeModel, model, input, rec);
+    if let Some(early) = steered.before_first_byte(false, &model.id, rec).await? {
         return Ok(early);
     }
     let embeddings = runtime
@@ -199,7 +249,10 @@ async fn embed(
         .await
         .map_err(|e| e.into_collected_error(&model.id))?;
     let mut ids = runtime.ids(&call.body, &model.id);
-    let mut resp = json(200, &family.respond(&body, &request, &embeddings, &mut ids));
+    let value = family.respond(&body, &request, &embeddings, &mut ids);
+    let mut resp = respond(rec, &value, || {
+        Summary::input_tokens(embeddings.input_tokens)
+    });
     let latency = Clock::new(started, runtime.deterministic)
         .timing()
         .invocation_ms;
@@ -222,6 +275,7 @@ async fn converse(
     model: ModelRef,
     started: Instant,
     stream: bool,
+    rec: &mut Recording,
 ) -> Result<Response<Body>, ApiError> {
     if !is_chat_model(&model) {
         return Err(ApiError::validation(
@@ -233,6 +287,7 @@ async fn converse(
     let (region, account) = (&call.ctx.region, &call.ctx.account_id);
     let guard = Guard::for_converse(store, region, account, &body, stream, runtime.deterministic)?
         .map(|g| if stream { g } else { g.collected() });
+    rec.guard(guard.as_ref());
     let mut ids = runtime.ids(&call.body, &model.id);
     // The native response that `additionalModelResponseFieldPaths` point into is the family's.
     let native = if paths.is_empty() {
@@ -245,16 +300,7 @@ async fn converse(
     } else {
         RuntimeOp::Converse
     };
-    let opened = open(
-        runtime,
-        call,
-        op,
-        guard.clone(),
-        &mut request,
-        &model,
-        stream,
-    )
-    .await?;
+    let opened = open(runtime, call, op, guard.clone(), &mut request, &model, rec).await?;
     let (first, rest, steered) = match opened {
         Opened::Stream(first, rest, steered) => (first, rest, steered),
         Opened::Early(resp) => return Ok(resp),
@@ -270,6 +316,7 @@ async fn converse(
         if let Some(g) = &guard {
             shaper = g.shaper(shaper);
         }
+        let tap = rec.streaming(format, steered.abort());
         return Ok(steered.finish(stream_response(
             first,
             rest,
@@ -277,6 +324,7 @@ async fn converse(
             clock,
             format,
             Wire::Converse,
+            tap,
         )));
     }
     let answer = Answer::collect(first, rest, clock)
@@ -286,8 +334,9 @@ async fn converse(
         .and_then(|family| field_paths::of_answer(&paths, family, &answer, &model, &request, &ids));
     let native_ids = ids.clone();
     let response = converse::stream::respond(&answer, &mut ids, fields);
+    let summary = || Summary::of_answer(&answer);
     let Some(g) = &guard else {
-        return Ok(json(200, &response));
+        return Ok(respond(rec, &response, summary));
     };
     // The trace's `modelOutput` is the model's native response, before the guardrail acted.
     let native = g.model_output().map(|text| {
@@ -300,7 +349,7 @@ async fn converse(
     });
     let mut response = serde_json::to_value(&response)?;
     g.finish_converse(&mut response, native);
-    Ok(json(200, &response))
+    Ok(respond(rec, &response, summary))
 }
 
 /// `answer` with `text` as its text: the model's own answer, where a guardrail changed it.
@@ -340,10 +389,11 @@ async fn open(
     guard: Option<Guard>,
     request: &mut ChatRequest,
     model: &ModelRef,
-    streamed: bool,
+    rec: &mut Recording,
 ) -> Result<Opened, ApiError> {
-    let mut steered = steer(runtime, call, op, model, Input::Chat(request));
-    if let Some(early) = steered.before_first_byte(streamed, &model.id).await? {
+    let streamed = op.is_streaming();
+    let mut steered = steer(runtime, call, op, model, Input::Chat(request), rec);
+    if let Some(early) = steered.before_first_byte(streamed, &model.id, rec).await? {
         return Ok(Opened::Early(early));
     }
     let mut stream = match guard {
@@ -375,10 +425,18 @@ fn answer(
     steered.stage(stream, streamed, &model.id)
 }
 
-/// What the rules and quotas decide for this call (`src/control`).
-fn steer(runtime: &Runtime, call: &Call, op: RuntimeOp, model: &ModelRef, input: Input) -> Steered {
+/// What the rules and quotas decide for this call (`src/control`), recorded.
+fn steer(
+    runtime: &Runtime,
+    call: &Call,
+    op: RuntimeOp,
+    model: &ModelRef,
+    input: Input,
+    rec: &mut Recording,
+) -> Steered {
     let facts = Facts::new(op, model, &call.ctx.region, &call.body, input);
     let steered = runtime.control.decide(&facts, call.conn_reset.clone());
+    rec.steered(steered.rule_id(), steered.reason());
     if steered.rule_id().is_some() || steered.reason().is_some() {
         tracing::debug!(
             rule = steered.rule_id(),
@@ -395,6 +453,7 @@ async fn count_tokens(
     runtime: &Runtime,
     call: &Call,
     model: &ModelRef,
+    rec: &mut Recording,
 ) -> Result<Response<Body>, ApiError> {
     let body = fields::object(&call.body)?;
     let f = fields::Fields::new(&body, "");
@@ -420,15 +479,20 @@ async fn count_tokens(
         RuntimeOp::CountTokens,
         model,
         Input::Chat(&request),
+        rec,
     );
-    if let Some(early) = steered.before_first_byte(false, &model.id).await? {
+    if let Some(early) = steered.before_first_byte(false, &model.id, rec).await? {
         return Ok(early);
     }
     let input_tokens = steered
         .script()
         .and_then(|s| s.input_tokens)
         .unwrap_or_else(|| tokens::input_tokens(&request));
-    Ok(json(200, &json!({ "inputTokens": input_tokens })))
+    Ok(respond(
+        rec,
+        &json!({ "inputTokens": input_tokens }),
+        || Summary::input_tokens(input_tokens),
+    ))
 }
 
 fn unsupported(model: &ModelRef, op: &str) -> ApiError {

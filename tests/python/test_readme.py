@@ -9,6 +9,8 @@
   dev-dependencies must provide;
 - `<!-- tested: model-map -->`: a model map file a real awsim must load;
 - `<!-- tested: scenario -->`: a scenario file (`--scenario`) a real awsim must load;
+- `<!-- tested: invocation -->`: a call as the invocation log shows it, which must have the fields
+  of a real one, in order;
 - `<!-- syntax-checked: sh -->`: commands that build, install, start a server or need a backend,
   only parsed.
 """
@@ -32,7 +34,7 @@ README = (ROOT / "README.md").read_text()
 RUST_EXAMPLE = ROOT / "examples" / "converse_stream.rs"
 MARKER = re.compile(r"<!-- (tested|syntax-checked): ([\w-]+) -->")
 KINDS = {
-    "tested": {"sh", "python", "js", "rust", "dependencies", "model-map", "scenario"},
+    "tested": {"sh", "python", "js", "rust", "dependencies", "model-map", "scenario", "invocation"},
     "syntax-checked": {"sh"},
 }
 
@@ -172,3 +174,22 @@ def test_the_model_map_loads(block, tmp_path):
     # Nothing listens on port 9: awsim only has to accept the map at start-up.
     server = Awsim("--bedrock-backend", "http://127.0.0.1:9/v1", "--bedrock-model-map", str(path))
     server.stop()
+
+
+@marked("tested: invocation")
+def test_the_invocation_shown_has_the_fields_of_a_real_one(awsim, block):
+    shown = json.loads(block.code)
+    runtime = awsim.client("bedrock-runtime", region=shown["region"])
+    response = runtime.converse_stream(modelId=shown["modelId"], messages=shown["request"]["messages"])
+    for _ in response["stream"]:
+        pass
+    request_id = response["ResponseMetadata"]["RequestId"]
+    status, _, body = awsim.http("GET", f"/_awsim/invocations/{request_id}")
+    assert status == 200
+    real = json.loads(body)
+    assert [k for k in real if k not in ("events", "eventsOmitted")] == list(shown)
+    assert list(real["response"]) == list(shown["response"])
+    assert list(real["response"]["usage"]) == list(shown["response"]["usage"])
+    for same in ("operation", "modelId", "resolvedModelId", "region", "state", "status", "error", "request",
+                 "format", "rule", "backendModel"):
+        assert real[same] == shown[same], same

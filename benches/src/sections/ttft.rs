@@ -1,6 +1,7 @@
 //! Time to first token and per-token latency through awsim against the same workload sent straight
 //! to the synthetic upstream, for ConverseStream and InvokeModelWithResponseStream (Anthropic body)
-//! in both stream formats, at each concurrency.
+//! in both stream formats, at each concurrency; and, in the same rounds, the same calls through a
+//! second awsim with the invocation log off, for what recording costs.
 
 use super::{at_most, Ctx};
 use crate::awsim::Awsim;
@@ -27,14 +28,21 @@ enum Via {
     Floor(Floor),
     /// awsim (or `--target`), sent this call.
     Bedrock(Arc<Call>),
+    /// A second awsim started with `--invocation-log 0`, sent this call.
+    LogOff(Arc<Call>),
 }
 
 impl Row {
     fn floor(&self) -> Option<Floor> {
         match self.via {
             Via::Floor(floor) => Some(floor),
-            Via::Bedrock(_) => None,
+            Via::Bedrock(_) | Via::LogOff(_) => None,
         }
+    }
+
+    /// A row the targets judge: awsim as it runs by default (not a floor, not the log off).
+    fn judged(&self) -> bool {
+        matches!(self.via, Via::Bedrock(_))
     }
 }
 
@@ -75,6 +83,19 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
             &["--bedrock-backend".into(), upstream.base_url()],
         )?),
     };
+    // The same awsim with the invocation log off (the rows above run with it on, the default).
+    let awsim_off = match &o.target {
+        None if !o.log_off.is_empty() => Some(Awsim::start(
+            ctx.bin()?,
+            &[
+                "--bedrock-backend".into(),
+                upstream.base_url(),
+                "--invocation-log".into(),
+                "0".into(),
+            ],
+        )?),
+        _ => None,
+    };
     let bedrock_url = o
         .target
         .clone()
@@ -82,10 +103,15 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
         .ok_or("no endpoint")?;
     let pid = o.target_pid.or(awsim.as_ref().map(|a| a.pid));
     let baseline_url = o.baseline.clone().unwrap_or_else(|| upstream.base_url());
-    let (bedrock, baseline) = ctx.rt.block_on(async {
+    let (bedrock, baseline, bedrock_off) = ctx.rt.block_on(async {
+        let off = match &awsim_off {
+            Some(a) => Some(Endpoint::parse(&a.url()).await?),
+            None => None,
+        };
         Ok::<_, crate::Error>((
             Endpoint::parse(&bedrock_url).await?,
             Endpoint::parse(&baseline_url).await?,
+            off,
         ))
     })?;
     let max_tokens = Some(o.tokens);
@@ -97,6 +123,14 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
         .iter()
         .map(|&(api, format)| Call::new(api, format, &bedrock, &o.model, max_tokens).map(Arc::new))
         .collect::<crate::Result<Vec<_>>>()?;
+    let off_calls = match &bedrock_off {
+        Some(off) => o
+            .log_off
+            .iter()
+            .map(|&(api, format)| Call::new(api, format, off, &o.model, max_tokens).map(Arc::new))
+            .collect::<crate::Result<Vec<_>>>()?,
+        None => Vec::new(),
+    };
     let direct_call = |to: &Endpoint| {
         Call::new(
             Api::ChatCompletions,
@@ -120,8 +154,15 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
         let bedrock_rows = calls
             .iter()
             .map(|call| (call.label(), Via::Bedrock(call.clone())));
+        let off_rows = off_calls.iter().map(|call| {
+            (
+                format!("{}{LOG_OFF}", call.label()),
+                Via::LogOff(call.clone()),
+            )
+        });
         let mut rows: Vec<Row> = floors
             .chain(bedrock_rows)
+            .chain(off_rows)
             .map(|(label, via)| Row {
                 label,
                 concurrency: c,
@@ -166,6 +207,15 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
                         stagger,
                         pid,
                     ))?,
+                    Via::LogOff(call) => ctx.rt.block_on(closed_loop(
+                        bedrock_off.as_ref().ok_or("no log-off endpoint")?,
+                        o.proto,
+                        call.clone(),
+                        c,
+                        per_round,
+                        stagger,
+                        awsim_off.as_ref().map(|a| a.pid),
+                    ))?,
                 };
                 row.through.absorb(measured);
             }
@@ -178,7 +228,7 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
             rows,
         });
     }
-    if let Some(a) = &awsim {
+    for a in awsim.iter().chain(&awsim_off) {
         for line in a.notes() {
             report.note(format!("awsim logged during the TTFT section: `{line}`"));
         }
@@ -186,6 +236,9 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
     render(ctx, report, &levels, &bedrock_url, &baseline_url, &upstream);
     Ok(())
 }
+
+/// The label suffix of a row measured with the invocation log off.
+const LOG_OFF: &str = " · log off";
 
 /// Rounds for `n` requests at concurrency `c`: up to `most`, each with at least 4 requests per
 /// worker. Every round measures every row in turn, so a drift of the machine over the section's
@@ -263,6 +316,8 @@ fn render(
             let (target, _, _) = ttft_target(r.concurrency);
             let target = if r.floor().is_some() {
                 "(no target: the floor)".to_string()
+            } else if !r.judged() {
+                "(no target: the log off)".to_string()
             } else {
                 format!("{target}{}", mark(verdict(a50, a99, r.concurrency)))
             };
@@ -363,14 +418,7 @@ fn render(
         for r in &level.rows {
             let t = &r.through;
             let a50 = added(t.token_latency.p50(), d.token_latency.p50());
-            // schedstat's run time counts to the nanosecond; /proc/PID/stat's to the 10 ms tick,
-            // which a row's rounds would each round off.
-            let cpu_per_token = t
-                .server_sched
-                .map(|(run, _)| run)
-                .or(t.server_cpu)
-                .filter(|_| t.tokens > 0)
-                .map(|c| u64::try_from(c.as_nanos()).unwrap_or(0) / t.tokens);
+            let cpu_per_token = cpu_per_token(t);
             let (wakeups, per_wakeup) = match t.server_sched {
                 Some((run, slices)) if slices > 0 && t.tokens > 0 => (
                     format!("{:.1}", slices as f64 / t.tokens as f64),
@@ -388,10 +436,10 @@ fn render(
                 format!(
                     "{}{}",
                     signed(a50),
-                    if r.floor().is_some() {
-                        ""
-                    } else {
+                    if r.judged() {
                         mark(at_most(a50.map(|v| v as f64), 50e3))
+                    } else {
+                        ""
                     }
                 ),
                 signed(added(t.token_latency.p99(), d.token_latency.p99())),
@@ -421,6 +469,7 @@ fn render(
         ],
         &rows,
     ));
+    log_cost(report, &mut s, levels);
     report.sections.push(s);
 
     // Summary: the worst combination at each target.
@@ -433,7 +482,7 @@ fn render(
             level
                 .rows
                 .iter()
-                .filter(|r| r.floor().is_none())
+                .filter(|r| r.judged())
                 .filter_map(|r| added(p(&r.through.ttft), p(&d.ttft)).map(|a| (a, &r.label)))
                 .max_by_key(|(a, _)| *a)
         };
@@ -480,7 +529,7 @@ fn render(
         .flat_map(|l| {
             l.rows
                 .iter()
-                .filter(|r| r.floor().is_none())
+                .filter(|r| r.judged())
                 .filter_map(move |r| token_added(l, r).map(|a| (a, l, r)))
         })
         .max_by_key(|(a, _, _)| *a);
@@ -519,6 +568,98 @@ fn render(
             at_most(Some(a as f64), 50e3),
         );
     }
+}
+
+/// Server CPU time per streamed token. schedstat's run time counts to the nanosecond;
+/// /proc/PID/stat's to the 10 ms tick, which a row's rounds would each round off.
+fn cpu_per_token(t: &Run) -> Option<u64> {
+    t.server_sched
+        .map(|(run, _)| run)
+        .or(t.server_cpu)
+        .filter(|_| t.tokens > 0)
+        .map(|c| u64::try_from(c.as_nanos()).unwrap_or(0) / t.tokens)
+}
+
+/// What the invocation log costs: each log-off row against the row with the log on (the default)
+/// measured in the same rounds.
+fn log_cost(report: &mut Report, s: &mut String, levels: &[Level]) {
+    let pairs: Vec<(&Level, &Row, &Row)> = levels
+        .iter()
+        .flat_map(|l| {
+            l.rows
+                .iter()
+                .filter(|r| matches!(r.via, Via::LogOff(_)))
+                .filter_map(move |off| {
+                    let label = off.label.strip_suffix(LOG_OFF)?;
+                    let on = l.rows.iter().find(|r| r.judged() && r.label == label)?;
+                    Some((l, on, off))
+                })
+        })
+        .collect();
+    if pairs.is_empty() {
+        return;
+    }
+    s.push_str("\n### The invocation log's cost\n\nThe same call through the default awsim (invocation log on, `--invocation-log 1000`) and through a second awsim started with `--invocation-log 0`, measured in the same rounds against the same upstream. *On − off* is what recording adds: per percentile of the time to first token and of every token's latency, and in server CPU per streamed token. Differences of a few µs either way are within the noise of a run.\n\n");
+    let one_call = pairs.iter().all(|(_, on, _)| on.label == pairs[0].1.label);
+    let mut rows = Vec::new();
+    let mut summary = Vec::new();
+    for (level, on, off) in &pairs {
+        let (a, b) = (&on.through, &off.through);
+        let ttft50 = added(a.ttft.p50(), b.ttft.p50());
+        let token50 = added(a.token_latency.p50(), b.token_latency.p50());
+        let cpu = added(cpu_per_token(a), cpu_per_token(b));
+        rows.push(vec![
+            on.label.clone(),
+            level.concurrency.to_string(),
+            us(a.ttft.p50()),
+            us(b.ttft.p50()),
+            signed(ttft50),
+            signed(added(a.ttft.p99(), b.ttft.p99())),
+            us(a.token_latency.p50()),
+            us(b.token_latency.p50()),
+            signed(token50),
+            signed(added(a.token_latency.p99(), b.token_latency.p99())),
+            us(cpu_per_token(a)),
+            us(cpu_per_token(b)),
+            signed(cpu),
+        ]);
+        summary.push(format!(
+            "{}c={}: TTFT p50 {}, token p50 {}, CPU/token {}",
+            if one_call {
+                String::new()
+            } else {
+                format!("{} ", on.label)
+            },
+            level.concurrency,
+            signed(ttft50),
+            signed(token50),
+            signed(cpu)
+        ));
+    }
+    s.push_str(&table(
+        &[
+            "operation · format",
+            "c",
+            "TTFT p50 on",
+            "off",
+            "on − off",
+            "p99 on − off",
+            "token latency p50 on",
+            "off",
+            "on − off",
+            "p99 on − off",
+            "server CPU / token on",
+            "off",
+            "on − off",
+        ],
+        &rows,
+    ));
+    let name = if one_call {
+        format!("invocation log's cost ({}, on − off)", pairs[0].1.label)
+    } else {
+        "invocation log's cost (on − off)".to_string()
+    };
+    report.figure(name, summary.join("; "), "–", None);
 }
 
 fn errors(run: &Run) -> String {

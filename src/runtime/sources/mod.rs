@@ -66,6 +66,15 @@ impl Source {
         }
     }
 
+    /// The backend model that answers `model` (an embedding model when `embeddings`); `None` in
+    /// canned mode.
+    pub fn backend_model(&self, model: &ModelRef, embeddings: bool) -> Option<String> {
+        match self {
+            Self::Backend(backend) => Some(backend.model_for(model, embeddings).to_string()),
+            Self::Canned(_) => None,
+        }
+    }
+
     /// Whether the backend answers, for the health endpoint; `None` in canned mode.
     pub async fn probe(&self) -> Option<serde_json::Value> {
         match self {

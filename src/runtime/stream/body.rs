@@ -1,6 +1,7 @@
 //! From events to an HTTP body: `application/vnd.amazon.eventstream` frames (one write per delta,
 //! handed to hyper at once) or the accumulated JSON array written element by element. Errors after
-//! the first byte become an exception frame (or a final exception element) and a clean end.
+//! the first byte become an exception frame (or a final exception element) and a clean end. An
+//! [`Observer`] (the invocation log's recording stage) sees each delta and each write on the way.
 
 use super::delta::truncated;
 use super::delta::{Delta, TokenStream};
@@ -105,6 +106,18 @@ fn computed_signature(value: &str) -> bool {
     value.len() >= 64 && value.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// What a recording stage sees of a stream, in the body writer's pull chain: each delta as it is
+/// shaped, each write as it is handed to hyper (the same bytes, by reference), the exception that
+/// ends a failed stream, and the end. Dropped before [`Observer::ended`], the client went away.
+pub trait Observer: Send {
+    fn delta(&mut self, delta: &Delta);
+    /// `frames`: the frames (or JSON array elements) written so far, these included.
+    fn wrote(&mut self, bytes: &Bytes, frames: u32);
+    fn exception(&mut self, err: &ApiError);
+    /// The last write has been made.
+    fn ended(&mut self);
+}
+
 /// The streaming response for a stream whose first delta has already arrived (so HTTP errors are no
 /// longer possible).
 pub fn stream_response(
@@ -114,8 +127,9 @@ pub fn stream_response(
     clock: Clock,
     format: Format,
     wire: Wire,
+    observer: Option<Box<dyn Observer>>,
 ) -> Response<Body> {
-    let body = streaming(encode(first, rest, shaper, clock, format, wire));
+    let body = streaming(encode(first, rest, shaper, clock, format, wire, observer));
     match format {
         Format::EventStream => {
             let mut resp = with_type(200, EVENTSTREAM, body);
@@ -138,6 +152,7 @@ fn encode(
     mut clock: Clock,
     format: Format,
     wire: Wire,
+    mut observer: Option<Box<dyn Observer>>,
 ) -> impl futures::Stream<Item = Bytes> + Send {
     async_stream::stream! {
         let mut writer = Writer::new(format, wire);
@@ -148,9 +163,12 @@ fn encode(
                 Some(item) => Some(item),
                 None => rest.next().await,
             };
-            match item {
+            let failure = match item {
                 Some(Ok(delta)) => {
                     clock.saw(&delta);
+                    if let Some(observer) = &mut observer {
+                        observer.delta(&delta);
+                    }
                     let done = matches!(delta, Delta::Stop(_));
                     // Latencies are only reported at the end: no clock reads per token.
                     let timing = if done { clock.timing() } else { Timing::default() };
@@ -159,24 +177,26 @@ fn encode(
                         writer.event(event);
                     }
                     if done {
-                        yield writer.finish();
+                        yield writer.last(&mut observer);
                         break;
                     }
                     if let Some(bytes) = writer.take() {
+                        if let Some(observer) = &mut observer {
+                            observer.wrote(&bytes, writer.frames);
+                        }
                         yield bytes;
                     }
+                    continue;
                 }
-                Some(Err(err)) => {
-                    writer.exception(&err.into_stream_error());
-                    yield writer.finish();
-                    break;
-                }
-                None => {
-                    writer.exception(&truncated());
-                    yield writer.finish();
-                    break;
-                }
+                Some(Err(err)) => err.into_stream_error(),
+                None => truncated(),
+            };
+            writer.exception(&failure);
+            if let Some(observer) = &mut observer {
+                observer.exception(&failure);
             }
+            yield writer.last(&mut observer);
+            break;
         }
     }
 }
@@ -187,6 +207,8 @@ struct Writer {
     wire: Wire,
     buf: BytesMut,
     elements: usize,
+    /// Frames (or JSON array elements) written.
+    frames: u32,
 }
 
 impl Writer {
@@ -200,6 +222,7 @@ impl Writer {
             wire,
             buf,
             elements: 0,
+            frames: 0,
         }
     }
 
@@ -216,6 +239,7 @@ impl Writer {
                 self.frame(event.name, payload.into_bytes());
             }
             (Format::JsonArray, wire) => {
+                self.frames += 1;
                 self.separator();
                 match wire {
                     Wire::Invoke => {
@@ -243,10 +267,13 @@ impl Writer {
             self.exception(&ApiError::InternalServer(format!(
                 "could not frame a {name} event: {err}"
             )));
+        } else {
+            self.frames += 1;
         }
     }
 
     fn exception(&mut self, err: &ApiError) {
+        self.frames += 1;
         let member = err.stream_member(self.wire == Wire::Invoke);
         let body = err.body().to_string();
         match self.format {
@@ -279,6 +306,16 @@ impl Writer {
             self.buf.extend_from_slice(b"]");
         }
         self.buf.split().freeze()
+    }
+
+    /// The last write, which the observer sees before the stream ends.
+    fn last(&mut self, observer: &mut Option<Box<dyn Observer>>) -> Bytes {
+        let bytes = self.finish();
+        if let Some(observer) = observer {
+            observer.wrote(&bytes, self.frames);
+            observer.ended();
+        }
+        bytes
     }
 }
 

@@ -85,6 +85,15 @@ impl Backend {
         }
     }
 
+    /// The backend model that answers `model`: a chat model, or an embedding model.
+    pub fn model_for(&self, model: &ModelRef, embeddings: bool) -> &str {
+        if embeddings {
+            self.map.embed_model(&lookup_ids(model))
+        } else {
+            self.map.chat_model(&lookup_ids(model))
+        }
+    }
+
     /// The answer to `request`, token by token.
     pub fn chat(&self, request: &ChatRequest, model: &ModelRef) -> TokenStream {
         let backend_model = self.map.chat_model(&lookup_ids(model)).to_string();
