@@ -40,6 +40,7 @@ pub async fn handle(op: AdminOp, app: &App, call: &Call) -> Result<Response<Body
         AdminOp::ListInvocations => Ok(json(200, &view::list(log, &call.query_params()?)?)),
         AdminOp::GetInvocation => Ok(json(200, &view::detail(log, call.param(0))?)),
         AdminOp::ClearInvocations => Ok(json(200, &view::clear(log))),
+        AdminOp::InvocationFrames => inspector::frames::listing(log, call.param(0)),
         AdminOp::Inspector => Ok(inspector::page(&call.headers)),
         AdminOp::InspectorAsset => inspector::asset(call.param(0), &call.headers),
     }

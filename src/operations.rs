@@ -34,6 +34,9 @@ pub enum AdminOp {
     GetInvocation,
     /// `DELETE /_awsim/invocations`.
     ClearInvocations,
+    /// `GET /_awsim/invocations/{requestId}/frames`: a stream's frames as `awsim frames decode`
+    /// lists them.
+    InvocationFrames,
     /// `GET /_awsim/` (and `/_awsim/ui`): the inspector page.
     Inspector,
     /// `GET /_awsim/ui/{asset}`: the page's scripts and styles.
@@ -138,6 +141,7 @@ pub const OPERATIONS: &[(&str, &str, Operation, u16)] = &[
     ("POST", "/_awsim/reset", A(Reset), 200),
     ("GET", "/_awsim/invocations", A(ListInvocations), 200),
     ("GET", "/_awsim/invocations/{requestId}", A(GetInvocation), 200),
+    ("GET", "/_awsim/invocations/{requestId}/frames", A(InvocationFrames), 200),
     ("DELETE", "/_awsim/invocations", A(ClearInvocations), 200),
     ("POST", "/_awsim/rules", A(AddRules), 200),
     ("GET", "/_awsim/rules", A(ListRules), 200),

@@ -136,6 +136,11 @@ async fn the_pages_own_requests_pass_the_guard() {
             .await
             .unwrap();
         assert_eq!(resp.status(), 200, "{origin}");
+        let resp = page(client.delete(server.at("/_awsim/invocations")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{origin}");
     }
     let resp = server
         .http()
@@ -157,4 +162,130 @@ async fn the_pages_own_requests_pass_the_guard() {
         .await
         .unwrap();
     assert_eq!(rules["rules"], json!([]));
+}
+
+const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+
+async fn get_json(server: &support::Server, path: &str) -> (u16, Value) {
+    let resp = server.http().get(server.at(path)).send().await.unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap())
+}
+
+/// The page polls the log from where it stopped: `since` the last `nextSeq` (or the oldest call it
+/// saw in progress) brings only the calls that began or changed since.
+#[tokio::test]
+async fn the_log_is_polled_from_a_cursor() {
+    let server = support::start().await;
+    let (_, empty) = get_json(&server, "/_awsim/invocations").await;
+    assert_eq!(
+        (empty["oldestSeq"].clone(), empty["nextSeq"].clone()),
+        (json!(0), json!(0))
+    );
+    let converse = format!("/model/{HAIKU}/converse");
+    for said in ["one", "two", "three"] {
+        let resp = server
+            .http()
+            .post(server.at(&converse))
+            .header("content-type", "application/json")
+            .body(json!({"messages": [{"role": "user", "content": [{"text": said}]}]}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    let (_, all) = get_json(&server, "/_awsim/invocations").await;
+    assert_eq!(all["nextSeq"], 3);
+    let seqs: Vec<&Value> = all["invocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["seq"])
+        .collect();
+    assert_eq!(seqs, [&json!(2), &json!(1), &json!(0)]);
+    let (_, newer) = get_json(&server, "/_awsim/invocations?since=2").await;
+    let calls = newer["invocations"].as_array().unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0]["request"]["messages"][0]["content"][0]["text"],
+        "three"
+    );
+    let (_, none) = get_json(&server, "/_awsim/invocations?since=3").await;
+    assert_eq!(none["invocations"], json!([]));
+    // Cleared: nothing older than the next call is kept.
+    server
+        .http()
+        .delete(server.at("/_awsim/invocations"))
+        .send()
+        .await
+        .unwrap();
+    let (_, cleared) = get_json(&server, "/_awsim/invocations?since=3").await;
+    assert_eq!(
+        (cleared["oldestSeq"].clone(), cleared["nextSeq"].clone()),
+        (json!(3), json!(3))
+    );
+    let (status, bad) = get_json(&server, "/_awsim/invocations?since=latest").await;
+    assert_eq!(status, 400);
+    assert!(
+        bad["message"].as_str().unwrap().contains("since 'latest'"),
+        "{bad}"
+    );
+}
+
+/// A stream's frames as the client received them, listed as `awsim frames decode` lists a
+/// captured body.
+#[tokio::test]
+async fn a_streams_frames_are_listed_as_frames_decode_lists_them() {
+    let server = support::start().await;
+    let resp = server
+        .http()
+        .post(server.at(&format!("/model/{HAIKU}/converse-stream")))
+        .header("content-type", "application/json")
+        .header("x-awsim-stream-format", "eventstream")
+        .body(json!({"messages": [{"role": "user", "content": [{"text": "hi"}]}]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let request_id = resp.headers()["x-amzn-requestid"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let received = resp.bytes().await.unwrap();
+    let resp = server
+        .http()
+        .get(server.at(&format!("/_awsim/invocations/{request_id}/frames")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/plain; charset=utf-8");
+    let listing = resp.text().await.unwrap();
+    assert_eq!(listing, frames::render_stream(&received).to_string());
+    assert!(listing.starts_with("frame 1 at byte 0:"), "{listing}");
+    assert!(listing.contains(":event-type:string=contentBlockDelta"));
+
+    // A call that did not stream has no frames; an unknown id is not found.
+    let (status, body) = get_json(&server, "/_awsim/invocations/nope/frames").await;
+    assert_eq!(status, 404, "{body}");
+    let resp = server
+        .http()
+        .post(server.at(&format!("/model/{HAIKU}/converse")))
+        .header("content-type", "application/json")
+        .body(json!({"messages": [{"role": "user", "content": [{"text": "hi"}]}]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let request_id = resp.headers()["x-amzn-requestid"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let (status, body) =
+        get_json(&server, &format!("/_awsim/invocations/{request_id}/frames")).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not answered as an event stream"),
+        "{body}"
+    );
 }

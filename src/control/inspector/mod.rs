@@ -3,6 +3,8 @@
 //! from `/_awsim/ui/{asset}`: nothing is fetched from anywhere else, so it works offline. The page
 //! reads and changes awsim through the same `/_awsim/` endpoints a test uses.
 
+pub(crate) mod frames;
+
 use crate::aws::http::{full, Body};
 use crate::aws::ApiError;
 use crate::hash::stable_hash;
