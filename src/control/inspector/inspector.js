@@ -53,7 +53,7 @@
 
   function status(call) {
     if (call.state === "inProgress") return "inProgress";
-    if (call.state === "disconnected") return "disconnected";
+    if (call.state === "disconnected" || call.state === "aborted") return "disconnected";
     if (call.error || (call.status != null && call.status >= 400)) return "error";
     return "ok";
   }
@@ -61,7 +61,7 @@
   function statusText(call) {
     const s = status(call);
     if (s === "inProgress") return ["in progress", "s-progress"];
-    if (s === "disconnected") return ["disconnected", "s-error"];
+    if (s === "disconnected") return [call.state === "aborted" ? "cut by a rule" : "client disconnected", "s-error"];
     if (call.error) return [`${call.status ?? ""} ${call.error.code}`.trim(), "s-error"];
     return [String(call.status ?? ""), s === "ok" ? "s-ok" : "s-error"];
   }
@@ -87,16 +87,26 @@
     cell(row, clock(call.time), "mono");
     cell(row, call.operation);
     const model = cell(row, "", "model mono");
-    model.append(document.createTextNode(call.modelId));
+    const sent = document.createElement("div");
+    sent.textContent = call.modelId;
+    model.append(sent);
     if (call.resolvedModelId && call.resolvedModelId !== call.modelId) {
-      const resolved = document.createElement("span");
+      const resolved = document.createElement("div");
       resolved.className = "resolved";
-      resolved.textContent = ` → ${call.resolvedModelId}`;
+      resolved.textContent = `→ ${call.resolvedModelId}`;
       model.append(resolved);
     }
     model.title = `${call.modelId}${call.resolvedModelId ? " → " + call.resolvedModelId : ""}`;
     const [label, cls] = statusText(call);
-    cell(row, label, cls);
+    const shown = cell(row, "", cls);
+    const [code, ...why] = label.split(" ");
+    shown.append(document.createTextNode(why.length && /^\d+$/.test(code) ? code : label));
+    if (why.length && /^\d+$/.test(code)) {
+      const error = document.createElement("div");
+      error.className = "error-code";
+      error.textContent = why.join(" ");
+      shown.append(error);
+    }
     const r = call.response;
     cell(row, r && r.stopReason);
     const usage = (r && r.usage) || {};
@@ -188,6 +198,8 @@
     const seqs = [...calls.keys()].sort((a, b) => a - b);
     for (const seq of seqs.slice(0, Math.max(0, seqs.length - MAX_ROWS))) forget(seq);
     cursor = log.nextSeq;
+    // The ring holds the calls numbered oldestSeq to nextSeq - 1.
+    $("status-log").textContent = `${log.nextSeq - log.oldestSeq} / ${log.capacity} calls`;
     refreshCounts();
     if (changedSelected) open(selected);
   }

@@ -198,10 +198,11 @@ const AwsimTimeline = (() => {
     } else {
       hide(faultLine, faultLabel);
     }
-    if (call.state === "disconnected") {
+    if (call.state === "disconnected" || call.state === "aborted") {
       const x = xOf(call.totalMs || end);
+      const what = call.state === "aborted" ? "connection cut" : "client disconnected";
       cutLine.setAttribute("d", `M${x.toFixed(1)} ${Y.label2 + 2}V${Y.axis}`);
-      place(cutLabel, x, width, `client disconnected ${fmtMs(call.totalMs)}`);
+      place(cutLabel, x, width, `${what} ${fmtMs(call.totalMs)}`);
     } else {
       hide(cutLine, cutLabel);
     }
