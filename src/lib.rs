@@ -22,6 +22,7 @@
 //! - [`auth`]: opt-in SigV4 and API-key verification (`--auth sigv4`).
 //! - [`cli`], [`config`], [`model_map`]: flags and their validation; [`frames_cmd`]:
 //!   `awsim frames decode`.
+//! - `fuzzing`: one entry function per fuzz target in `fuzz/` (hidden; not a supported API).
 //!
 //! Modules are private to the crate except what the binary and the tests use: [`auth`], [`cli`], [`config`],
 //! [`model_map`], [`server`], [`frames_cmd`], and [`App`].
@@ -35,6 +36,8 @@ pub mod cli;
 pub mod config;
 pub(crate) mod control;
 pub mod frames_cmd;
+#[doc(hidden)]
+pub mod fuzzing;
 pub(crate) mod guardrails;
 pub(crate) mod hash;
 pub(crate) mod management;

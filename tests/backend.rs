@@ -232,6 +232,50 @@ async fn converse_stream_forwards_every_token_and_the_backend_usage() {
     );
 }
 
+/// A backend may report any count at all; Bedrock's token fields are 32-bit integers, so what
+/// awsim passes on is capped there, and the total with it, where every SDK can still read it.
+#[tokio::test]
+async fn counts_a_backend_reports_beyond_what_bedrock_carries_are_capped() {
+    let steps = vec![
+        fake::role(),
+        fake::text("Hi"),
+        fake::finish("stop"),
+        Step::Data(json!({
+            "choices": [],
+            "usage": {"prompt_tokens": 2_444_444_444_444_444_436_u64, "completion_tokens": 47},
+        })),
+        Step::Done,
+    ];
+    let upstream = FakeOpenAi::always(Reply::Sse(steps)).await;
+    let server = awsim_for(&upstream).await;
+
+    let out = server
+        .runtime()
+        .converse()
+        .model_id(HAIKU)
+        .messages(user("count"))
+        .send()
+        .await
+        .unwrap();
+    let usage = out.usage.unwrap();
+    assert_eq!(
+        (usage.input_tokens, usage.output_tokens, usage.total_tokens),
+        (i32::MAX, 47, i32::MAX)
+    );
+
+    let stream = server
+        .runtime()
+        .converse_stream()
+        .model_id(HAIKU)
+        .messages(user("count"))
+        .send()
+        .await
+        .unwrap();
+    let s = consume(stream).await;
+    assert_eq!(s.error, None);
+    assert_eq!(s.usage, (i32::MAX, 47));
+}
+
 #[tokio::test]
 async fn tokens_leave_awsim_as_they_arrive() {
     let gap = Duration::from_millis(150);

@@ -610,3 +610,79 @@ async fn a_proxied_call_records_the_backend_model_and_a_stream_cut_by_the_backen
     assert_eq!(last["messageType"], "exception");
     assert_eq!(last["type"], "modelStreamErrorException");
 }
+
+#[tokio::test]
+async fn retries_show_as_attempts_each_with_the_rule_that_fired_and_a_quota_says_why() {
+    let server = support::start().await;
+    server
+        .add_rules(json!([
+            {"id": "throttle-twice", "fault": {"kind": "throttling", "retryAfterSeconds": 0.05}, "times": 2},
+            {"id": "answer", "respond": {"text": "Third time lucky."}}
+        ]))
+        .await;
+    use aws_sdk_bedrockruntime::config::{Credentials, Region};
+    let conf = aws_sdk_bedrockruntime::Config::builder()
+        .behavior_version_latest()
+        .region(Region::new("us-east-1"))
+        .endpoint_url(&server.url)
+        .credentials_provider(Credentials::new("test", "test", None, None, "awsim-tests"))
+        .retry_config(aws_smithy_types::retry::RetryConfig::standard().with_max_attempts(3))
+        .build();
+    let retrying = aws_sdk_bedrockruntime::Client::from_conf(conf);
+    let out = retrying
+        .converse()
+        .model_id(HAIKU)
+        .messages(user("hi"))
+        .send()
+        .await
+        .unwrap();
+    let attempts = invocations(&server, "?operation=Converse").await;
+    let seen: Vec<(u64, &str)> = attempts
+        .iter()
+        .rev()
+        .map(|a| (a["status"].as_u64().unwrap(), a["rule"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (429, "throttle-twice"),
+            (429, "throttle-twice"),
+            (200, "answer")
+        ]
+    );
+    assert_eq!(attempts[0]["requestId"], out.request_id().unwrap());
+    assert_eq!(attempts[0]["response"]["text"], "Third time lucky.");
+    assert_eq!(attempts[1]["error"]["code"], "ThrottlingException");
+    assert_eq!(attempts[1]["error"].get("reason"), None, "a rule's fault");
+
+    server
+        .http()
+        .delete(server.at("/_awsim/rules"))
+        .send()
+        .await
+        .unwrap();
+    server
+        .add_rules(json!({"id": "one", "match": {"modelId": "amazon.*"}, "quota": {"rpm": 1}}))
+        .await;
+    let nova = |text: &'static str| {
+        server
+            .runtime()
+            .converse()
+            .model_id("amazon.nova-micro-v1:0")
+            .messages(user(text))
+            .send()
+    };
+    nova("first").await.unwrap();
+    let err = nova("second").await.unwrap_err();
+    let call = invocation(&server, err.meta().request_id().unwrap()).await;
+    assert_eq!(call["status"], 429);
+    assert_eq!(call["rule"], "one", "the quota rule that throttled");
+    assert_eq!(
+        call["error"],
+        json!({
+            "code": "ThrottlingException",
+            "message": err.message().unwrap(),
+            "reason": "rule one: over 1 requests per 60 s for amazon.nova-micro-v1:0 in us-east-1"
+        })
+    );
+}

@@ -1,6 +1,7 @@
 // Rules, faults and quotas through the AWS SDK for JavaScript v3, its runtime client over h2c:
 // N text deltas then the SDK's own typed stream exception, a stall caught by the request timeout,
-// a disconnect as a transport error, a scripted tool call.
+// a disconnect as a transport error, a scripted tool call, and the invocation log's record of a
+// stream a rule broke off.
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -179,4 +180,34 @@ test("bad rule JSON is a ValidationException that names the field", async () => 
   assert.equal(status, 400);
   assert.equal(type, "ValidationException");
   assert.match(body.message, /^rules\[1\]\.fault\.kind: unknown variant `throttle`/);
+});
+
+test("the invocation log shows a stream a rule broke off, by the request id the SDK saw", async () => {
+  await rules("POST", {
+    id: "break-after-two",
+    match: { operation: "ConverseStream" },
+    fault: { kind: "modelStreamErrorException", at: { afterTokens: 2 } },
+  });
+  const out = await runtime.send(new ConverseStreamCommand({ modelId: HAIKU, messages: HELLO }));
+  const names = [];
+  await assert.rejects(
+    (async () => {
+      for await (const event of out.stream) names.push(Object.keys(event)[0]);
+    })(),
+    { name: "ModelStreamErrorException" },
+  );
+  const resp = await fetch(`${awsim.url}/_awsim/invocations/${out.$metadata.requestId}`);
+  assert.equal(resp.status, 200);
+  const call = await resp.json();
+  assert.equal(call.operation, "ConverseStream");
+  assert.equal(call.rule, "break-after-two");
+  assert.equal(call.format, "eventstream");
+  assert.equal(call.error.code, "ModelStreamErrorException");
+  // One event per frame: those the SDK parsed, then the exception that ended the stream.
+  assert.deepEqual(
+    call.events.map((e) => e.type),
+    [...names, "modelStreamErrorException"],
+  );
+  const offsets = call.events.map((e) => e.offsetMs);
+  assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b));
 });

@@ -1,10 +1,11 @@
-"""The invocation log seen from boto3: what each call sent and got back, at /_awsim/invocations."""
+"""The invocation log seen from boto3: what each call sent and got back, at /_awsim/invocations;
+the rule that fired, why a quota throttled, and what a guardrail did."""
 
 import json
 import time
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EventStreamError
 
 from conftest import Awsim
 
@@ -157,9 +158,21 @@ def test_filters_limit_and_newest_first(awsim, runtime):
     assert [c["requestId"] for c in calls(awsim, f"?modelId={US_HAIKU}")] == [ids[1]]
     assert [c["requestId"] for c in calls(awsim, "?operation=Converse&limit=1")] == [ids[2]]
     assert calls(awsim, "?operation=ConverseStream") == []
-    status, headers, body = awsim.http("GET", "/_awsim/invocations?limit=-1")
+
+
+@pytest.mark.parametrize(
+    "query,says",
+    [
+        ("?limit=-1", "limit '-1' is not a positive whole number"),
+        ("?limit=many", "limit 'many' is not a positive whole number"),
+        ("?operation=Chat", "operation 'Chat' is not one of InvokeModel, "),
+        ("?model=x", "'model' is not a filter of the invocation log: use modelId, operation or limit"),
+    ],
+)
+def test_a_bad_filter_is_a_validation_exception_that_says_what_to_fix(awsim, query, says):
+    status, headers, body = awsim.http("GET", f"/_awsim/invocations{query}")
     assert status == 400 and headers["x-amzn-errortype"] == "ValidationException"
-    assert "limit '-1'" in json.loads(body)["message"]
+    assert json.loads(body)["message"].startswith(says)
 
 
 def test_delete_and_reset_empty_the_log(awsim, runtime):
@@ -196,3 +209,105 @@ def test_zero_turns_the_log_off_and_says_so():
         assert "AWSIM_INVOCATION_LOG=0" in json.loads(body)["message"]
     finally:
         server.stop()
+
+
+def add_rules(server, rules):
+    status, _, body = server.http("POST", "/_awsim/rules", rules, {"content-type": "application/json"})
+    assert status == 200, body
+    return json.loads(body)["ids"]
+
+
+@pytest.fixture
+def steered(awsim):
+    awsim.reset()
+    yield awsim
+    awsim.reset()
+
+
+def test_the_rule_that_fired_is_in_the_record(steered):
+    add_rules(
+        steered,
+        [
+            {"id": "weather", "match": {"prompt": {"contains": "weather"}}, "respond": {"toolUse": {"name": "get_weather", "input": {"city": "Paris"}}}},
+            {"id": "break", "match": {"operation": "ConverseStream"}, "fault": {"kind": "modelStreamErrorException", "at": {"afterTokens": 2}}},
+            {"id": "cut", "match": {"operation": "InvokeModelWithResponseStream"}, "fault": {"kind": "disconnect", "at": {"afterTokens": 2}}},
+        ],
+    )
+    runtime = steered.client("bedrock-runtime")
+
+    scripted = runtime.converse(modelId=HAIKU, messages=[user("What's the weather?")])
+    record = call(steered, request_id(scripted))
+    assert record["rule"] == "weather"
+    assert record["response"]["toolUses"] == [{"name": "get_weather", "input": {"city": "Paris"}}]
+    assert record["response"]["stopReason"] == "tool_use"
+
+    out = runtime.converse_stream(modelId=HAIKU, messages=[user("hi")])
+    with pytest.raises(EventStreamError):
+        for _ in out["stream"]:
+            pass
+    record = call(steered, request_id(out))
+    assert (record["rule"], record["state"], record["status"]) == ("break", "complete", 200)
+    assert record["error"]["code"] == "ModelStreamErrorException"
+    assert record["events"][-1]["messageType"] == "exception"
+
+    body = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]})
+    out = runtime.invoke_model_with_response_stream(modelId=HAIKU, body=body)
+    with pytest.raises(Exception):
+        for _ in out["body"]:
+            pass
+    record = call(steered, request_id(out))
+    # awsim cut the connection: nothing after the cut is in the record.
+    assert (record["rule"], record["state"], record["error"]) == ("cut", "aborted", None)
+    assert all(e["messageType"] == "event" for e in record["events"])
+
+
+def test_a_quota_throttle_says_why():
+    server = Awsim("--bedrock-quota", "1")
+    try:
+        runtime = server.client("bedrock-runtime")
+        runtime.converse(modelId=US_HAIKU, messages=[user("hi")], inferenceConfig={"maxTokens": 1})
+        with pytest.raises(ClientError) as err:
+            runtime.converse(modelId=US_HAIKU, messages=[user("hi")], inferenceConfig={"maxTokens": 1})
+        record = call(server, err.value.response["ResponseMetadata"]["RequestId"])
+        assert (record["status"], record["rule"]) == (429, None)
+        assert record["error"] == {
+            "code": "ThrottlingException",
+            "message": err.value.response["Error"]["Message"],
+            "reason": f"--bedrock-quota: over 1 requests per 60 s for {HAIKU} in us-east-1",
+        }
+    finally:
+        server.stop()
+
+
+def test_a_guardrail_intervention_is_in_the_record(awsim, bedrock, runtime):
+    gid = bedrock.create_guardrail(
+        name="no-cactus",
+        blockedInputMessaging="BLOCKED_INPUT",
+        blockedOutputsMessaging="BLOCKED_OUTPUT",
+        wordPolicyConfig={"wordsConfig": [{"text": "cactus"}]},
+    )["guardrailId"]
+    guard = {"guardrailIdentifier": gid, "guardrailVersion": "DRAFT"}
+
+    blocked = runtime.converse(modelId=HAIKU, messages=[user("I love my cactus.")], guardrailConfig=guard)
+    assert blocked["stopReason"] == "guardrail_intervened"
+    record = call(awsim, request_id(blocked))
+    assert record["response"]["stopReason"] == "guardrail_intervened"
+    assert record["response"]["text"] == "BLOCKED_INPUT"
+    # The trace is kept though the caller did not ask for one.
+    assert "trace" not in blocked
+    assert record["guardrail"]["action"] == "INTERVENED"
+    words = record["guardrail"]["inputAssessment"][gid]["wordPolicy"]["customWords"]
+    assert words[0]["match"] == "cactus" and words[0]["action"] == "BLOCKED"
+
+    out = runtime.converse_stream(modelId=HAIKU, messages=[user("I love my garden.")], guardrailConfig=guard)
+    stops = [e["messageStop"]["stopReason"] for e in out["stream"] if "messageStop" in e]
+    record = call(awsim, request_id(out))
+    assert record["response"]["stopReason"] == stops[0] == "end_turn"
+    assert record["guardrail"]["action"] == "NONE"
+
+    applied = runtime.apply_guardrail(guardrailIdentifier=gid, guardrailVersion="DRAFT", source="INPUT", content=[{"text": {"text": "a cactus"}}])
+    record = call(awsim, request_id(applied))
+    assert (record["operation"], record["modelId"]) == ("ApplyGuardrail", gid)
+    assert record["response"]["stopReason"] == "guardrail_intervened"
+    assert record["response"]["text"] == "BLOCKED_INPUT"
+    assert [c["requestId"] for c in calls(awsim, "?operation=ApplyGuardrail")][0] == request_id(applied)

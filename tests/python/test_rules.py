@@ -61,6 +61,18 @@ def test_standard_retries_meet_two_throttles_then_the_scripted_answer(steered):
     assert reply["output"]["message"]["content"][0]["text"] == "Third time lucky."
     assert reply["ResponseMetadata"]["RetryAttempts"] == 2
     assert (hits(steered, "throttle-twice"), hits(steered, "answer")) == (2, 1), "three attempts"
+    # The invocation log shows the three attempts, newest first, each with the rule that fired.
+    _, _, body = steered.http("GET", "/_awsim/invocations?operation=Converse")
+    attempts = json.loads(body)["invocations"][::-1]
+    assert [(a["status"], a["rule"]) for a in attempts] == [
+        (429, "throttle-twice"),
+        (429, "throttle-twice"),
+        (200, "answer"),
+    ]
+    assert [a["error"]["code"] for a in attempts[:2]] == ["ThrottlingException"] * 2
+    assert attempts[2]["requestId"] == reply["ResponseMetadata"]["RequestId"]
+    assert attempts[2]["response"]["text"] == "Third time lucky."
+    assert len({a["requestId"] for a in attempts}) == 3
 
 
 REQUEST_FAULTS = [

@@ -121,7 +121,7 @@ impl Family for Nova {
             "usage": {
                 "inputTokens": u.input_tokens,
                 "outputTokens": u.output_tokens,
-                "totalTokens": u.input_tokens + u.output_tokens,
+                "totalTokens": u.total(),
                 "cacheReadInputTokenCount": 0,
                 "cacheWriteInputTokenCount": 0,
             },

@@ -145,7 +145,7 @@ pub fn stream_response(
     }
 }
 
-fn encode(
+pub fn encode(
     first: Delta,
     mut rest: TokenStream,
     mut shaper: Box<dyn Shaper>,

@@ -114,6 +114,19 @@ pub struct Usage {
     pub output_tokens: u32,
 }
 
+impl Usage {
+    /// The largest count Bedrock's token fields carry (32-bit signed integers in the service
+    /// model): a count a backend reports beyond it is capped, so every SDK can read it.
+    pub const MAX: u32 = i32::MAX as u32;
+
+    /// Input plus output, capped like the counts.
+    pub fn total(&self) -> u32 {
+        self.input_tokens
+            .saturating_add(self.output_tokens)
+            .min(Self::MAX)
+    }
+}
+
 /// What every source produces. An error before the first item becomes an HTTP error; after it, an
 /// exception frame. A stream that ends without [`Delta::Stop`] was truncated.
 pub type TokenStream = Pin<Box<dyn Stream<Item = Result<Delta, ApiError>> + Send>>;

@@ -136,7 +136,7 @@ impl Shaper for ConverseShaper {
                         usage: UsageOut {
                             input_tokens: u.input_tokens,
                             output_tokens: u.output_tokens,
-                            total_tokens: u.input_tokens + u.output_tokens,
+                            total_tokens: u.total(),
                         },
                         metrics: Metrics {
                             latency_ms: timing.invocation_ms,
@@ -186,7 +186,7 @@ pub fn respond<'a>(
         usage: UsageOut {
             input_tokens: u.input_tokens,
             output_tokens: u.output_tokens,
-            total_tokens: u.input_tokens + u.output_tokens,
+            total_tokens: u.total(),
         },
         metrics: Metrics {
             latency_ms: answer.timing.invocation_ms,

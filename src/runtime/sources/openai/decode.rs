@@ -279,8 +279,9 @@ fn backend_error(err: &Value) -> ApiError {
     }
 }
 
+/// A backend's count, capped at what Bedrock's token fields carry.
 fn clamp(n: u64) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
+    u32::try_from(n).map_or(Usage::MAX, |n| n.min(Usage::MAX))
 }
 
 #[cfg(test)]

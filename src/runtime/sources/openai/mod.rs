@@ -12,11 +12,11 @@
 //! backend connection mid-answer.
 
 mod client;
-mod decode;
+pub(crate) mod decode;
 mod embeddings;
-mod errors;
-mod request;
-mod sse;
+pub(crate) mod errors;
+pub(crate) mod request;
+pub(crate) mod sse;
 mod tool_calls;
 
 use crate::runtime::stream::request::ChatRequest;
