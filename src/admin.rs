@@ -1,6 +1,7 @@
 //! awsim's own endpoints under `/_awsim/`: health (what is this server, what does it answer with)
 //! state reset for test suites, the rules that steer answers (`crate::control::api`), the
-//! invocation log (`crate::control::invocations::view`) — and who may call them.
+//! invocation log (`crate::control::invocations::view`), the inspector page
+//! (`crate::control::inspector`) — and who may call them.
 //!
 //! A web page the developer visits can send requests to localhost too: a cross-site form `POST`
 //! (`text/plain`, no preflight), or — through DNS rebinding — any request under a name that
@@ -14,6 +15,7 @@ use crate::aws::ApiError;
 use crate::call::Call;
 use crate::config::Config;
 use crate::control::api as rules;
+use crate::control::inspector;
 use crate::control::invocations::view;
 use crate::operations::AdminOp;
 use hyper::http::request::Parts;
@@ -38,6 +40,9 @@ pub async fn handle(op: AdminOp, app: &App, call: &Call) -> Result<Response<Body
         AdminOp::ListInvocations => Ok(json(200, &view::list(log, &call.query_params()?)?)),
         AdminOp::GetInvocation => Ok(json(200, &view::detail(log, call.param(0))?)),
         AdminOp::ClearInvocations => Ok(json(200, &view::clear(log))),
+        AdminOp::InvocationFrames => inspector::frames::listing(log, call.param(0)),
+        AdminOp::Inspector => Ok(inspector::page(&call.headers)),
+        AdminOp::InspectorAsset => inspector::asset(call.param(0), &call.headers),
     }
 }
 

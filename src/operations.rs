@@ -34,6 +34,13 @@ pub enum AdminOp {
     GetInvocation,
     /// `DELETE /_awsim/invocations`.
     ClearInvocations,
+    /// `GET /_awsim/invocations/{requestId}/frames`: a stream's frames as `awsim frames decode`
+    /// lists them.
+    InvocationFrames,
+    /// `GET /_awsim/` (and `/_awsim/ui`): the inspector page.
+    Inspector,
+    /// `GET /_awsim/ui/{asset}`: the page's scripts and styles.
+    InspectorAsset,
 }
 
 /// The bedrock-runtime operations awsim emulates: a token stream on a model, or a guardrail's
@@ -134,11 +141,16 @@ pub const OPERATIONS: &[(&str, &str, Operation, u16)] = &[
     ("POST", "/_awsim/reset", A(Reset), 200),
     ("GET", "/_awsim/invocations", A(ListInvocations), 200),
     ("GET", "/_awsim/invocations/{requestId}", A(GetInvocation), 200),
+    ("GET", "/_awsim/invocations/{requestId}/frames", A(InvocationFrames), 200),
     ("DELETE", "/_awsim/invocations", A(ClearInvocations), 200),
     ("POST", "/_awsim/rules", A(AddRules), 200),
     ("GET", "/_awsim/rules", A(ListRules), 200),
     ("DELETE", "/_awsim/rules", A(DeleteRules), 200),
     ("DELETE", "/_awsim/rules/{ruleId}", A(DeleteRule), 200),
+    // The router takes `/_awsim/` as `/_awsim`.
+    ("GET", "/_awsim", A(Inspector), 200),
+    ("GET", "/_awsim/ui", A(Inspector), 200),
+    ("GET", "/_awsim/ui/{asset}", A(InspectorAsset), 200),
     // bedrock (the control plane): every operation in the botocore model, apiVersion 2023-04-20.
     ("GET", "/foundation-models/{modelIdentifier}", M(GetFoundationModel), 200),
     ("GET", "/foundation-model-availability/{modelId}", NotEmulated("GetFoundationModelAvailability"), 200),

@@ -17,6 +17,7 @@ mod faults;
 mod frames_cli;
 mod golden_streams;
 mod guardrails;
+mod inspector;
 mod invocation_log;
 mod management;
 mod quotas;

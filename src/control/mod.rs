@@ -11,6 +11,7 @@
 
 pub(crate) mod api;
 pub(crate) mod fault;
+pub(crate) mod inspector;
 pub(crate) mod invocations;
 pub(crate) mod matcher;
 pub(crate) mod quota;

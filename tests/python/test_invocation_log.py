@@ -166,7 +166,7 @@ def test_filters_limit_and_newest_first(awsim, runtime):
         ("?limit=-1", "limit '-1' is not a positive whole number"),
         ("?limit=many", "limit 'many' is not a positive whole number"),
         ("?operation=Chat", "operation 'Chat' is not one of InvokeModel, "),
-        ("?model=x", "'model' is not a filter of the invocation log: use modelId, operation or limit"),
+        ("?model=x", "'model' is not a filter of the invocation log: use modelId, operation, limit or since"),
     ],
 )
 def test_a_bad_filter_is_a_validation_exception_that_says_what_to_fix(awsim, query, says):

@@ -81,16 +81,29 @@ impl InvocationLog {
         dropped.len()
     }
 
-    /// The calls that pass `keep`, newest first, at most `limit` of them.
-    pub(crate) fn snapshot(&self, limit: usize, keep: impl Fn(&Snapshot) -> bool) -> Vec<Snapshot> {
+    /// The calls numbered `since` or later that pass `keep`, newest first, at most `limit` of them,
+    /// and the log's [`Bounds`] at that moment (a reader that polls asks from where it stopped).
+    pub(crate) fn snapshot_since(
+        &self,
+        since: u64,
+        limit: usize,
+        keep: impl Fn(&Snapshot) -> bool,
+    ) -> (Vec<Snapshot>, Bounds) {
         let ring = self.lock();
-        ring.entries
+        let bounds = Bounds {
+            oldest: ring.entries.front().map_or(ring.next_seq, |e| e.seq),
+            next: ring.next_seq,
+        };
+        let calls = ring
+            .entries
             .iter()
             .rev()
+            .take_while(|e| e.seq >= since)
             .map(Entry::snapshot)
             .filter(|s| keep(s))
             .take(limit)
-            .collect()
+            .collect();
+        (calls, bounds)
     }
 
     /// The newest call with this request id.
@@ -178,9 +191,20 @@ impl Outcome {
     }
 }
 
+/// Where the log's numbering stands: every call gets the next sequence number as it begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bounds {
+    /// The oldest call still kept (`next` when none is).
+    pub oldest: u64,
+    /// The number the next call will get.
+    pub next: u64,
+}
+
 /// One call, as read out of the ring.
 #[derive(Debug, Clone)]
 pub(crate) struct Snapshot {
+    /// Its sequence number: calls are numbered as they begin, from 0 when awsim starts.
+    pub seq: u64,
     pub head: Arc<Head>,
     pub meta: Meta,
     pub outcome: Option<Arc<Outcome>>,
@@ -199,6 +223,7 @@ struct Entry {
 impl Entry {
     fn snapshot(&self) -> Snapshot {
         Snapshot {
+            seq: self.seq,
             head: self.head.clone(),
             meta: self.meta.clone(),
             outcome: self.outcome.clone(),
@@ -304,7 +329,8 @@ mod tests {
     }
 
     fn ids(log: &InvocationLog) -> Vec<String> {
-        log.snapshot(usize::MAX, |_| true)
+        log.snapshot_since(0, usize::MAX, |_| true)
+            .0
             .iter()
             .map(|s| s.head.request_id.clone())
             .collect()
@@ -327,6 +353,29 @@ mod tests {
             },
             guardrail: None,
         }
+    }
+
+    #[test]
+    fn a_poller_reads_only_the_calls_since_its_cursor() {
+        let log = InvocationLog::new(3);
+        let (calls, bounds) = log.snapshot_since(0, usize::MAX, |_| true);
+        assert!(calls.is_empty());
+        assert_eq!(bounds, Bounds { oldest: 0, next: 0 });
+        for id in ["a", "b", "c", "d"] {
+            drop(begin(&log, id));
+        }
+        let (calls, bounds) = log.snapshot_since(2, usize::MAX, |_| true);
+        let seen: Vec<(u64, &str)> = calls
+            .iter()
+            .map(|c| (c.seq, c.head.request_id.as_str()))
+            .collect();
+        assert_eq!(seen, [(3, "d"), (2, "c")]);
+        // "a" left the ring (it keeps 3).
+        assert_eq!(bounds, Bounds { oldest: 1, next: 4 });
+        log.clear();
+        let (calls, bounds) = log.snapshot_since(4, usize::MAX, |_| true);
+        assert!(calls.is_empty());
+        assert_eq!(bounds, Bounds { oldest: 4, next: 4 });
     }
 
     #[test]

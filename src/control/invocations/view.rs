@@ -19,6 +19,7 @@ pub fn list(log: &InvocationLog, query: &[(String, String)]) -> Result<Value, Ap
     let mut model = None;
     let mut operation = None;
     let mut limit = usize::MAX;
+    let mut since = 0;
     for (name, value) in query {
         match name.as_str() {
             "modelId" => model = Some(value.as_str()),
@@ -34,18 +35,31 @@ pub fn list(log: &InvocationLog, query: &[(String, String)]) -> Result<Value, Ap
                         ))
                     })?;
             }
+            "since" => {
+                since = value.parse::<u64>().map_err(|_| {
+                    ApiError::validation(format!(
+                        "since '{value}' is not a call's sequence number (a whole number, as in seq and nextSeq)"
+                    ))
+                })?;
+            }
             other => return Err(not_a_filter(other)),
         }
     }
     if !log.enabled() {
         return Ok(json!({ "enabled": false, "capacity": 0, "message": OFF, "invocations": [] }));
     }
-    let calls = log.snapshot(limit, |s| {
+    let (calls, bounds) = log.snapshot_since(since, limit, |s| {
         model.is_none_or(|m| s.head.model_id == m || s.meta.resolved.as_deref() == Some(m))
             && operation.is_none_or(|op| s.head.operation == op)
     });
     let calls: Vec<Value> = calls.iter().map(|c| entry(c, false)).collect();
-    Ok(json!({ "enabled": true, "capacity": log.capacity(), "invocations": calls }))
+    Ok(json!({
+        "enabled": true,
+        "capacity": log.capacity(),
+        "oldestSeq": bounds.oldest,
+        "nextSeq": bounds.next,
+        "invocations": calls,
+    }))
 }
 
 /// `GET /_awsim/invocations/{requestId}`.
@@ -72,7 +86,7 @@ pub fn clear(log: &InvocationLog) -> Value {
 
 fn not_a_filter(name: &str) -> ApiError {
     ApiError::validation(format!(
-        "'{name}' is not a filter of the invocation log: use modelId, operation or limit"
+        "'{name}' is not a filter of the invocation log: use modelId, operation, limit or since"
     ))
 }
 
@@ -139,6 +153,7 @@ fn entry(call: &Snapshot, events: bool) -> Value {
     e.insert("totalMs".into(), json!(outcome.map(|o| ms(o.total_us))));
     e.insert("rule".into(), json!(meta.rule));
     e.insert("backendModel".into(), json!(meta.backend_model));
+    e.insert("seq".into(), json!(call.seq));
     if let Some(guardrail) = outcome.and_then(|o| o.guardrail.as_ref()) {
         e.insert("guardrail".into(), payload(guardrail));
     }
