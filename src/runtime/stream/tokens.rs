@@ -16,51 +16,68 @@ enum Class {
     Mark,
 }
 
+/// The class of each ASCII byte, looked up rather than tested: canned answers and most prompts are
+/// ASCII, and every request's input and answer are counted.
+const ASCII_CLASS: [Class; 128] = {
+    let mut table = [Class::Mark; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() {
+            table[b] = Class::Word;
+        } else if c.is_ascii_whitespace() {
+            table[b] = Class::Space;
+        }
+        b += 1;
+    }
+    table
+};
+
+/// The class of the char at byte `i` of `text` (a char boundary) and its length in bytes.
+#[inline(always)]
+fn class_at(text: &str, i: usize) -> (Class, usize) {
+    match text.as_bytes()[i] {
+        b if b.is_ascii() => (ASCII_CLASS[usize::from(b)], 1),
+        _ => text[i..].chars().next().map_or((Class::Mark, 1), |c| {
+            let class = if c.is_alphanumeric() {
+                Class::Word
+            } else if c.is_whitespace() {
+                Class::Space
+            } else {
+                Class::Mark
+            };
+            (class, c.len_utf8())
+        }),
+    }
+}
+
 /// Splits text into pieces: optional leading whitespace, then a run of letters/digits or one other
 /// character. The byte ranges tile the text, on char boundaries.
 fn spans(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
-    let bytes = text.as_bytes();
+    let len = text.len();
     let mut at = 0;
     std::iter::from_fn(move || {
-        if at >= bytes.len() {
+        if at >= len {
             return None;
         }
         let start = at;
-        // ASCII is the common case and needs no Unicode tables; anything else decodes one char.
-        let class_at = |i: usize| -> (Class, usize) {
-            match bytes[i] {
-                b if b.is_ascii_alphanumeric() => (Class::Word, 1),
-                b if b.is_ascii_whitespace() => (Class::Space, 1),
-                b if b.is_ascii() => (Class::Mark, 1),
-                _ => text[i..].chars().next().map_or((Class::Mark, 1), |c| {
-                    let class = if c.is_alphanumeric() {
-                        Class::Word
-                    } else if c.is_whitespace() {
-                        Class::Space
-                    } else {
-                        Class::Mark
-                    };
-                    (class, c.len_utf8())
-                }),
-            }
-        };
-        while at < bytes.len() {
-            let (class, len) = class_at(at);
+        while at < len {
+            let (class, n) = class_at(text, at);
             if class != Class::Space {
                 break;
             }
-            at += len;
+            at += n;
         }
-        if at < bytes.len() {
-            let (class, len) = class_at(at);
-            at += len;
+        if at < len {
+            let (class, n) = class_at(text, at);
+            at += n;
             if class == Class::Word {
-                while at < bytes.len() {
-                    let (class, len) = class_at(at);
+                while at < len {
+                    let (class, n) = class_at(text, at);
                     if class != Class::Word {
                         break;
                     }
-                    at += len;
+                    at += n;
                 }
             }
         }
