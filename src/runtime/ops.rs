@@ -166,21 +166,18 @@ async fn invoke(
     };
     let clock = Clock::new(started, runtime.deterministic);
     if stream {
-        let format = choose_format(runtime.stream_format, &call.headers, call.query.as_deref())?;
-        let mut shaper = family.shaper(&model, &request, ids);
-        if let Some(g) = &guard {
-            shaper = g.shaper(shaper);
-        }
-        let tap = rec.streaming(format, steered.abort());
-        return Ok(steered.finish(stream_response(
-            first,
-            rest,
+        let shaper = family.shaper(&model, &request, ids);
+        let opened = (first, rest, steered);
+        return stream_out(
+            runtime,
+            call,
+            opened,
             shaper,
+            guard.as_ref(),
             clock,
-            format,
             Wire::Invoke,
-            tap,
-        )));
+            rec,
+        );
     }
     let answer = Answer::collect(first, rest, clock)
         .await
@@ -307,25 +304,22 @@ async fn converse(
     };
     let clock = Clock::new(started, runtime.deterministic);
     if stream {
-        let format = choose_format(runtime.stream_format, &call.headers, call.query.as_deref())?;
         let mut shaper = converse::stream::ConverseShaper::new(ids.clone());
         if let Some(family) = native {
             shaper = shaper.with_fields(StreamFields::new(paths, family, &model, &request, ids));
         }
-        let mut shaper: Box<dyn Shaper> = Box::new(shaper);
-        if let Some(g) = &guard {
-            shaper = g.shaper(shaper);
-        }
-        let tap = rec.streaming(format, steered.abort());
-        return Ok(steered.finish(stream_response(
-            first,
-            rest,
+        let opened = (first, rest, steered);
+        let shaper = Box::new(shaper);
+        return stream_out(
+            runtime,
+            call,
+            opened,
             shaper,
+            guard.as_ref(),
             clock,
-            format,
             Wire::Converse,
-            tap,
-        )));
+            rec,
+        );
     }
     let answer = Answer::collect(first, rest, clock)
         .await
@@ -370,6 +364,28 @@ fn with_text(answer: &Answer, text: String) -> Answer {
 fn is_chat_model(model: &ModelRef) -> bool {
     catalog::find(&model.id)
         .is_some_and(|m| m.output_modalities.iter().any(|o| o == "TEXT") && !m.is_embedding())
+}
+
+/// The streaming answer of an opened call: shaped for its wire (and guarded when the call has a
+/// guardrail), recorded by the log, in the format the client asked for.
+#[allow(clippy::too_many_arguments)]
+fn stream_out(
+    runtime: &Runtime,
+    call: &Call,
+    (first, rest, steered): (Delta, TokenStream, Steered),
+    mut shaper: Box<dyn Shaper>,
+    guard: Option<&Guard>,
+    clock: Clock,
+    wire: Wire,
+    rec: &mut Recording,
+) -> Result<Response<Body>, ApiError> {
+    let format = choose_format(runtime.stream_format, &call.headers, call.query.as_deref())?;
+    if let Some(g) = guard {
+        shaper = g.shaper(shaper);
+    }
+    let tap = rec.streaming(format, steered.abort());
+    let body = stream_response(first, rest, shaper, clock, format, wire, tap);
+    Ok(steered.finish(body))
 }
 
 /// An answer opened: its stream, first item in hand; or a response a rule made in its place.

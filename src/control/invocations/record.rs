@@ -58,6 +58,22 @@ impl Live {
         self.log.publish(self.seq, &self.meta, outcome);
     }
 
+    /// Ends a call that sent no body: an HTTP error, a cut before the first byte, or a client
+    /// that went away while the request was being answered.
+    fn end_without_body(self, end: End, error: Option<(&'static str, String)>) {
+        let total_us = self.elapsed_us(Instant::now());
+        self.publish(Some(Outcome {
+            end,
+            error,
+            answer: None,
+            frames: 0,
+            first_token_us: None,
+            total_us,
+            events: Events::default(),
+            guardrail: None,
+        }));
+    }
+
     /// The guardrail's verdict on an answer that has ended: its stop reason, when it intervened,
     /// and the record's `guardrail` (its action and trace, as JSON).
     fn guardrail(&self, summary: Option<&mut Summary>) -> Option<Bytes> {
@@ -144,35 +160,17 @@ impl Recording {
             return;
         };
         live.meta.status = Some(err.status());
-        let total_us = live.elapsed_us(Instant::now());
-        live.publish(Some(Outcome {
-            end: End::Complete,
-            error: Some((err.type_name(), err.message().to_string())),
-            answer: None,
-            frames: 0,
-            first_token_us: None,
-            total_us,
-            events: Events::default(),
-            guardrail: None,
-        }));
+        live.end_without_body(
+            End::Complete,
+            Some((err.type_name(), err.message().to_string())),
+        );
     }
 
     /// awsim dropped the connection before the first byte (a rule's `disconnect`).
     pub fn aborted(&mut self) {
-        let Some(live) = self.live.take() else {
-            return;
-        };
-        let total_us = live.elapsed_us(Instant::now());
-        live.publish(Some(Outcome {
-            end: End::Aborted,
-            error: None,
-            answer: None,
-            frames: 0,
-            first_token_us: None,
-            total_us,
-            events: Events::default(),
-            guardrail: None,
-        }));
+        if let Some(live) = self.live.take() {
+            live.end_without_body(End::Aborted, None);
+        }
     }
 
     /// A whole answer (non-streaming): its summary and the response body, sent with `status`.
@@ -226,17 +224,7 @@ impl Recording {
 impl Drop for Recording {
     fn drop(&mut self) {
         if let Some(live) = self.live.take() {
-            let total_us = live.elapsed_us(Instant::now());
-            live.publish(Some(Outcome {
-                end: End::Disconnected,
-                error: None,
-                answer: None,
-                frames: 0,
-                first_token_us: None,
-                total_us,
-                events: Events::default(),
-                guardrail: None,
-            }));
+            live.end_without_body(End::Disconnected, None);
         }
     }
 }
