@@ -3,31 +3,29 @@
 
 use super::request::{Block, ChatRequest, DocumentSource, ToolResultContent};
 
-/// The text's pieces, as text: concatenated, they give back the text.
-#[cfg(test)]
-fn split(text: &str) -> impl Iterator<Item = &str> {
-    spans(text).map(move |r| &text[r])
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Class {
     Word,
     Space,
     Mark,
+    /// A byte of a multi-byte char: its class is the decoded char's.
+    Wide,
 }
 
-/// The class of each ASCII byte, looked up rather than tested: canned answers and most prompts are
+/// The class of each byte, looked up rather than tested: canned answers and most prompts are
 /// ASCII, and every request's input and answer are counted.
-const ASCII_CLASS: [Class; 128] = {
-    let mut table = [Class::Mark; 128];
+const BYTE_CLASS: [Class; 256] = {
+    let mut table = [Class::Wide; 256];
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
-        if c.is_ascii_alphanumeric() {
-            table[b] = Class::Word;
+        table[b] = if c.is_ascii_alphanumeric() {
+            Class::Word
         } else if c.is_ascii_whitespace() {
-            table[b] = Class::Space;
-        }
+            Class::Space
+        } else {
+            Class::Mark
+        };
         b += 1;
     }
     table
@@ -36,9 +34,8 @@ const ASCII_CLASS: [Class; 128] = {
 /// The class of the char at byte `i` of `text` (a char boundary) and its length in bytes.
 #[inline(always)]
 fn class_at(text: &str, i: usize) -> (Class, usize) {
-    match text.as_bytes()[i] {
-        b if b.is_ascii() => (ASCII_CLASS[usize::from(b)], 1),
-        _ => text[i..].chars().next().map_or((Class::Mark, 1), |c| {
+    match BYTE_CLASS[usize::from(text.as_bytes()[i])] {
+        Class::Wide => text[i..].chars().next().map_or((Class::Mark, 1), |c| {
             let class = if c.is_alphanumeric() {
                 Class::Word
             } else if c.is_whitespace() {
@@ -48,59 +45,64 @@ fn class_at(text: &str, i: usize) -> (Class, usize) {
             };
             (class, c.len_utf8())
         }),
+        ascii => (ascii, 1),
     }
 }
 
-/// Splits text into pieces: optional leading whitespace, then a run of letters/digits or one other
-/// character. The byte ranges tile the text, on char boundaries.
-fn spans(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
-    let len = text.len();
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        if at >= len {
-            return None;
-        }
-        let start = at;
-        while at < len {
-            let (class, n) = class_at(text, at);
-            if class != Class::Space {
-                break;
-            }
-            at += n;
-        }
-        if at < len {
-            let (class, n) = class_at(text, at);
-            at += n;
-            if class == Class::Word {
-                while at < len {
-                    let (class, n) = class_at(text, at);
-                    if class != Class::Word {
-                        break;
-                    }
-                    at += n;
-                }
-            }
-        }
-        Some(start..at)
-    })
+/// The byte ranges of a text's tokens: each is optional leading whitespace, then a run of
+/// letters/digits or one other character. They tile the text on char boundaries, except for
+/// trailing whitespace, which is no token.
+pub fn pieces(text: &str) -> Pieces<'_> {
+    Pieces { text, at: 0 }
 }
 
-/// Whether a piece of [`spans`] is whitespace only (the text's trailing whitespace). A piece is its
-/// leading whitespace then one word or mark, so its last char decides: no scan of the whole piece.
-/// Whitespace is judged as [`spans`] judges it: ASCII by `is_ascii_whitespace` (so a vertical tab
-/// is a mark, a token of its own), the rest by Unicode.
-fn is_blank(piece: &str) -> bool {
-    piece.chars().next_back().is_none_or(|c| {
-        if c.is_ascii() {
-            c.is_ascii_whitespace()
-        } else {
-            c.is_whitespace()
+pub struct Pieces<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl Pieces<'_> {
+    /// The end of the run of `class` chars that starts at `at`.
+    #[inline(always)]
+    fn run_end(&self, mut at: usize, class: Class) -> usize {
+        let bytes = self.text.as_bytes();
+        while let Some(&b) = bytes.get(at) {
+            match BYTE_CLASS[usize::from(b)] {
+                c if c == class => at += 1,
+                Class::Wide => match class_at(self.text, at) {
+                    (c, n) if c == class => at += n,
+                    _ => break,
+                },
+                _ => break,
+            }
         }
-    })
+        at
+    }
+}
+
+impl Iterator for Pieces<'_> {
+    type Item = std::ops::Range<usize>;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        let start = self.at;
+        let mut at = self.run_end(start, Class::Space);
+        if at >= self.text.len() {
+            self.at = at;
+            return None;
+        }
+        let (class, n) = class_at(self.text, at);
+        at += n;
+        if class == Class::Word {
+            at = self.run_end(at, Class::Word);
+        }
+        self.at = at;
+        Some(start..at)
+    }
 }
 
 pub fn count(text: &str) -> u32 {
-    cut(text, u32::MAX).tokens
+    u32::try_from(pieces(text).count()).unwrap_or(u32::MAX)
 }
 
 /// The first `budget` tokens of a text: how many there are, where the last of them ends, and
@@ -110,11 +112,6 @@ pub struct Cut {
     pub tokens: u32,
     pub end: usize,
     pub more: bool,
-}
-
-/// The byte ranges of the tokens: [`spans`] without the blank piece trailing whitespace makes.
-pub fn pieces(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
-    spans(text).filter(move |span| !is_blank(&text[span.clone()]))
 }
 
 /// The first `budget` tokens, counted.
@@ -183,23 +180,27 @@ fn block_tokens(block: &Block) -> u32 {
 mod tests {
     use super::*;
 
+    /// The tokens as text.
+    fn split(text: &str) -> Vec<&str> {
+        pieces(text).map(|r| &text[r]).collect()
+    }
+
     #[test]
-    fn only_trailing_whitespace_is_a_blank_piece() {
+    fn tokens_rebuild_the_text_but_its_trailing_whitespace() {
         for text in [
             "Hello, world!  \n",
             "héllo wörld\u{3000}",
             "a b\t",
+            "a\tb\r\nc\x0b d\x0c(e)",
             "",
             "   ",
         ] {
-            let blank: Vec<&str> = split(text).filter(|p| is_blank(p)).collect();
-            let trimmed: Vec<&str> = split(text).filter(|p| p.trim().is_empty()).collect();
-            assert_eq!(blank, trimmed, "{text:?}");
+            let tokens = split(text).concat();
+            assert_eq!(tokens, text.trim_end(), "{text:?}");
         }
         // A vertical tab is a mark to the splitter, so it is a token, never dropped as blank:
         // the emitted tokens always rebuild the text.
-        let pieces: Vec<&str> = split("a\x0b b").filter(|p| !is_blank(p)).collect();
-        assert_eq!(pieces, ["a", "\x0b", " b"]);
+        assert_eq!(split("a\x0b b"), ["a", "\x0b", " b"]);
     }
 
     #[test]
@@ -212,7 +213,7 @@ mod tests {
             "",
             "   ",
         ] {
-            let pieces: Vec<&str> = split(text).filter(|p| !is_blank(p)).collect();
+            let pieces = split(text);
             let budgets = (0..=pieces.len() as u32 + 1).chain([text.len() as u32, u32::MAX]);
             for budget in budgets {
                 let taken = &pieces[..pieces.len().min(budget as usize)];
@@ -231,7 +232,7 @@ mod tests {
     #[test]
     fn pieces_rebuild_the_text_and_count_words_and_marks() {
         let text = "Hello, world! It's  2026.";
-        let pieces: Vec<&str> = split(text).collect();
+        let pieces = split(text);
         assert_eq!(pieces.concat(), text);
         assert_eq!(
             pieces,
