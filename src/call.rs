@@ -6,6 +6,7 @@ use crate::routes::Route;
 use bytes::Bytes;
 use hyper::HeaderMap;
 use serde::de::DeserializeOwned;
+use std::time::Instant;
 
 #[derive(Debug)]
 pub struct Call {
@@ -18,6 +19,8 @@ pub struct Call {
     /// The HTTP/1.1 connection this request came on, which a `disconnect` fault closes with a TCP
     /// reset; `None` over HTTP/2, where only the request's own stream is reset.
     pub conn_reset: Option<ConnReset>,
+    /// When its body had been read: where an answer's invocation latency starts.
+    pub arrived: Instant,
 }
 
 impl Call {

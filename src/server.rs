@@ -514,6 +514,7 @@ async fn dispatch(
         body,
         // An HTTP/2 connection carries other streams: a disconnect resets this one alone.
         conn_reset: (parts.version < hyper::Version::HTTP_2).then_some(reset),
+        arrived: Instant::now(),
     };
     match call.route.operation {
         Operation::Admin(op) => admin::handle(op, app, &call).await,

@@ -35,7 +35,6 @@ use futures::StreamExt;
 use hyper::header::HeaderValue;
 use hyper::Response;
 use serde_json::json;
-use std::time::Instant;
 
 /// Answers one runtime call from this serving thread's `runtime`; the model (the path's first
 /// label) resolves through the control plane's `store`.
@@ -45,9 +44,8 @@ pub async fn handle(
     store: &Store,
     call: Call,
 ) -> Result<Response<Body>, ApiError> {
-    let started = Instant::now();
-    let mut rec = runtime.invocations.begin(op, &call, started);
-    let answered = answer_call(op, runtime, store, &call, &mut rec, started).await;
+    let mut rec = runtime.invocations.begin(op, &call);
+    let answered = answer_call(op, runtime, store, &call, &mut rec).await;
     if let Err(err) = &answered {
         rec.failed(err);
     }
@@ -60,7 +58,6 @@ async fn answer_call(
     store: &Store,
     call: &Call,
     rec: &mut Recording,
-    started: Instant,
 ) -> Result<Response<Body>, ApiError> {
     let model = |rec: &mut Recording| {
         let model = store.resolve_model(&call.ctx.region, &call.ctx.account_id, call.param(0))?;
@@ -72,18 +69,12 @@ async fn answer_call(
         Ok::<_, ApiError>(model)
     };
     match op {
-        RuntimeOp::InvokeModel => {
-            invoke(runtime, store, call, model(rec)?, started, false, rec).await
-        }
+        RuntimeOp::InvokeModel => invoke(runtime, store, call, model(rec)?, false, rec).await,
         RuntimeOp::InvokeModelWithResponseStream => {
-            invoke(runtime, store, call, model(rec)?, started, true, rec).await
+            invoke(runtime, store, call, model(rec)?, true, rec).await
         }
-        RuntimeOp::Converse => {
-            converse(runtime, store, call, model(rec)?, started, false, rec).await
-        }
-        RuntimeOp::ConverseStream => {
-            converse(runtime, store, call, model(rec)?, started, true, rec).await
-        }
+        RuntimeOp::Converse => converse(runtime, store, call, model(rec)?, false, rec).await,
+        RuntimeOp::ConverseStream => converse(runtime, store, call, model(rec)?, true, rec).await,
         RuntimeOp::CountTokens => count_tokens(runtime, call, &model(rec)?, rec).await,
         RuntimeOp::ApplyGuardrail | RuntimeOp::InvokeGuardrailChecks => {
             // No model answers: a rule's `modelId` is held against the guardrail's identifier.
@@ -132,12 +123,11 @@ async fn invoke(
     store: &Store,
     call: &Call,
     model: ModelRef,
-    started: Instant,
     stream: bool,
     rec: &mut Recording,
 ) -> Result<Response<Body>, ApiError> {
     if let Some(embedder) = formats::embed_family_for(&model.id) {
-        return embed(runtime, call, &model, embedder, started, stream, rec).await;
+        return embed(runtime, call, &model, embedder, stream, rec).await;
     }
     let mut body = fields::object(&call.body)?;
     let (region, account) = (&call.ctx.region, &call.ctx.account_id);
@@ -159,29 +149,15 @@ async fn invoke(
     } else {
         RuntimeOp::InvokeModel
     };
-    let opened = open(runtime, call, op, guard.clone(), &mut request, &model, rec).await?;
-    let (first, rest, steered) = match opened {
-        Opened::Stream(first, rest, steered) => (first, rest, steered),
+    let started = match open(runtime, call, op, guard.clone(), &mut request, &model, rec).await? {
+        Opened::Started(started) => started,
         Opened::Early(resp) => return Ok(resp),
     };
-    let clock = Clock::new(started, runtime.deterministic);
     if stream {
         let shaper = family.shaper(&model, &request, ids);
-        let opened = (first, rest, steered);
-        return stream_out(
-            runtime,
-            call,
-            opened,
-            shaper,
-            guard.as_ref(),
-            clock,
-            Wire::Invoke,
-            rec,
-        );
+        return started.stream(runtime, call, shaper, guard.as_ref(), Wire::Invoke, rec);
     }
-    let answer = Answer::collect(first, rest, clock)
-        .await
-        .map_err(|e| e.into_collected_error(&model.id))?;
+    let answer = started.collect(&model).await?;
     let native_ids = ids.clone();
     let mut body = family.respond(&answer, &model, &request, &mut ids);
     if let Some(g) = &guard {
@@ -224,7 +200,6 @@ async fn embed(
     call: &Call,
     model: &ModelRef,
     family: &dyn EmbedFamily,
-    started: Instant,
     stream: bool,
     rec: &mut Recording,
 ) -> Result<Response<Body>, ApiError> {
@@ -250,7 +225,7 @@ async fn embed(
     let mut resp = respond(rec, &value, || {
         Summary::input_tokens(embeddings.input_tokens)
     });
-    let latency = Clock::new(started, runtime.deterministic)
+    let latency = Clock::new(call.arrived, runtime.deterministic)
         .timing()
         .invocation_ms;
     let h = resp.headers_mut();
@@ -270,7 +245,6 @@ async fn converse(
     store: &Store,
     call: &Call,
     model: ModelRef,
-    started: Instant,
     stream: bool,
     rec: &mut Recording,
 ) -> Result<Response<Body>, ApiError> {
@@ -297,33 +271,19 @@ async fn converse(
     } else {
         RuntimeOp::Converse
     };
-    let opened = open(runtime, call, op, guard.clone(), &mut request, &model, rec).await?;
-    let (first, rest, steered) = match opened {
-        Opened::Stream(first, rest, steered) => (first, rest, steered),
+    let started = match open(runtime, call, op, guard.clone(), &mut request, &model, rec).await? {
+        Opened::Started(started) => started,
         Opened::Early(resp) => return Ok(resp),
     };
-    let clock = Clock::new(started, runtime.deterministic);
     if stream {
         let mut shaper = converse::stream::ConverseShaper::new(ids.clone());
         if let Some(family) = native {
             shaper = shaper.with_fields(StreamFields::new(paths, family, &model, &request, ids));
         }
-        let opened = (first, rest, steered);
         let shaper = Box::new(shaper);
-        return stream_out(
-            runtime,
-            call,
-            opened,
-            shaper,
-            guard.as_ref(),
-            clock,
-            Wire::Converse,
-            rec,
-        );
+        return started.stream(runtime, call, shaper, guard.as_ref(), Wire::Converse, rec);
     }
-    let answer = Answer::collect(first, rest, clock)
-        .await
-        .map_err(|e| e.into_collected_error(&model.id))?;
+    let answer = started.collect(&model).await?;
     let fields = native
         .and_then(|family| field_paths::of_answer(&paths, family, &answer, &model, &request, &ids));
     let native_ids = ids.clone();
@@ -366,31 +326,47 @@ fn is_chat_model(model: &ModelRef) -> bool {
         .is_some_and(|m| m.output_modalities.iter().any(|o| o == "TEXT") && !m.is_embedding())
 }
 
-/// The streaming answer of an opened call: shaped for its wire (and guarded when the call has a
-/// guardrail), recorded by the log, in the format the client asked for.
-#[allow(clippy::too_many_arguments)]
-fn stream_out(
-    runtime: &Runtime,
-    call: &Call,
-    (first, rest, steered): (Delta, TokenStream, Steered),
-    mut shaper: Box<dyn Shaper>,
-    guard: Option<&Guard>,
+/// An answer that has started: its first item in hand, the rest to come, the rules' hold on the
+/// call, and its clock.
+struct Started {
+    first: Delta,
+    rest: TokenStream,
+    steered: Steered,
     clock: Clock,
-    wire: Wire,
-    rec: &mut Recording,
-) -> Result<Response<Body>, ApiError> {
-    let format = choose_format(runtime.stream_format, &call.headers, call.query.as_deref())?;
-    if let Some(g) = guard {
-        shaper = g.shaper(shaper);
-    }
-    let tap = rec.streaming(format, steered.abort());
-    let body = stream_response(first, rest, shaper, clock, format, wire, tap);
-    Ok(steered.finish(body))
 }
 
-/// An answer opened: its stream, first item in hand; or a response a rule made in its place.
+impl Started {
+    /// The whole answer, collected: a failure before its end is the call's error.
+    async fn collect(self, model: &ModelRef) -> Result<Answer, ApiError> {
+        Answer::collect(self.first, self.rest, self.clock)
+            .await
+            .map_err(|e| e.into_collected_error(&model.id))
+    }
+
+    /// The answer streamed: shaped for its wire (and guarded when the call has a guardrail),
+    /// recorded by the log, in the format the client asked for.
+    fn stream(
+        self,
+        runtime: &Runtime,
+        call: &Call,
+        mut shaper: Box<dyn Shaper>,
+        guard: Option<&Guard>,
+        wire: Wire,
+        rec: &mut Recording,
+    ) -> Result<Response<Body>, ApiError> {
+        let format = choose_format(runtime.stream_format, &call.headers, call.query.as_deref())?;
+        if let Some(g) = guard {
+            shaper = g.shaper(shaper);
+        }
+        let tap = rec.streaming(format, self.steered.abort());
+        let body = stream_response(self.first, self.rest, shaper, self.clock, format, wire, tap);
+        Ok(self.steered.finish(body))
+    }
+}
+
+/// A call opened: its answer started, or a response a rule made in its place.
 enum Opened {
-    Stream(Delta, TokenStream, Steered),
+    Started(Started),
     Early(Response<Body>),
 }
 
@@ -420,7 +396,12 @@ async fn open(
         None => answer(runtime, &mut steered, request, model, streamed),
     };
     match stream.next().await {
-        Some(Ok(first)) => Ok(Opened::Stream(first, stream, steered)),
+        Some(Ok(first)) => Ok(Opened::Started(Started {
+            first,
+            rest: stream,
+            steered,
+            clock: Clock::new(call.arrived, runtime.deterministic),
+        })),
         Some(Err(err)) => Err(err),
         None => Err(truncated()),
     }

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use record::Recording;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 /// The most the whole ring holds of request bodies, answers and events, in bytes.
 pub const RING_BYTES: usize = 64 << 20;
@@ -46,8 +46,8 @@ impl InvocationLog {
         self.capacity
     }
 
-    /// Enters a call that arrived at `started`; the [`Recording`] completes it.
-    pub fn begin(self: &Arc<Self>, op: RuntimeOp, call: &Call, started: Instant) -> Recording {
+    /// Enters a call; the [`Recording`] completes it.
+    pub fn begin(self: &Arc<Self>, op: RuntimeOp, call: &Call) -> Recording {
         if !self.enabled() {
             return Recording::off();
         }
@@ -63,7 +63,7 @@ impl InvocationLog {
         });
         let (seq, dropped) = self.lock().enter(head, self.capacity);
         drop(dropped);
-        Recording::new(self.clone(), seq, started)
+        Recording::new(self.clone(), seq, call.arrived)
     }
 
     /// Calls in the log now.
@@ -310,6 +310,7 @@ mod tests {
     use super::*;
     use crate::aws::ApiError;
     use crate::runtime::stream::delta::{Delta, Stop, StopReason, Usage};
+    use std::time::Instant;
 
     fn head(id: &str) -> Arc<Head> {
         Arc::new(Head {
