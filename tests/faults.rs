@@ -2,7 +2,7 @@
 //! first byte, a modeled exception after N tokens (canned and backend streams alike), and the
 //! transport faults — a stall, a disconnect, a delay.
 
-use crate::backend::{awsim_for, consume, user, HAIKU};
+use crate::backend::{awsim_for, stream_reply, user, HAIKU};
 use crate::support::fake_openai::{self as fake, FakeOpenAi, Reply};
 use crate::support::{self, Server};
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
@@ -319,17 +319,7 @@ async fn a_timed_stall_pauses_the_stream_and_a_delay_the_first_byte() {
             {"match": {"operation": "Converse"}, "fault": {"kind": "delay", "ms": 50}}
         ]))
         .await;
-    let s = consume(
-        server
-            .runtime()
-            .converse_stream()
-            .model_id(HAIKU)
-            .messages(user("hi"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let s = stream_reply(&server, "hi").await;
     assert_eq!(s.error, None, "the stream goes on after the pause");
     assert!(s.texts.len() > 20);
     let reply = server
@@ -440,17 +430,7 @@ async fn faults_land_mid_way_through_a_backend_stream() {
     server
         .add_rules(json!({"fault": {"kind": "modelStreamErrorException", "at": {"afterTokens": 2}}, "times": 1}))
         .await;
-    let s = consume(
-        server
-            .runtime()
-            .converse_stream()
-            .model_id(HAIKU)
-            .messages(user("count"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let s = stream_reply(&server, "count").await;
     assert_eq!(s.texts, ["one", " two"]);
     assert!(s.error.unwrap().contains("ModelStreamErrorException"));
 
@@ -458,17 +438,7 @@ async fn faults_land_mid_way_through_a_backend_stream() {
     server
         .add_rules(json!({"fault": {"kind": "disconnect", "at": {"afterTokens": 2}}, "times": 1}))
         .await;
-    let s = consume(
-        server
-            .runtime()
-            .converse_stream()
-            .model_id(HAIKU)
-            .messages(user("count"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let s = stream_reply(&server, "count").await;
     assert_eq!(s.texts, ["one", " two"]);
     assert!(s.error.is_some());
     assert!(upstream.wait_disconnects(1, NEVER).await);
