@@ -305,6 +305,32 @@ async fn binary_documents_are_refused_before_reaching_the_backend() {
     assert!(upstream.requests().is_empty());
 }
 
+#[tokio::test]
+async fn an_unknown_stream_format_is_refused_before_reaching_the_backend() {
+    let (upstream, server) = failing_with(Reply::Sse(fake::answer(&["x"], "stop", 1))).await;
+    let (status, kind, body) = converse_raw(&server, "converse-stream", Some("xml")).await;
+    assert_eq!((status, kind.as_str()), (400, "ValidationException"));
+    assert_eq!(
+        body["message"],
+        "x-awsim-stream-format 'xml' is not one of auto, json, eventstream"
+    );
+    let resp = server
+        .http()
+        .post(server.at(&format!("/model/{HAIKU}/invoke-with-response-stream")))
+        .header("authorization", sigv4("us-east-1", "bedrock"))
+        .header("x-awsim-stream-format", "frames")
+        .body(
+            json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 10,
+                "messages": [{"role": "user", "content": "hi"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert!(upstream.requests().is_empty(), "{:?}", upstream.requests());
+}
+
 async fn read_to_first_token(
     out: &mut aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamOutput,
 ) {

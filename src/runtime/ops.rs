@@ -13,7 +13,7 @@ use super::formats;
 use super::read::fields;
 use super::sources::scripted;
 use super::stream::answer::{Answer, AnswerBlock};
-use super::stream::body::{choose_format, stream_response, Wire};
+use super::stream::body::{choose_format, stream_response, Format, Wire};
 use super::stream::delta::{truncated, Delta, TokenStream};
 use super::stream::request::ChatRequest;
 use super::stream::shaper::{Clock, Shaper};
@@ -144,18 +144,21 @@ async fn invoke(
     let mut ids = runtime.ids(&call.body, &model.id);
     let guard = guard.map(|g| if stream { g } else { g.collected() });
     rec.guard(guard.as_ref());
-    let op = if stream {
-        RuntimeOp::InvokeModelWithResponseStream
+    let (op, format) = if stream {
+        (
+            RuntimeOp::InvokeModelWithResponseStream,
+            stream_format(runtime, call)?,
+        )
     } else {
-        RuntimeOp::InvokeModel
+        (RuntimeOp::InvokeModel, None)
     };
     let started = match open(runtime, call, op, guard.clone(), &mut request, &model, rec).await? {
         Opened::Started(started) => started,
         Opened::Early(resp) => return Ok(resp),
     };
-    if stream {
+    if let Some(format) = format {
         let shaper = family.shaper(&model, &request, ids);
-        return started.stream(runtime, call, shaper, guard.as_ref(), Wire::Invoke, rec);
+        return Ok(started.stream(shaper, guard.as_ref(), format, Wire::Invoke, rec));
     }
     let answer = started.collect(&model).await?;
     let native_ids = ids.clone();
@@ -266,22 +269,22 @@ async fn converse(
     } else {
         formats::converse_family(&model.id)
     };
-    let op = if stream {
-        RuntimeOp::ConverseStream
+    let (op, format) = if stream {
+        (RuntimeOp::ConverseStream, stream_format(runtime, call)?)
     } else {
-        RuntimeOp::Converse
+        (RuntimeOp::Converse, None)
     };
     let started = match open(runtime, call, op, guard.clone(), &mut request, &model, rec).await? {
         Opened::Started(started) => started,
         Opened::Early(resp) => return Ok(resp),
     };
-    if stream {
+    if let Some(format) = format {
         let mut shaper = converse::stream::ConverseShaper::new(ids.clone());
         if let Some(family) = native {
             shaper = shaper.with_fields(StreamFields::new(paths, family, &model, &request, ids));
         }
         let shaper = Box::new(shaper);
-        return started.stream(runtime, call, shaper, guard.as_ref(), Wire::Converse, rec);
+        return Ok(started.stream(shaper, guard.as_ref(), format, Wire::Converse, rec));
     }
     let answer = started.collect(&model).await?;
     let fields = native
@@ -343,25 +346,29 @@ impl Started {
             .map_err(|e| e.into_collected_error(&model.id))
     }
 
-    /// The answer streamed: shaped for its wire (and guarded when the call has a guardrail),
-    /// recorded by the log, in the format the client asked for.
+    /// The answer streamed in `format`: shaped for its wire (and guarded when the call has a
+    /// guardrail), recorded by the log.
     fn stream(
         self,
-        runtime: &Runtime,
-        call: &Call,
         mut shaper: Box<dyn Shaper>,
         guard: Option<&Guard>,
+        format: Format,
         wire: Wire,
         rec: &mut Recording,
-    ) -> Result<Response<Body>, ApiError> {
-        let format = choose_format(runtime.stream_format, &call.headers, call.query.as_deref())?;
+    ) -> Response<Body> {
         if let Some(g) = guard {
             shaper = g.shaper(shaper);
         }
         let tap = rec.streaming(format, self.steered.abort());
         let body = stream_response(self.first, self.rest, shaper, self.clock, format, wire, tap);
-        Ok(self.steered.finish(body))
+        self.steered.finish(body)
     }
+}
+
+/// The body format a streaming call asked for, chosen before anything is opened: a bad
+/// `x-awsim-stream-format` is refused before a backend is asked for an answer.
+fn stream_format(runtime: &Runtime, call: &Call) -> Result<Option<Format>, ApiError> {
+    choose_format(runtime.stream_format, &call.headers, call.query.as_deref()).map(Some)
 }
 
 /// A call opened: its answer started, or a response a rule made in its place.
