@@ -45,7 +45,8 @@ pub enum AdminOp {
 
 /// The bedrock-runtime operations awsim emulates: a token stream on a model, or a guardrail's
 /// evaluation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Rules name them in their `match` (`"operation": "ConverseStream"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 pub enum RuntimeOp {
     InvokeModel,
     InvokeModelWithResponseStream,

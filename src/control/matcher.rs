@@ -4,34 +4,7 @@ use crate::model_ref::ModelRef;
 use crate::operations::RuntimeOp;
 use crate::runtime::embed::EmbedRequest;
 use crate::runtime::stream::request::{Block, ChatRequest, Role};
-use serde::Deserialize;
 use std::cell::OnceCell;
-
-/// An operation a rule can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum Operation {
-    InvokeModel,
-    InvokeModelWithResponseStream,
-    Converse,
-    ConverseStream,
-    CountTokens,
-    ApplyGuardrail,
-    InvokeGuardrailChecks,
-}
-
-impl From<RuntimeOp> for Operation {
-    fn from(op: RuntimeOp) -> Self {
-        match op {
-            RuntimeOp::InvokeModel => Self::InvokeModel,
-            RuntimeOp::InvokeModelWithResponseStream => Self::InvokeModelWithResponseStream,
-            RuntimeOp::Converse => Self::Converse,
-            RuntimeOp::ConverseStream => Self::ConverseStream,
-            RuntimeOp::CountTokens => Self::CountTokens,
-            RuntimeOp::ApplyGuardrail => Self::ApplyGuardrail,
-            RuntimeOp::InvokeGuardrailChecks => Self::InvokeGuardrailChecks,
-        }
-    }
-}
 
 /// What a call brings to be matched.
 #[derive(Debug, Clone, Copy)]
@@ -134,7 +107,7 @@ impl TextMatch {
 #[derive(Debug, Clone, Default)]
 pub struct Matcher {
     pub model_id: Option<globset::GlobMatcher>,
-    pub operations: Option<Vec<Operation>>,
+    pub operations: Option<Vec<RuntimeOp>>,
     pub prompt: Option<TextMatch>,
     pub system: Option<TextMatch>,
     pub tool_result: Option<String>,
@@ -143,8 +116,7 @@ pub struct Matcher {
 
 impl Matcher {
     pub fn matches(&self, facts: &Facts) -> bool {
-        let op = Operation::from(facts.op);
-        self.operations.as_ref().is_none_or(|ops| ops.contains(&op))
+        self.operations.as_ref().is_none_or(|ops| ops.contains(&facts.op))
             && self.region.as_ref().is_none_or(|r| r == facts.region)
             // The id as sent, and every id it resolved through down to the foundation model.
             && self
@@ -258,12 +230,12 @@ mod tests {
             ..Default::default()
         }));
         assert!(holds(Matcher {
-            operations: Some(vec![Operation::Converse, Operation::ConverseStream]),
+            operations: Some(vec![RuntimeOp::Converse, RuntimeOp::ConverseStream]),
             region: Some("eu-west-1".into()),
             ..Default::default()
         }));
         assert!(!holds(Matcher {
-            operations: Some(vec![Operation::InvokeModel]),
+            operations: Some(vec![RuntimeOp::InvokeModel]),
             ..Default::default()
         }));
     }

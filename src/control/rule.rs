@@ -3,8 +3,10 @@
 //! `throttle`, expected one of …`.
 
 use super::fault::{Class, Fault, Kind};
-use super::matcher::{Matcher, Operation, TextMatch};
+use super::matcher::{Matcher, TextMatch};
 use super::quota::Limit;
+use crate::operations::RuntimeOp;
+use crate::runtime::read::fields;
 use crate::runtime::sources::canned::Pacing;
 use crate::runtime::sources::scripted::{Script, Text};
 use crate::runtime::stream::delta::StopReason;
@@ -51,7 +53,7 @@ pub fn parse(value: &Value) -> Result<Vec<Rule>, String> {
         Value::Object(_) => Ok(vec![parse_one(value, "rule")?]),
         other => Err(format!(
             "expected a rule (a JSON object) or an array of rules, not {}",
-            kind_of(other)
+            fields::kind(other)
         )),
     }
 }
@@ -63,17 +65,6 @@ pub fn parse_list(items: &[Value]) -> Result<Vec<Rule>, String> {
         .enumerate()
         .map(|(i, item)| parse_one(item, &format!("rules[{i}]")))
         .collect()
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 // The rule as written: strict (unknown fields are errors), camelCase as the contract spells it.
@@ -103,7 +94,7 @@ struct RuleSpec {
 )]
 struct MatchSpec {
     model_id: Option<String>,
-    operation: Option<OneOrMany<Operation>>,
+    operation: Option<OneOrMany<RuntimeOp>>,
     prompt: Option<TextSpec>,
     system: Option<TextSpec>,
     tool_result: Option<String>,
@@ -461,7 +452,10 @@ fn script(spec: RespondSpec, at: &str) -> Result<Script, String> {
             return Err(err(
                 at,
                 &format!("respond.toolUse[{i}].input"),
-                format!("a tool's input is a JSON object, not {}", kind_of(&t.input)),
+                format!(
+                    "a tool's input is a JSON object, not {}",
+                    fields::kind(&t.input)
+                ),
             ));
         }
         tool_uses.push((t.name, t.input));
