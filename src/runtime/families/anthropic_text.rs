@@ -131,15 +131,10 @@ impl Shaper for CompletionShaper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::stream::delta::{Stop, Usage};
+    use crate::runtime::families::testing::{events, parse_body, stop};
 
     fn parse(v: Value) -> Result<ChatRequest, ApiError> {
-        let model = ModelRef {
-            id: "anthropic.claude-v2".into(),
-            name: "Claude".into(),
-            via: vec![],
-        };
-        Completions.parse(v.as_object().unwrap(), &model)
+        parse_body(&Completions, "anthropic.claude-v2", v)
     }
 
     #[test]
@@ -174,21 +169,13 @@ mod tests {
 
     #[test]
     fn chunks_carry_completion_and_the_last_one_the_stop() {
-        let mut s = CompletionShaper;
-        let mut out = Vec::new();
-        let t = Timing::default();
-        s.on_delta(&Delta::Start { input_tokens: 4 }, &t, &mut out);
-        s.on_delta(&Delta::Text(" Hi".into()), &t, &mut out);
-        s.on_delta(
-            &Delta::Stop(Stop {
-                reason: StopReason::EndTurn,
-                usage: Usage {
-                    input_tokens: 4,
-                    output_tokens: 1,
-                },
-            }),
-            &t,
-            &mut out,
+        let out = events(
+            &mut CompletionShaper,
+            [
+                Delta::Start { input_tokens: 4 },
+                Delta::Text(" Hi".into()),
+                stop(StopReason::EndTurn, 4, 1),
+            ],
         );
         assert_eq!(out.len(), 2);
         assert_eq!(

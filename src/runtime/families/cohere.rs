@@ -136,15 +136,10 @@ impl Shaper for CommandShaper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::stream::delta::{Stop, Usage};
+    use crate::runtime::families::testing::{parse_body, shape, stop};
 
     fn parse(v: Value) -> Result<ChatRequest, ApiError> {
-        let model = ModelRef {
-            id: "cohere.command-text-v14".into(),
-            name: "Command".into(),
-            via: vec![],
-        };
-        Command.parse(v.as_object().unwrap(), &model)
+        parse_body(&Command, "cohere.command-text-v14", v)
     }
 
     #[test]
@@ -176,25 +171,14 @@ mod tests {
             text: String::new(),
             ids: Ids::seeded(&[b"3"]),
         };
-        let mut out = Vec::new();
-        let t = Timing::default();
-        s.on_delta(&Delta::Text(" Hello".into()), &t, &mut out);
-        s.on_delta(&Delta::Text(" you".into()), &t, &mut out);
-        s.on_delta(
-            &Delta::Stop(Stop {
-                reason: StopReason::EndTurn,
-                usage: Usage {
-                    input_tokens: 4,
-                    output_tokens: 2,
-                },
-            }),
-            &t,
-            &mut out,
+        let c = shape(
+            &mut s,
+            [
+                Delta::Text(" Hello".into()),
+                Delta::Text(" you".into()),
+                stop(StopReason::EndTurn, 4, 2),
+            ],
         );
-        let c: Vec<Value> = out
-            .iter()
-            .map(|e| serde_json::from_slice(&e.payload).unwrap())
-            .collect();
         assert_eq!(c[0], json!({"text": " Hello", "is_finished": false}));
         assert_eq!(c[2]["is_finished"], true);
         assert_eq!(c[2]["finish_reason"], "COMPLETE");

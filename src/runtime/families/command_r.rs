@@ -357,15 +357,10 @@ impl Shaper for CommandRShaper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::stream::delta::Stop;
+    use crate::runtime::families::testing::{parse_body, shape, stop};
 
     fn parse(v: Value) -> Result<ChatRequest, ApiError> {
-        let model = ModelRef {
-            id: "cohere.command-r-v1:0".into(),
-            name: "Command R".into(),
-            via: vec![],
-        };
-        CommandR.parse(v.as_object().unwrap(), &model)
+        parse_body(&CommandR, "cohere.command-r-v1:0", v)
     }
 
     #[test]
@@ -425,28 +420,17 @@ mod tests {
             calls: vec![],
             ids: Ids::seeded(&[b"2"]),
         };
-        let mut out = Vec::new();
-        let t = Timing::default();
-        for d in [
-            Delta::Start { input_tokens: 3 },
-            Delta::Text("I will".into()),
-            Delta::ToolStart { name: "f".into() },
-            Delta::ToolInput("{\"a\":".into()),
-            Delta::ToolInput("1}".into()),
-            Delta::Stop(Stop {
-                reason: StopReason::ToolUse,
-                usage: Usage {
-                    input_tokens: 3,
-                    output_tokens: 5,
-                },
-            }),
-        ] {
-            s.on_delta(&d, &t, &mut out);
-        }
-        let c: Vec<Value> = out
-            .iter()
-            .map(|e| serde_json::from_slice(&e.payload).unwrap())
-            .collect();
+        let c = shape(
+            &mut s,
+            [
+                Delta::Start { input_tokens: 3 },
+                Delta::Text("I will".into()),
+                Delta::ToolStart { name: "f".into() },
+                Delta::ToolInput("{\"a\":".into()),
+                Delta::ToolInput("1}".into()),
+                stop(StopReason::ToolUse, 3, 5),
+            ],
+        );
         assert_eq!(
             c[0],
             json!({"is_finished": false, "event_type": "stream-start", "generation_id": "g"})

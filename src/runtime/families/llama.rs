@@ -124,15 +124,10 @@ impl Shaper for LlamaShaper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::stream::delta::{Stop, Usage};
+    use crate::runtime::families::testing::{parse_body, shape, stop};
 
     fn parse(v: Value) -> Result<ChatRequest, ApiError> {
-        let model = ModelRef {
-            id: "meta.llama3-8b-instruct-v1:0".into(),
-            name: "Llama 3 8B Instruct".into(),
-            via: vec![],
-        };
-        Llama.parse(v.as_object().unwrap(), &model)
+        parse_body(&Llama, "meta.llama3-8b-instruct-v1:0", v)
     }
 
     #[test]
@@ -160,27 +155,15 @@ mod tests {
 
     #[test]
     fn only_the_first_chunk_carries_the_prompt_count() {
-        let mut s = LlamaShaper::default();
-        let mut out = Vec::new();
-        let t = Timing::default();
-        for d in [
-            Delta::Start { input_tokens: 9 },
-            Delta::Text("Hi".into()),
-            Delta::Text(" there".into()),
-            Delta::Stop(Stop {
-                reason: StopReason::MaxTokens,
-                usage: Usage {
-                    input_tokens: 9,
-                    output_tokens: 2,
-                },
-            }),
-        ] {
-            s.on_delta(&d, &t, &mut out);
-        }
-        let c: Vec<Value> = out
-            .iter()
-            .map(|e| serde_json::from_slice(&e.payload).unwrap())
-            .collect();
+        let c = shape(
+            &mut LlamaShaper::default(),
+            [
+                Delta::Start { input_tokens: 9 },
+                Delta::Text("Hi".into()),
+                Delta::Text(" there".into()),
+                stop(StopReason::MaxTokens, 9, 2),
+            ],
+        );
         assert_eq!(
             c[0],
             json!({"generation": "Hi", "prompt_token_count": 9, "generation_token_count": 1, "stop_reason": null})

@@ -154,49 +154,18 @@ impl Shaper for ChatShaper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::stream::delta::{Stop, Usage};
+    use crate::runtime::families::testing::{parse_body, shape, stop};
     use crate::runtime::stream::request::ToolChoice;
-
-    fn model() -> ModelRef {
-        ModelRef {
-            id: "mistral.mistral-large-2407-v1:0".into(),
-            name: "Mistral Large".into(),
-            via: vec![],
-        }
-    }
-
-    fn events(shaper: &mut dyn Shaper, deltas: Vec<Delta>) -> Vec<Value> {
-        let mut out = Vec::new();
-        for d in deltas {
-            shaper.on_delta(&d, &Timing::default(), &mut out);
-        }
-        out.iter()
-            .map(|e| serde_json::from_slice(&e.payload).unwrap())
-            .collect()
-    }
-
-    fn stop(reason: StopReason) -> Delta {
-        Delta::Stop(Stop {
-            reason,
-            usage: Usage {
-                input_tokens: 5,
-                output_tokens: 2,
-            },
-        })
-    }
 
     #[test]
     fn chat_bodies_take_tools_and_mistral_tool_choice() {
-        let r = Chat.parse(json!({"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}], "tool_choice": "any"}).as_object().unwrap(), &model()).unwrap();
+        let parse = |body| parse_body(&Chat, "mistral.mistral-large-2407-v1:0", body);
+        let r = parse(json!({"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}], "tool_choice": "any"})).unwrap();
         assert_eq!(r.tool_choice, ToolChoice::Any);
-        let e = Chat
-            .parse(
-                json!({"messages": [{"role": "user", "content": "hi"}], "tool_choice": "required"})
-                    .as_object()
-                    .unwrap(),
-                &model(),
-            )
-            .unwrap_err();
+        let e = parse(
+            json!({"messages": [{"role": "user", "content": "hi"}], "tool_choice": "required"}),
+        )
+        .unwrap_err();
         assert!(
             e.message().contains("required is not a valid enum value"),
             "{e}"
@@ -209,13 +178,13 @@ mod tests {
             ids: Ids::seeded(&[b"1"]),
             tools: 0,
         };
-        let c = events(
+        let c = shape(
             &mut chat,
-            vec![
+            [
                 Delta::Text("Hi".into()),
                 Delta::ToolStart { name: "f".into() },
                 Delta::ToolInput("{\"a\":1}".into()),
-                stop(StopReason::ToolUse),
+                stop(StopReason::ToolUse, 5, 2),
             ],
         );
         assert_eq!(

@@ -14,6 +14,8 @@ pub(crate) mod mistral;
 pub(crate) mod nova;
 pub(crate) mod openai_chat;
 pub(crate) mod prompt_completion;
+#[cfg(test)]
+pub(crate) mod testing;
 pub(crate) mod titan;
 
 use crate::aws::ApiError;

@@ -254,16 +254,12 @@ impl Shaper for NovaShaper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::stream::delta::{Stop, StopReason, Usage};
+    use crate::runtime::families::testing::{parse_body, shape, stop};
+    use crate::runtime::stream::delta::StopReason;
     use crate::runtime::stream::request::ToolChoice;
 
     fn parse(v: Value) -> Result<ChatRequest, ApiError> {
-        let model = ModelRef {
-            id: "amazon.nova-lite-v1:0".into(),
-            name: "Nova Lite".into(),
-            via: vec![],
-        };
-        Nova.parse(v.as_object().unwrap(), &model)
+        parse_body(&Nova, "amazon.nova-lite-v1:0", v)
     }
 
     #[test]
@@ -318,27 +314,16 @@ mod tests {
             blocks: Blocks::default(),
             ids: Ids::seeded(&[b"1"]),
         };
-        let mut out = Vec::new();
-        let t = Timing::default();
-        for d in [
-            Delta::Start { input_tokens: 3 },
-            Delta::Text("Hi".into()),
-            Delta::ToolStart { name: "f".into() },
-            Delta::ToolInput("{}".into()),
-            Delta::Stop(Stop {
-                reason: StopReason::ToolUse,
-                usage: Usage {
-                    input_tokens: 3,
-                    output_tokens: 2,
-                },
-            }),
-        ] {
-            s.on_delta(&d, &t, &mut out);
-        }
-        let chunks: Vec<Value> = out
-            .iter()
-            .map(|e| serde_json::from_slice(&e.payload).unwrap())
-            .collect();
+        let chunks = shape(
+            &mut s,
+            [
+                Delta::Start { input_tokens: 3 },
+                Delta::Text("Hi".into()),
+                Delta::ToolStart { name: "f".into() },
+                Delta::ToolInput("{}".into()),
+                stop(StopReason::ToolUse, 3, 2),
+            ],
+        );
         assert_eq!(chunks[0], json!({"messageStart": {"role": "assistant"}}));
         assert_eq!(
             chunks[1],

@@ -196,54 +196,31 @@ impl Shaper for ChunkShaper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::stream::delta::Stop;
+    use crate::runtime::families::testing::{model, parse_body, shape, stop};
     use crate::runtime::stream::request::ToolChoice;
 
-    fn model() -> ModelRef {
-        ModelRef {
-            id: "openai.gpt-oss-20b-1:0".into(),
-            name: "gpt-oss-20b".into(),
-            via: vec![],
-        }
-    }
+    const GPT_OSS: &str = "openai.gpt-oss-20b-1:0";
 
-    fn events(shaper: &mut dyn Shaper, deltas: Vec<Delta>) -> Vec<Value> {
-        let mut out = Vec::new();
-        for d in deltas {
-            shaper.on_delta(&d, &Timing::default(), &mut out);
-        }
-        out.iter()
-            .map(|e| serde_json::from_slice(&e.payload).unwrap())
-            .collect()
+    fn parse(v: Value) -> Result<ChatRequest, ApiError> {
+        parse_body(&ChatCompletions, GPT_OSS, v)
     }
 
     #[test]
     fn chat_bodies_take_openai_parameters() {
-        let r = ChatCompletions.parse(json!({"messages": [{"role": "developer", "content": "terse"}, {"role": "user", "content": "hi"}], "max_completion_tokens": 9, "stop": "END", "reasoning_effort": "low", "tool_choice": "required", "tools": [{"type": "function", "function": {"name": "f"}}], "stream": false}).as_object().unwrap(), &model()).unwrap();
+        let r = parse(json!({"messages": [{"role": "developer", "content": "terse"}, {"role": "user", "content": "hi"}], "max_completion_tokens": 9, "stop": "END", "reasoning_effort": "low", "tool_choice": "required", "tools": [{"type": "function", "function": {"name": "f"}}], "stream": false})).unwrap();
         assert_eq!((r.max_tokens, r.reasoning), (Some(9), true));
         assert_eq!(r.stop_sequences, ["END"]);
         assert_eq!(r.tool_choice, ToolChoice::Any);
         assert_eq!(r.system, ["terse"]);
-        let e = ChatCompletions
-            .parse(
-                json!({"messages": [{"role": "user", "content": "hi"}], "temperature": 3})
-                    .as_object()
-                    .unwrap(),
-                &model(),
-            )
+        let e = parse(json!({"messages": [{"role": "user", "content": "hi"}], "temperature": 3}))
             .unwrap_err();
         assert!(e.message().contains("at 'temperature'"), "{e}");
-        let e = ChatCompletions
-            .parse(
-                json!({"messages": [{"role": "user", "content": "hi"}], "reasoning_effort": "max"})
-                    .as_object()
-                    .unwrap(),
-                &model(),
-            )
-            .unwrap_err();
+        let e = parse(
+            json!({"messages": [{"role": "user", "content": "hi"}], "reasoning_effort": "max"}),
+        )
+        .unwrap_err();
         assert!(e.message().contains("#/reasoning_effort: max"), "{e}");
-        assert!(ChatCompletions
-            .parse(json!({"prompt": "x"}).as_object().unwrap(), &model())
+        assert!(parse(json!({"prompt": "x"}))
             .unwrap_err()
             .message()
             .contains("[messages]"));
@@ -251,22 +228,20 @@ mod tests {
 
     #[test]
     fn chunks_open_with_the_role_and_close_with_usage() {
-        let mut s = ChatCompletions.shaper(&model(), &ChatRequest::default(), Ids::seeded(&[b"4"]));
-        let c = events(
+        let mut s = ChatCompletions.shaper(
+            &model(GPT_OSS),
+            &ChatRequest::default(),
+            Ids::seeded(&[b"4"]),
+        );
+        let c = shape(
             s.as_mut(),
-            vec![
+            [
                 Delta::Start { input_tokens: 6 },
                 Delta::Reasoning("hmm".into()),
                 Delta::Text("Hi".into()),
                 Delta::ToolStart { name: "f".into() },
                 Delta::ToolInput("{}".into()),
-                Delta::Stop(Stop {
-                    reason: StopReason::ToolUse,
-                    usage: Usage {
-                        input_tokens: 6,
-                        output_tokens: 3,
-                    },
-                }),
+                stop(StopReason::ToolUse, 6, 3),
             ],
         );
         assert_eq!(c[0]["object"], "chat.completion.chunk");

@@ -106,36 +106,18 @@ impl Shaper for CompletionShaper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::stream::delta::{Stop, Usage};
+    use crate::runtime::families::testing::{model, parse_body, shape, stop};
 
-    fn model() -> ModelRef {
-        ModelRef {
-            id: "mistral.mistral-7b-instruct-v0:2".into(),
-            name: "Mistral 7B Instruct".into(),
-            via: vec![],
-        }
-    }
+    const MISTRAL_7B: &str = "mistral.mistral-7b-instruct-v0:2";
 
     fn parse(family: &PromptCompletion, v: Value) -> Result<ChatRequest, ApiError> {
-        family.parse(v.as_object().unwrap(), &model())
+        parse_body(family, MISTRAL_7B, v)
     }
 
     fn chunks(family: &PromptCompletion, deltas: Vec<Delta>) -> Vec<Value> {
-        let mut shaper = family.shaper(&model(), &ChatRequest::default(), Ids::seeded(&[b"1"]));
-        let mut out = Vec::new();
-        for d in &deltas {
-            shaper.on_delta(d, &Timing::default(), &mut out);
-        }
-        out.iter()
-            .map(|e| serde_json::from_slice(&e.payload).unwrap())
-            .collect()
-    }
-
-    fn stop(reason: StopReason) -> Delta {
-        Delta::Stop(Stop {
-            reason,
-            usage: Usage::default(),
-        })
+        let request = ChatRequest::default();
+        let mut shaper = family.shaper(&model(MISTRAL_7B), &request, Ids::seeded(&[b"1"]));
+        shape(shaper.as_mut(), deltas)
     }
 
     #[test]
@@ -159,24 +141,14 @@ mod tests {
 
     #[test]
     fn chunks_name_their_list_and_end_with_the_reason_and_metrics() {
-        let c = chunks(
-            &MISTRAL,
-            vec![Delta::Text("Hi".into()), stop(StopReason::MaxTokens)],
-        );
-        assert_eq!(
-            c[0],
-            json!({"outputs": [{"text": "Hi", "stop_reason": null}]})
-        );
-        assert_eq!(c[1]["outputs"][0]["stop_reason"], "length");
-        assert!(c[1]["amazon-bedrock-invocationMetrics"].is_object());
-        let c = chunks(
-            &DEEPSEEK,
-            vec![Delta::Text("A".into()), stop(StopReason::EndTurn)],
-        );
-        assert_eq!(
-            c[0],
-            json!({"choices": [{"text": "A", "stop_reason": null}]})
-        );
-        assert_eq!(c[1]["choices"][0]["stop_reason"], "stop");
+        for (family, list, reason, stop_reason) in [
+            (&MISTRAL, "outputs", StopReason::MaxTokens, "length"),
+            (&DEEPSEEK, "choices", StopReason::EndTurn, "stop"),
+        ] {
+            let c = chunks(family, vec![Delta::Text("Hi".into()), stop(reason, 0, 0)]);
+            assert_eq!(c[0], json!({list: [{"text": "Hi", "stop_reason": null}]}));
+            assert_eq!(c[1][list][0]["stop_reason"], stop_reason);
+            assert!(c[1]["amazon-bedrock-invocationMetrics"].is_object());
+        }
     }
 }

@@ -1,9 +1,24 @@
 //! Validation rules the provider schemas share beyond [`Fields`]: bounded integers, enum strings,
-//! string-or-list stop sequences, and Bedrock's JSON-schema wording (`#/path: detail`).
+//! a message's role, string-or-list stop sequences, and Bedrock's JSON-schema wording
+//! (`#/path: detail`).
 
 use super::fields::{constraint, Fields};
 use crate::aws::ApiError;
-use serde_json::Value;
+use crate::runtime::stream::request::Role;
+use serde_json::{json, Value};
+
+/// A message's `role`, checked against the enum the Messages API and Converse share.
+pub(crate) fn message_role(message: &Fields<'_>) -> Result<Role, ApiError> {
+    match message.req_str("role")? {
+        "user" => Ok(Role::User),
+        "assistant" => Ok(Role::Assistant),
+        other => Err(constraint(
+            &message.path_of("role"),
+            &json!(other),
+            "Member must satisfy enum value set: [user, assistant]",
+        )),
+    }
+}
 
 /// `Malformed input request: #/<path>: <detail>, please reformat your input and try again.` — how
 /// Bedrock reports a schema violation at a path (`dimensions` → `#/dimensions`).

@@ -8,6 +8,7 @@ use super::Family;
 use crate::aws::ApiError;
 use crate::model_ref::ModelRef;
 use crate::runtime::read::fields::{constraint, is_base64, Fields, Object};
+use crate::runtime::read::rules::message_role;
 use crate::runtime::stream::answer::{tool_input, Answer, AnswerBlock};
 use crate::runtime::stream::ids::Ids;
 use crate::runtime::stream::request::{
@@ -129,17 +130,7 @@ impl Family for Messages {
         let messages = f.req_array("messages")?;
         for (i, m) in messages.iter().enumerate() {
             let m = f.item("messages", i, m)?;
-            let role = match m.req_str("role")? {
-                "user" => Role::User,
-                "assistant" => Role::Assistant,
-                other => {
-                    return Err(constraint(
-                        &m.path_of("role"),
-                        &json!(other),
-                        "Member must satisfy enum value set: [user, assistant]",
-                    ))
-                }
-            };
+            let role = message_role(&m)?;
             if i == 0 && role != Role::User {
                 return Err(ApiError::validation(
                     "messages: first message must use the \"user\" role",
@@ -363,17 +354,10 @@ fn invalid_base64(block: &str) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn model() -> ModelRef {
-        ModelRef {
-            id: "anthropic.claude-3-haiku-20240307-v1:0".into(),
-            name: "Claude 3 Haiku".into(),
-            via: vec![],
-        }
-    }
+    use crate::runtime::families::testing::parse_body;
 
     fn parse(v: Value) -> Result<ChatRequest, ApiError> {
-        Messages.parse(v.as_object().unwrap(), &model())
+        parse_body(&Messages, "anthropic.claude-3-haiku-20240307-v1:0", v)
     }
 
     #[test]

@@ -231,6 +231,7 @@ fn copy(src: &Value, pointer: &Pointer, out: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::families::testing::{model, stop};
     use crate::runtime::formats;
     use crate::runtime::stream::answer::AnswerBlock;
     use crate::runtime::stream::delta::{Stop, StopReason, Usage};
@@ -347,21 +348,7 @@ mod tests {
     }
 
     fn claude() -> ModelRef {
-        ModelRef {
-            id: "anthropic.claude-3-haiku-20240307-v1:0".into(),
-            name: "Claude 3 Haiku".into(),
-            via: vec![],
-        }
-    }
-
-    fn stop(reason: StopReason) -> Delta {
-        Delta::Stop(Stop {
-            reason,
-            usage: Usage {
-                input_tokens: 3,
-                output_tokens: 2,
-            },
-        })
+        model("anthropic.claude-3-haiku-20240307-v1:0")
     }
 
     #[test]
@@ -390,11 +377,11 @@ mod tests {
             None
         );
         assert_eq!(
-            streamed.on_delta(&stop(StopReason::StopSequence("three".into())), &t),
+            streamed.on_delta(&stop(StopReason::StopSequence("three".into()), 3, 2), &t),
             Some(json!({"delta": {"stop_sequence": "three"}}))
         );
         assert_eq!(
-            streamed.on_delta(&stop(StopReason::EndTurn), &t),
+            streamed.on_delta(&stop(StopReason::EndTurn, 3, 2), &t),
             Some(json!({"delta": {"stop_sequence": null}})),
             "no stop sequence: the field is there, null"
         );
@@ -413,7 +400,7 @@ mod tests {
         );
         // `message_delta` and then `message_stop`: the later chunk's value stands.
         assert_eq!(
-            streamed.on_delta(&stop(StopReason::EndTurn), &Timing::default()),
+            streamed.on_delta(&stop(StopReason::EndTurn, 3, 2), &Timing::default()),
             Some(json!({"type": "message_stop"}))
         );
     }

@@ -5,6 +5,7 @@
 use super::field_paths::{self, FieldPaths};
 use crate::aws::ApiError;
 use crate::runtime::read::fields::{constraint, is_base64, Fields, Object};
+use crate::runtime::read::rules::message_role;
 use crate::runtime::stream::request::{
     Block, ChatRequest, DocumentSource, Guarded, Message, Role, TextAt, Tool, ToolChoice,
     ToolResultContent,
@@ -39,17 +40,7 @@ pub fn parse(body: &Object) -> Result<(ChatRequest, FieldPaths), ApiError> {
     }
     for (i, m) in messages.iter().enumerate() {
         let m = f.item("messages", i, m)?;
-        let role = match m.req_str("role")? {
-            "user" => Role::User,
-            "assistant" => Role::Assistant,
-            other => {
-                return Err(constraint(
-                    &m.path_of("role"),
-                    &json!(other),
-                    "Member must satisfy enum value set: [user, assistant]",
-                ))
-            }
-        };
+        let role = message_role(&m)?;
         if i == 0 && role != Role::User {
             return Err(ApiError::validation(
                 "A conversation must start with a user message. Try again with a conversation that starts with a user message.",

@@ -286,32 +286,24 @@ struct Metrics {
 mod tests {
     use super::*;
     use crate::runtime::families::converse::field_paths::FieldPaths;
-    use crate::runtime::stream::delta::{Stop, StopReason, Usage};
+    use crate::runtime::families::testing::{events, model, stop};
+    use crate::runtime::stream::delta::StopReason;
     use crate::runtime::stream::request::ChatRequest;
 
     #[test]
     fn message_stop_carries_the_native_fields_asked_for() {
-        let claude = crate::model_ref::ModelRef {
-            id: "anthropic.claude-3-haiku-20240307-v1:0".into(),
-            name: "Claude 3 Haiku".into(),
-            via: vec![],
-        };
+        let claude = model("anthropic.claude-3-haiku-20240307-v1:0");
         let family = crate::runtime::formats::converse_family(&claude.id).unwrap();
         let paths = FieldPaths::parse(&["/delta/stop_sequence"]).unwrap();
-        let stop = Delta::Stop(Stop {
-            reason: StopReason::StopSequence("END".into()),
-            usage: Usage::default(),
-        });
-        let t = Timing::default();
         let message_stop = |mut s: ConverseShaper| {
-            let mut out = Vec::new();
-            for d in [
-                &Delta::Start { input_tokens: 1 },
-                &Delta::Text("a".into()),
-                &stop,
-            ] {
-                s.on_delta(d, &t, &mut out);
-            }
+            let out = events(
+                &mut s,
+                [
+                    Delta::Start { input_tokens: 1 },
+                    Delta::Text("a".into()),
+                    stop(StopReason::StopSequence("END".into()), 0, 0),
+                ],
+            );
             let e = out.iter().find(|e| e.name == "messageStop").unwrap();
             String::from_utf8(e.payload.clone()).unwrap()
         };
@@ -334,26 +326,18 @@ mod tests {
 
     #[test]
     fn stream_order_follows_bedrock() {
-        let mut s = ConverseShaper::new(Ids::seeded(&[b"1"]));
-        let mut out = Vec::new();
-        let t = Timing::default();
-        for d in [
-            Delta::Start { input_tokens: 3 },
-            Delta::Text("Hi".into()),
-            Delta::Text(" there".into()),
-            Delta::ToolStart { name: "f".into() },
-            Delta::ToolInput("{\"a\":".into()),
-            Delta::ToolInput("1}".into()),
-            Delta::Stop(Stop {
-                reason: StopReason::ToolUse,
-                usage: Usage {
-                    input_tokens: 3,
-                    output_tokens: 4,
-                },
-            }),
-        ] {
-            s.on_delta(&d, &t, &mut out);
-        }
+        let out = events(
+            &mut ConverseShaper::new(Ids::seeded(&[b"1"])),
+            [
+                Delta::Start { input_tokens: 3 },
+                Delta::Text("Hi".into()),
+                Delta::Text(" there".into()),
+                Delta::ToolStart { name: "f".into() },
+                Delta::ToolInput("{\"a\":".into()),
+                Delta::ToolInput("1}".into()),
+                stop(StopReason::ToolUse, 3, 4),
+            ],
+        );
         let names: Vec<&str> = out.iter().map(|e| e.name).collect();
         assert_eq!(
             names,
