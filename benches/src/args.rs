@@ -40,6 +40,9 @@ Canned throughput:
   --canned-concurrency N   default 64
   --canned-ops LIST        converse, converse-stream (default both)
   --duration SECONDS       per operation (default 10)
+  --canned-rounds N        measure Converse N times, each run followed by its floor (and, with
+                           AWSIM_COMPARE_BIN, the compare build and its floor), and read the
+                           medians (default 1)
   --soak N                 requests for the flat-memory check: RSS after 10,000 and after N
                            (default 1000000; 0 skips)
 
@@ -57,7 +60,8 @@ Output:
 Environment:
   AWSIM_BIN                the awsim binary to measure (default: target/release/awsim)
   AWSIM_COMPARE_BIN        another awsim build measured in the same TTFT rounds, against the
-                           same upstream and floors: its rows are marked [compare]
+                           same upstream and floors, and in the same canned rounds, each run
+                           against its own floor: its rows are marked [compare]
   AWSIM_COMPARE_ARGS       flags added to the compared awsim's command line; alone, the measured
                            build runs again with them (\"--invocation-log 0\": the log's cost)
 ";
@@ -108,6 +112,7 @@ pub struct Options {
     pub token_bytes: usize,
     pub canned_concurrency: usize,
     pub canned_ops: Vec<Api>,
+    pub canned_rounds: usize,
     pub duration: Duration,
     pub soak: u64,
     pub streams: Vec<usize>,
@@ -140,6 +145,7 @@ impl Default for Options {
             token_bytes: 16,
             canned_concurrency: 64,
             canned_ops: vec![Api::Converse, Api::ConverseStream],
+            canned_rounds: 1,
             duration: Duration::from_secs(10),
             soak: 1_000_000,
             streams: vec![1_000, 10_000],
@@ -199,6 +205,7 @@ impl Options {
                 "--token-bytes" => o.token_bytes = number(&flag, &value()?)?,
                 "--canned-concurrency" => o.canned_concurrency = number(&flag, &value()?)?,
                 "--canned-ops" => o.canned_ops = canned_ops(&value()?)?,
+                "--canned-rounds" => o.canned_rounds = number::<usize>(&flag, &value()?)?.max(1),
                 "--duration" => o.duration = Duration::from_secs_f64(number(&flag, &value()?)?),
                 "--soak" => o.soak = number(&flag, &value()?)?,
                 "--streams" => o.streams = list(&flag, &value()?)?,

@@ -156,57 +156,76 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
         .map(|&api| Call::new(api, Format::EventStream, &endpoint, &o.model, None))
         .collect::<crate::Result<Vec<_>>>()?;
 
-    let mut rows = Vec::new();
-    for call in &calls {
-        eprintln!("canned: {} at c={c} for {:?}", call.label(), o.duration);
-        let m = measure(ctx, &endpoint, pid, call, true)?;
-        let is_converse = call.api == Api::Converse;
-        let target = if is_converse {
-            "≥ 60,000 req/s; ≤ 15 µs CPU/request"
-        } else {
-            "–"
-        };
-        rows.push(m.row(call.label(), c, target));
-        if is_converse {
-            // The floor: a hyper server that answers with the very bytes awsim just sent.
-            let body = ctx.rt.block_on(async {
-                let mut conn = Conn::open(&endpoint, o.proto).await?;
-                let resp = conn.send(call.request(conn.proto())).await?;
-                Ok::<_, crate::Error>(resp.into_body().collect().await?.to_bytes())
-            })?;
-            let floor = FloorProcess::fixed_answer(&body)?;
-            let floor_endpoint = Endpoint::from_addr(floor.addr(), "");
-            let floor_call = Call::new(
-                call.api,
-                Format::EventStream,
-                &floor_endpoint,
-                &o.model,
-                None,
-            )?;
-            eprintln!("canned: {FLOOR_LABEL} at c={c} for {:?}", o.duration);
-            let f = measure(ctx, &floor_endpoint, Some(floor.pid), &floor_call, false)?;
-            drop(floor);
-            rows.push(f.row(FLOOR_LABEL.into(), c, "(no target: the floor)"));
+    // The compare build (AWSIM_COMPARE_BIN / AWSIM_COMPARE_ARGS) runs beside awsim, measured in
+    // the same rounds.
+    let compare = match &o.target {
+        Some(_) => None,
+        None => crate::awsim::compare(ctx.bin()?)?
+            .map(|(bin, args)| Awsim::start(&bin, &args))
+            .transpose()?,
+    };
+    let compare_endpoint = compare
+        .as_ref()
+        .map(|a| ctx.rt.block_on(Endpoint::parse(&a.url())))
+        .transpose()?;
 
-            let cpu_per_req = m.cpu_per_req();
-            let rps = m.rps();
-            report.figure(
-                format!("canned Converse, c={c}: server CPU per request"),
-                format!(
-                    "{}; floor: a hyper server answering fixed bytes uses {}",
-                    m.cpu_label(),
-                    f.cpu_label()
-                ),
-                "≤ 15 µs",
-                at_most(cpu_per_req, 15e3),
-            );
-            report.figure(
-                format!("canned Converse, c={c}: throughput"),
-                format!("{rps:.0} req/s; floor: {:.0} req/s", f.rps()),
-                "≥ 60,000 req/s",
-                Some(rps >= 60_000.0),
-            );
+    let mut rows = Vec::new();
+    let mut rounds = Rounds::default();
+    for call in &calls {
+        if call.api != Api::Converse {
+            eprintln!("canned: {} at c={c} for {:?}", call.label(), o.duration);
+            let m = measure(ctx, &endpoint, pid, call, true)?;
+            rows.push(m.row(call.label(), c, "–"));
+            continue;
         }
+        let mut builds = vec![(call.clone(), endpoint.clone(), pid, "")];
+        if let (Some(a), Some(e)) = (&compare, &compare_endpoint) {
+            let compare_call = Call::new(call.api, Format::EventStream, e, &o.model, None)?;
+            builds.push((compare_call, e.clone(), Some(a.pid), " [compare]"));
+        }
+        for round in 1..=o.canned_rounds {
+            let suffix = if o.canned_rounds > 1 {
+                format!(" · round {round}")
+            } else {
+                String::new()
+            };
+            for (call, endpoint, pid, mark) in &builds {
+                let label = format!("{}{mark}{suffix}", call.label());
+                eprintln!("canned: {label} at c={c} for {:?}", o.duration);
+                let m = measure(ctx, endpoint, *pid, call, true)?;
+                rows.push(m.row(label, c, "≥ 60,000 req/s; ≤ 15 µs CPU/request"));
+                let f = measure_floor(ctx, endpoint, call)?;
+                rows.push(f.row(
+                    format!("{FLOOR_LABEL}{suffix}"),
+                    c,
+                    "(no target: the floor)",
+                ));
+                rounds.add(mark.is_empty(), &m, &f);
+            }
+        }
+    }
+    if let Some(m) = rounds.median(true) {
+        report.figure(
+            format!("canned Converse, c={c}: server CPU per request"),
+            format!(
+                "{}; floor: a hyper server answering fixed bytes uses {}",
+                cpu_label(m.cpu),
+                cpu_label(m.floor_cpu)
+            ),
+            "≤ 15 µs",
+            at_most(m.cpu, 15e3),
+        );
+        report.figure(
+            format!("canned Converse, c={c}: throughput"),
+            format!(
+                "{:.0} req/s; floor: {:.0} req/s ({:.0}% of it)",
+                m.rps,
+                m.floor_rps,
+                100.0 * m.share
+            ),
+            "≥ 60,000 req/s",
+            Some(m.rps >= 60_000.0),
+        );
     }
     let mut s = String::from("## Canned throughput\n\n");
     s.push_str(&format!(
@@ -233,12 +252,19 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
         ],
         &rows,
     ));
-    if let Some(a) = &awsim {
-        for line in a.notes() {
-            report.note(format!("awsim logged during the canned section: `{line}`"));
+    if o.canned_rounds > 1 || compare.is_some() {
+        s.push('\n');
+        s.push_str(&rounds.table(o.canned_rounds));
+    }
+    for (a, which) in [(&awsim, "awsim"), (&compare, "the compare build")] {
+        for line in a.iter().flat_map(Awsim::notes) {
+            report.note(format!(
+                "{which} logged during the canned section: `{line}`"
+            ));
         }
     }
     drop(awsim);
+    drop(compare);
 
     if o.soak > 0 && (o.target.is_none() || o.target_pid.is_some()) {
         s.push('\n');
@@ -246,6 +272,146 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
     }
     report.sections.push(s);
     Ok(())
+}
+
+/// The floor for `call`: a hyper server that answers with the very bytes `endpoint` just sent for
+/// it, measured like the build.
+fn measure_floor(ctx: &Ctx<'_>, endpoint: &Endpoint, call: &Call) -> crate::Result<Measured> {
+    let o = ctx.opts;
+    let body = ctx.rt.block_on(async {
+        let mut conn = Conn::open(endpoint, o.proto).await?;
+        let resp = conn.send(call.request(conn.proto())).await?;
+        Ok::<_, crate::Error>(resp.into_body().collect().await?.to_bytes())
+    })?;
+    let floor = FloorProcess::fixed_answer(&body)?;
+    let floor_endpoint = Endpoint::from_addr(floor.addr(), "");
+    let floor_call = Call::new(
+        call.api,
+        Format::EventStream,
+        &floor_endpoint,
+        &o.model,
+        None,
+    )?;
+    eprintln!(
+        "canned: {FLOOR_LABEL} at c={} for {:?}",
+        o.canned_concurrency, o.duration
+    );
+    measure(ctx, &floor_endpoint, Some(floor.pid), &floor_call, false)
+}
+
+fn cpu_label(ns: Option<f64>) -> String {
+    ns.map_or("–".into(), |n| format!("{:.1} µs", n / 1e3))
+}
+
+/// One canned Converse run and the floor run right after it.
+#[derive(Clone, Copy)]
+struct Pair {
+    rps: f64,
+    floor_rps: f64,
+    share: f64,
+    /// Server CPU per request, ns: all of it, and user time alone.
+    cpu: Option<f64>,
+    user: Option<f64>,
+    floor_cpu: Option<f64>,
+}
+
+/// Every round's pairs, for awsim and the compare build: the machine drifts between rounds, so a
+/// build is read by its medians, each run against the floor measured right after it.
+#[derive(Default)]
+struct Rounds {
+    measured: Vec<Pair>,
+    compared: Vec<Pair>,
+}
+
+impl Rounds {
+    fn add(&mut self, measured: bool, m: &Measured, floor: &Measured) {
+        let pair = Pair {
+            rps: m.rps(),
+            floor_rps: floor.rps(),
+            share: m.rps() / floor.rps().max(1.0),
+            cpu: m.cpu_per_req(),
+            user: m.cpu.map(|(u, _)| m.per_req(u)),
+            floor_cpu: floor.cpu_per_req(),
+        };
+        if measured {
+            self.measured.push(pair);
+        } else {
+            self.compared.push(pair);
+        }
+    }
+
+    /// The median of each figure over the rounds of one build.
+    fn median(&self, measured: bool) -> Option<Pair> {
+        let pairs = if measured {
+            &self.measured
+        } else {
+            &self.compared
+        };
+        let of = |f: fn(&Pair) -> f64| median(pairs.iter().map(f).collect());
+        let opt = |f: fn(&Pair) -> Option<f64>| {
+            let values: Vec<f64> = pairs.iter().filter_map(f).collect();
+            (!values.is_empty()).then(|| median(values))
+        };
+        (!pairs.is_empty()).then(|| Pair {
+            rps: of(|p| p.rps),
+            floor_rps: of(|p| p.floor_rps),
+            share: of(|p| p.share),
+            cpu: opt(|p| p.cpu),
+            user: opt(|p| p.user),
+            floor_cpu: opt(|p| p.floor_cpu),
+        })
+    }
+
+    fn table(&self, rounds: usize) -> String {
+        let mut rows = Vec::new();
+        for (measured, label) in [(true, "Converse"), (false, "Converse [compare]")] {
+            let pairs = if measured {
+                &self.measured
+            } else {
+                &self.compared
+            };
+            let Some(m) = self.median(measured) else {
+                continue;
+            };
+            let each = |f: fn(&Pair) -> String| pairs.iter().map(f).collect::<Vec<_>>().join(" · ");
+            rows.push(vec![
+                label.to_string(),
+                each(|p| thousands(p.rps as u64)),
+                thousands(m.rps as u64),
+                each(|p| format!("{:.0}%", 100.0 * p.share)),
+                format!("{:.0}%", 100.0 * m.share),
+                format!(
+                    "{} ({})",
+                    cpu_label(m.cpu),
+                    cpu_label(m.user).trim_end_matches(" µs")
+                ),
+            ]);
+        }
+        let mut s = format!(
+            "### Rounds\n\nConverse measured in {rounds} round(s), each run followed by the floor for the bytes it answered; the floor itself moves between runs, so each run is read against its own. Medians over the rounds:\n\n"
+        );
+        s.push_str(&table(
+            &[
+                "build",
+                "req/s, each round",
+                "median",
+                "% of its floor, each round",
+                "median",
+                "CPU/request, median (user)",
+            ],
+            &rows,
+        ));
+        s
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
 }
 
 /// RSS after 10,000 and after `total` requests (Converse and ConverseStream in turn) on a fresh
@@ -363,5 +529,17 @@ pub fn short(e: &str) -> String {
     match e.char_indices().nth(160) {
         Some((i, _)) => format!("{}…", &e[..i]),
         None => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn a_median_is_the_middle_value_or_the_mean_of_the_two_middle_ones() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(vec![7.0]), 7.0);
     }
 }
