@@ -7,6 +7,15 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, Value
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+/// `--bedrock-backend-timeout`'s default, in seconds.
+pub const FIRST_BYTE_TIMEOUT_SECS: f64 = 120.0;
+/// `--bedrock-backend-idle-timeout`'s default, in seconds: under the 60 s read timeout of boto3
+/// and the other AWS SDKs, so a stalled backend reaches them as a modeled exception, not a bare
+/// read timeout.
+pub const IDLE_TIMEOUT_SECS: f64 = 30.0;
+/// `--bedrock-backend-connect-timeout`'s default, in seconds.
+pub const CONNECT_TIMEOUT_SECS: f64 = 5.0;
+
 /// awsim — a local, AWS-compatible emulator of Amazon Bedrock.
 // Negative numbers are values (`--bedrock-backend-timeout -1`), so the message is about the value.
 #[derive(Debug, Parser)]
@@ -47,7 +56,7 @@ pub struct Cli {
     #[arg(
         long,
         env = "AWSIM_BEDROCK_BACKEND_TIMEOUT",
-        default_value_t = crate::config::FIRST_BYTE_TIMEOUT_SECS,
+        default_value_t = FIRST_BYTE_TIMEOUT_SECS,
         value_name = "SECONDS",
         global = true
     )]
@@ -57,7 +66,7 @@ pub struct Cli {
     #[arg(
         long,
         env = "AWSIM_BEDROCK_BACKEND_IDLE_TIMEOUT",
-        default_value_t = crate::config::IDLE_TIMEOUT_SECS,
+        default_value_t = IDLE_TIMEOUT_SECS,
         value_name = "SECONDS",
         global = true
     )]
@@ -67,7 +76,7 @@ pub struct Cli {
     #[arg(
         long,
         env = "AWSIM_BEDROCK_BACKEND_CONNECT_TIMEOUT",
-        default_value_t = crate::config::CONNECT_TIMEOUT_SECS,
+        default_value_t = CONNECT_TIMEOUT_SECS,
         value_name = "SECONDS",
         global = true
     )]

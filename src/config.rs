@@ -1,7 +1,10 @@
 //! The validated configuration: what the CLI asked for, checked once at start-up so a bad value stops
 //! awsim with a clear message instead of failing a request later.
 
-use crate::cli::{AuthMode, Parsed, StreamFormat};
+use crate::cli::{
+    AuthMode, Parsed, StreamFormat, CONNECT_TIMEOUT_SECS, FIRST_BYTE_TIMEOUT_SECS,
+    IDLE_TIMEOUT_SECS,
+};
 use crate::server::tls::TlsSetup;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
@@ -30,15 +33,6 @@ pub struct BackendConfig {
     /// on this machine.
     pub proxy: Option<String>,
 }
-
-/// `--bedrock-backend-timeout`'s default, in seconds.
-pub const FIRST_BYTE_TIMEOUT_SECS: f64 = 120.0;
-/// `--bedrock-backend-idle-timeout`'s default, in seconds: under the 60 s read timeout of boto3
-/// and the other AWS SDKs, so a stalled backend reaches them as a modeled exception, not a bare
-/// read timeout.
-pub const IDLE_TIMEOUT_SECS: f64 = 30.0;
-/// `--bedrock-backend-connect-timeout`'s default, in seconds.
-pub const CONNECT_TIMEOUT_SECS: f64 = 5.0;
 
 impl BackendConfig {
     /// A backend at `url` with every other setting at its flag's default.

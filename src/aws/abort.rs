@@ -3,7 +3,7 @@
 //! connection — and that connection's socket, closed with `SO_LINGER` 0, sends the client a TCP
 //! reset rather than a clean FIN.
 
-use super::http::Body;
+use super::http::{full, Aborted, Body};
 use bytes::Bytes;
 use hyper::body::{Frame, SizeHint};
 use hyper::Response;
@@ -14,18 +14,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-
-/// The one error a response body raises: it was cut short on purpose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Aborted;
-
-impl std::fmt::Display for Aborted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the response was aborted by a disconnect fault")
-    }
-}
-
-impl std::error::Error for Aborted {}
 
 /// Asks that one HTTP/1.1 connection's socket close with a TCP reset.
 #[derive(Debug, Clone, Default)]
@@ -161,7 +149,7 @@ pub fn abortable(body: Body, abort: Abort) -> Body {
 pub fn aborted_response(conn: Option<ConnReset>) -> Response<Body> {
     let abort = Abort::new(conn);
     abort.fire();
-    Response::new(abortable(super::http::full(Bytes::new()), abort))
+    Response::new(abortable(full(Bytes::new()), abort))
 }
 
 struct AbortableBody {

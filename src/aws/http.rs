@@ -2,7 +2,6 @@
 //! request body limit, and query-string parsing (percent-decoding only: `+` stays a plus, as in the
 //! SDKs' own encoding).
 
-use super::abort::Aborted;
 use super::error::ApiError;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -14,6 +13,18 @@ use serde::Serialize;
 /// Every response body: a full buffer or a stream of frames polled by hyper. It fails only when a
 /// response is cut short on purpose ([`super::abort`]).
 pub type Body = UnsyncBoxBody<Bytes, Aborted>;
+
+/// The one error a response body raises: it was cut short on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Aborted;
+
+impl std::fmt::Display for Aborted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the response was aborted by a disconnect fault")
+    }
+}
+
+impl std::error::Error for Aborted {}
 
 /// The largest request body Bedrock accepts (the InvokeModel `Body` blob).
 pub const MAX_REQUEST_BODY: usize = 25_000_000;
