@@ -109,6 +109,22 @@ fn units_for(chars: usize) -> u64 {
     chars.div_ceil(1000) as u64
 }
 
+/// The action a check is listed under: what was done, when it found something (and `note` hears
+/// of it); `NONE` in a full trace when it found nothing; otherwise it is not listed.
+fn listed(
+    detected: bool,
+    action: Action,
+    full: bool,
+    note: &mut impl FnMut(Action),
+) -> Option<&'static str> {
+    if detected {
+        note(action);
+        Some(acted(action, false))
+    } else {
+        full.then_some("NONE")
+    }
+}
+
 fn acted(action: Action, mask: bool) -> &'static str {
     match action {
         Action::Block => "BLOCKED",
@@ -162,15 +178,7 @@ pub fn evaluate(
         let detected = pieces
             .iter()
             .any(|p| lexicon::matches_topic(&vocabulary, p.text));
-        if detected {
-            note(action);
-        }
-        if detected || opts.full {
-            let action = if detected {
-                acted(action, false)
-            } else {
-                "NONE"
-            };
+        if let Some(action) = listed(detected, action, opts.full, &mut note) {
             topics.push(
                 json!({"name": t.name, "type": "DENY", "action": action, "detected": detected}),
             );
@@ -204,15 +212,7 @@ pub fn evaluate(
             lexicon::confidence(CONTENT_LEXICON, &f.kind, &joined_words)
         };
         let detected = confidence.breaches(strength);
-        if detected {
-            note(action);
-        }
-        if detected || opts.full {
-            let action = if detected {
-                acted(action, false)
-            } else {
-                "NONE"
-            };
+        if let Some(action) = listed(detected, action, opts.full, &mut note) {
             filters.push(json!({
                 "type": f.kind,
                 "confidence": confidence.as_str(),
@@ -343,15 +343,7 @@ pub fn evaluate(
                 lexicon::grounding_score(&ctx.source, &joined)
             };
             let detected = score < g.threshold;
-            if detected {
-                note(action);
-            }
-            if detected || opts.full {
-                let action = if detected {
-                    acted(action, false)
-                } else {
-                    "NONE"
-                };
+            if let Some(action) = listed(detected, action, opts.full, &mut note) {
                 grounding_filters.push(json!({
                     "type": g.kind,
                     "threshold": g.threshold,
