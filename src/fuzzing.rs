@@ -64,14 +64,6 @@ const CHAT_MODELS: &[&str] = &[
     "openai.gpt-oss-20b-1:0",
 ];
 
-fn model(id: &str) -> ModelRef {
-    ModelRef {
-        id: id.into(),
-        name: id.into(),
-        via: vec![id.into()],
-    }
-}
-
 /// A Converse / ConverseStream body: read as the operation reads it; a request it accepts is
 /// translated for the backend, counted, and shaped into a short answer, with the
 /// `additionalModelResponseFieldPaths` it asks for read from a chat family's native response.
@@ -82,7 +74,7 @@ pub fn converse_request(body: &[u8]) {
             accepted(&request);
             let ids = Ids::seeded(&[body]);
             let mut shaper = ConverseShaper::new(ids.clone());
-            let model = model(CHAT_MODELS[body.len() % CHAT_MODELS.len()]);
+            let model = ModelRef::of_id(CHAT_MODELS[body.len() % CHAT_MODELS.len()]);
             if let Some(family) = formats::converse_family(&model.id).filter(|_| !paths.is_empty())
             {
                 let answer = short_answer();
@@ -103,7 +95,7 @@ pub fn invoke_request(input: &[u8]) {
     let Some((&pick, body)) = input.split_first() else {
         return;
     };
-    let model = model(INVOKE_MODELS[usize::from(pick) % INVOKE_MODELS.len()]);
+    let model = ModelRef::of_id(INVOKE_MODELS[usize::from(pick) % INVOKE_MODELS.len()]);
     if let Some(embedder) = formats::embed_family_for(&model.id) {
         let object = match fields::object(body) {
             Ok(object) => object,
@@ -293,7 +285,7 @@ pub fn backend_stream(input: &[u8]) {
         .checked_sub(1)
         .and_then(|i| CHAT_MODELS.get(i))
         .map(|id| match formats::converse_family(id) {
-            Some(family) => (family, model(id)),
+            Some(family) => (family, ModelRef::of_id(id)),
             None => panic!("no family speaks for {id}"),
         });
     let (wire, shaper): (Wire, Box<dyn Shaper>) = match &family {

@@ -12,3 +12,14 @@ pub struct ModelRef {
     /// Every id met while resolving, the one sent first (for the backend model map).
     pub via: Vec<String>,
 }
+
+impl ModelRef {
+    /// A model known by its id alone, as sent: named by it, resolved through nothing else.
+    pub fn of_id(id: &str) -> Self {
+        Self {
+            id: id.to_string(),
+            name: id.to_string(),
+            via: vec![id.to_string()],
+        }
+    }
+}

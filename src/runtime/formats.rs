@@ -139,11 +139,7 @@ mod tests {
     fn picked(model_id: &str, body: serde_json::Value) -> Option<String> {
         let body = body.as_object().cloned().unwrap_or_default();
         family_for(model_id, &body).map(|f| {
-            let probe = ModelRef {
-                id: model_id.into(),
-                name: model_id.into(),
-                via: vec![],
-            };
+            let probe = ModelRef::of_id(model_id);
             // Families are unit structs: name them by what their shaper emits first.
             let mut shaper = f.shaper(&probe, &ChatRequest::default(), Ids::seeded(&[b"0"]));
             let mut out = Vec::new();

@@ -230,11 +230,7 @@ mod tests {
     use crate::runtime::sources::canned::embed::vectors;
 
     fn run(family: &dyn EmbedFamily, body: Value) -> Result<Value, ApiError> {
-        let model = ModelRef {
-            id: "cohere.embed-english-v3".into(),
-            name: "Embed English".into(),
-            via: vec![],
-        };
+        let model = ModelRef::of_id("cohere.embed-english-v3");
         let body = body.as_object().unwrap().clone();
         let req = family.parse(&body, &model)?;
         Ok(family.respond(&body, &req, &vectors(&req), &mut Ids::seeded(&[])))

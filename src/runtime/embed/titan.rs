@@ -209,11 +209,7 @@ mod tests {
     use crate::runtime::sources::canned::embed::vectors;
 
     fn model() -> ModelRef {
-        ModelRef {
-            id: "amazon.titan-embed-text-v2:0".into(),
-            name: "Titan Embeddings v2".into(),
-            via: vec![],
-        }
+        ModelRef::of_id("amazon.titan-embed-text-v2:0")
     }
 
     fn run(family: &dyn EmbedFamily, body: Value) -> Result<Value, ApiError> {

@@ -9,13 +9,9 @@ use crate::runtime::stream::request::ChatRequest;
 use crate::runtime::stream::shaper::{Event, Shaper, Timing};
 use serde_json::Value;
 
-/// The model `id`, named as it is called: the families read only the id.
+/// The model `id`: the families read only the id.
 pub(crate) fn model(id: &str) -> ModelRef {
-    ModelRef {
-        id: id.into(),
-        name: id.into(),
-        via: vec![],
-    }
+    ModelRef::of_id(id)
 }
 
 /// `family`'s reading of the JSON object `body`, sent to the model `model_id`.
