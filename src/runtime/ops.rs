@@ -69,21 +69,16 @@ async fn answer_call(
         Ok::<_, ApiError>(model)
     };
     match op {
-        RuntimeOp::InvokeModel => invoke(runtime, store, call, model(rec)?, false, rec).await,
-        RuntimeOp::InvokeModelWithResponseStream => {
-            invoke(runtime, store, call, model(rec)?, true, rec).await
+        RuntimeOp::InvokeModel | RuntimeOp::InvokeModelWithResponseStream => {
+            invoke(runtime, store, call, model(rec)?, op, rec).await
         }
-        RuntimeOp::Converse => converse(runtime, store, call, model(rec)?, false, rec).await,
-        RuntimeOp::ConverseStream => converse(runtime, store, call, model(rec)?, true, rec).await,
+        RuntimeOp::Converse | RuntimeOp::ConverseStream => {
+            converse(runtime, store, call, model(rec)?, op, rec).await
+        }
         RuntimeOp::CountTokens => count_tokens(runtime, call, &model(rec)?, rec).await,
         RuntimeOp::ApplyGuardrail | RuntimeOp::InvokeGuardrailChecks => {
             // No model answers: a rule's `modelId` is held against the guardrail's identifier.
-            let id = call.param(0).to_string();
-            let target = ModelRef {
-                id: id.clone(),
-                name: String::new(),
-                via: vec![id],
-            };
+            let target = ModelRef::of_id(call.param(0));
             let steered = steer(runtime, call, op, &target, Input::Guard, rec);
             if let Some(early) = steered.before_first_byte(false, &target.id, rec).await? {
                 return Ok(early);
@@ -123,9 +118,10 @@ async fn invoke(
     store: &Store,
     call: &Call,
     model: ModelRef,
-    stream: bool,
+    op: RuntimeOp,
     rec: &mut Recording,
 ) -> Result<Response<Body>, ApiError> {
+    let stream = op.is_streaming();
     if let Some(embedder) = formats::embed_family_for(&model.id) {
         return embed(runtime, call, &model, embedder, stream, rec).await;
     }
@@ -144,14 +140,7 @@ async fn invoke(
     let mut ids = runtime.ids(&call.body, &model.id);
     let guard = guard.map(|g| if stream { g } else { g.collected() });
     rec.guard(guard.as_ref());
-    let (op, format) = if stream {
-        (
-            RuntimeOp::InvokeModelWithResponseStream,
-            stream_format(runtime, call)?,
-        )
-    } else {
-        (RuntimeOp::InvokeModel, None)
-    };
+    let format = stream_format(runtime, call, op)?;
     let started = match open(runtime, call, op, guard.clone(), &mut request, &model, rec).await? {
         Opened::Started(started) => started,
         Opened::Early(resp) => return Ok(resp),
@@ -248,9 +237,10 @@ async fn converse(
     store: &Store,
     call: &Call,
     model: ModelRef,
-    stream: bool,
+    op: RuntimeOp,
     rec: &mut Recording,
 ) -> Result<Response<Body>, ApiError> {
+    let stream = op.is_streaming();
     if !is_chat_model(&model) {
         return Err(ApiError::validation(
             "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
@@ -269,11 +259,7 @@ async fn converse(
     } else {
         formats::converse_family(&model.id)
     };
-    let (op, format) = if stream {
-        (RuntimeOp::ConverseStream, stream_format(runtime, call)?)
-    } else {
-        (RuntimeOp::Converse, None)
-    };
+    let format = stream_format(runtime, call, op)?;
     let started = match open(runtime, call, op, guard.clone(), &mut request, &model, rec).await? {
         Opened::Started(started) => started,
         Opened::Early(resp) => return Ok(resp),
@@ -365,10 +351,17 @@ impl Started {
     }
 }
 
-/// The body format a streaming call asked for, chosen before anything is opened: a bad
-/// `x-awsim-stream-format` is refused before a backend is asked for an answer.
-fn stream_format(runtime: &Runtime, call: &Call) -> Result<Option<Format>, ApiError> {
-    choose_format(runtime.stream_format, &call.headers, call.query.as_deref()).map(Some)
+/// The body format a streaming call asked for (`None` for an answer sent whole), chosen before
+/// anything is opened: a bad `x-awsim-stream-format` is refused before a backend is asked for an
+/// answer.
+fn stream_format(
+    runtime: &Runtime,
+    call: &Call,
+    op: RuntimeOp,
+) -> Result<Option<Format>, ApiError> {
+    op.is_streaming()
+        .then(|| choose_format(runtime.stream_format, &call.headers, call.query.as_deref()))
+        .transpose()
 }
 
 /// A call opened: its answer started, or a response a rule made in its place.
