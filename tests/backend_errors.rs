@@ -328,6 +328,11 @@ async fn an_unknown_stream_format_is_refused_before_reaching_the_backend() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["message"],
+        "x-awsim-stream-format 'frames' is not one of auto, json, eventstream"
+    );
     assert!(upstream.requests().is_empty(), "{:?}", upstream.requests());
 }
 
