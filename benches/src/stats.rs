@@ -49,6 +49,17 @@ impl Dist {
     }
 }
 
+/// The median of a few figures (rounds of a run): the middle one, or the mean of the two middle
+/// ones; 0 for none.
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
 /// `through - direct` in nanoseconds, signed.
 pub fn added(through: Option<u64>, direct: Option<u64>) -> Option<i64> {
     Some(i64::try_from(through?).ok()? - i64::try_from(direct?).ok()?)
@@ -106,6 +117,13 @@ pub fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_median_is_the_middle_value_or_the_mean_of_the_two_middle_ones() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(vec![7.0]), 7.0);
+    }
 
     #[test]
     fn nearest_rank_percentiles() {

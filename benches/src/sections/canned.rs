@@ -9,7 +9,7 @@ use crate::floor::FloorProcess;
 use crate::measure::{check, connect_all, load, Until};
 use crate::procfs::{self, CpuTimes};
 use crate::report::{table, Report};
-use crate::stats::{mib, thousands, us};
+use crate::stats::{median, mib, thousands, us};
 use http_body_util::BodyExt;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -49,8 +49,7 @@ impl Measured {
     }
 
     fn cpu_label(&self) -> String {
-        self.cpu_per_req()
-            .map_or("–".into(), |n| format!("{:.1} µs", n / 1e3))
+        cpu_label(self.cpu_per_req())
     }
 
     fn row(&self, label: String, c: usize, target: &str) -> Vec<String> {
@@ -204,7 +203,7 @@ pub fn run(ctx: &Ctx<'_>, report: &mut Report) -> crate::Result<()> {
             }
         }
     }
-    if let Some(m) = rounds.median(true) {
+    if let Some(m) = medians(&rounds.measured) {
         report.figure(
             format!("canned Converse, c={c}: server CPU per request"),
             format!(
@@ -325,52 +324,28 @@ struct Rounds {
 
 impl Rounds {
     fn add(&mut self, measured: bool, m: &Measured, floor: &Measured) {
-        let pair = Pair {
+        let pairs = if measured {
+            &mut self.measured
+        } else {
+            &mut self.compared
+        };
+        pairs.push(Pair {
             rps: m.rps(),
             floor_rps: floor.rps(),
             share: m.rps() / floor.rps().max(1.0),
             cpu: m.cpu_per_req(),
             user: m.cpu.map(|(u, _)| m.per_req(u)),
             floor_cpu: floor.cpu_per_req(),
-        };
-        if measured {
-            self.measured.push(pair);
-        } else {
-            self.compared.push(pair);
-        }
-    }
-
-    /// The median of each figure over the rounds of one build.
-    fn median(&self, measured: bool) -> Option<Pair> {
-        let pairs = if measured {
-            &self.measured
-        } else {
-            &self.compared
-        };
-        let of = |f: fn(&Pair) -> f64| median(pairs.iter().map(f).collect());
-        let opt = |f: fn(&Pair) -> Option<f64>| {
-            let values: Vec<f64> = pairs.iter().filter_map(f).collect();
-            (!values.is_empty()).then(|| median(values))
-        };
-        (!pairs.is_empty()).then(|| Pair {
-            rps: of(|p| p.rps),
-            floor_rps: of(|p| p.floor_rps),
-            share: of(|p| p.share),
-            cpu: opt(|p| p.cpu),
-            user: opt(|p| p.user),
-            floor_cpu: opt(|p| p.floor_cpu),
-        })
+        });
     }
 
     fn table(&self, rounds: usize) -> String {
         let mut rows = Vec::new();
-        for (measured, label) in [(true, "Converse"), (false, "Converse [compare]")] {
-            let pairs = if measured {
-                &self.measured
-            } else {
-                &self.compared
-            };
-            let Some(m) = self.median(measured) else {
+        for (label, pairs) in [
+            ("Converse", &self.measured),
+            ("Converse [compare]", &self.compared),
+        ] {
+            let Some(m) = medians(pairs) else {
                 continue;
             };
             let each = |f: fn(&Pair) -> String| pairs.iter().map(f).collect::<Vec<_>>().join(" · ");
@@ -405,13 +380,21 @@ impl Rounds {
     }
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
+/// The median of each figure over one build's rounds.
+fn medians(pairs: &[Pair]) -> Option<Pair> {
+    let of = |f: fn(&Pair) -> f64| median(pairs.iter().map(f).collect());
+    let opt = |f: fn(&Pair) -> Option<f64>| {
+        let values: Vec<f64> = pairs.iter().filter_map(f).collect();
+        (!values.is_empty()).then(|| median(values))
+    };
+    (!pairs.is_empty()).then(|| Pair {
+        rps: of(|p| p.rps),
+        floor_rps: of(|p| p.floor_rps),
+        share: of(|p| p.share),
+        cpu: opt(|p| p.cpu),
+        user: opt(|p| p.user),
+        floor_cpu: opt(|p| p.floor_cpu),
+    })
 }
 
 /// RSS after 10,000 and after `total` requests (Converse and ConverseStream in turn) on a fresh
@@ -529,17 +512,5 @@ pub fn short(e: &str) -> String {
     match e.char_indices().nth(160) {
         Some((i, _)) => format!("{}…", &e[..i]),
         None => e,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::median;
-
-    #[test]
-    fn a_median_is_the_middle_value_or_the_mean_of_the_two_middle_ones() {
-        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
-        assert_eq!(median(vec![7.0]), 7.0);
     }
 }
